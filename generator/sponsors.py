@@ -1,0 +1,421 @@
+"""Load `sponsors.yaml`, validate every entry and return the campaign model.
+
+All problems are collected and reported together, each with file:line, the sponsor, the field and the fix,
+because the secretariat edits hundreds of entries at once and should not meet its mistakes one by one.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from . import yamlfile
+from .regions import PROVINCES, suggest_province
+
+BEIJING = timezone(timedelta(hours=8), "Beijing")
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+KIND_LABELS = {"initiator": "发起单位", "media": "支持单位（核心媒体）", "enterprise": "支持单位（核心企业）"}
+SUPPORTER_LIMITS = {"media": 2, "enterprise": 3}
+PRESS_RELEASE_FIELDS = {"sponsor", "short_name", "role", "link", "campaign", "year", "opens", "closes"}
+LOGO_FORMATS = {"PNG", "JPEG", "WEBP", "GIF"}
+
+Kind = Literal["initiator", "media", "enterprise"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def _check_slug(value: str) -> str:
+    if not SLUG_RE.match(value) or not 2 <= len(value) <= 40:
+        raise ValueError(
+            f"'{value}' is not a valid slug. Fix: use 2-40 lowercase letters, digits and single hyphens, "
+            "e.g. 'guangdong-cyber' (it becomes the sponsor's URL)"
+        )
+    return value
+
+
+def _check_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
+        raise ValueError(f"'{value}' is not a web address. Fix: write the full address, e.g. 'https://www.example.cn/'")
+    return value
+
+
+class EntrySize(_Model):
+    """One configured entry-image size (问卷入口图片)."""
+
+    name: str = Field(pattern=r"^[a-z0-9-]+$")
+    label: str = Field(min_length=1)
+    width: int = Field(ge=100, le=4000)
+    height: int = Field(ge=30, le=4000)
+    qr: bool = False
+
+
+class Campaign(_Model):
+    """Campaign-wide settings: everything that is the same for every sponsor."""
+
+    name: str = Field(min_length=1)
+    year: int = Field(ge=2018, le=2100)
+    organizer: str = Field(min_length=1)
+    guided_by: str = ""
+    site_url: str
+    opens: datetime
+    closes: datetime
+    slogans: tuple[str, ...] = Field(min_length=1)
+    press_release: str = Field(min_length=1)
+    channels: dict[str, str] = Field(min_length=1)
+    entry_images: tuple[EntrySize, ...] = Field(min_length=1)
+    placement: tuple[str, ...] = ()
+    retired_slugs: tuple[str, ...] = ()
+
+    @field_validator("site_url")
+    @classmethod
+    def _site_url(cls, value: str) -> str:
+        _check_url(value)
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("opens", "closes", mode="before")
+    @classmethod
+    def _beijing_time(cls, value: Any) -> datetime:
+        return parse_beijing(value)
+
+    @field_validator("channels")
+    @classmethod
+    def _channel_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if not re.match(r"^[a-z0-9-]{2,20}$", str(key)):
+                raise ValueError(f"channel key '{key}' must be 2-20 lowercase letters, digits or hyphens")
+        return value
+
+    @field_validator("press_release")
+    @classmethod
+    def _placeholders(cls, value: str) -> str:
+        for _, name, _, _ in string.Formatter().parse(value):
+            if name is not None and name not in PRESS_RELEASE_FIELDS:
+                raise ValueError(
+                    f"unknown placeholder '{{{name}}}'. Fix: use only "
+                    + ", ".join(f"{{{n}}}" for n in sorted(PRESS_RELEASE_FIELDS))
+                )
+        return value
+
+    @field_validator("retired_slugs")
+    @classmethod
+    def _retired(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_check_slug(v) for v in value)
+
+    @model_validator(mode="after")
+    def _window(self) -> Campaign:
+        if self.closes <= self.opens:
+            raise ValueError("the window closes before it opens. Fix: 'closes' must be later than 'opens'")
+        names = [size.name for size in self.entry_images]
+        if len(names) != len(set(names)):
+            raise ValueError("two entry_images share a name. Fix: give each size its own name")
+        return self
+
+    @property
+    def title(self) -> str:
+        return f"{self.year}{self.name}"
+
+
+class Prize(_Model):
+    """A prize a sponsor secured for netizens who submit valid answers."""
+
+    provider: str = Field(min_length=1)
+    item: str = Field(min_length=1)
+    quantity: int = Field(ge=1)
+    scope: Literal["local", "national"] = "national"
+
+
+class Sponsor(_Model):
+    """One sponsoring organisation: an initiator (发起单位) or a support unit (支持单位)."""
+
+    slug: str
+    name: str = Field(min_length=2, max_length=200)
+    short_name: str = Field(min_length=1, max_length=60)
+    kind: Kind
+    province: str
+    city: str | None = None
+    logo: str | None = None
+    website: str | None = None
+    nominated_by: str | None = None
+    channels: tuple[str, ...] = Field(min_length=1)
+    prizes: tuple[Prize, ...] = ()
+    former_slugs: tuple[str, ...] = ()
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        return _check_slug(value)
+
+    @field_validator("former_slugs")
+    @classmethod
+    def _former(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_check_slug(v) for v in value)
+
+    @field_validator("website")
+    @classmethod
+    def _website(cls, value: str | None) -> str | None:
+        return None if value is None else _check_url(value)
+
+    @field_validator("province")
+    @classmethod
+    def _province(cls, value: str) -> str:
+        if value not in PROVINCES:
+            guess = suggest_province(value)
+            fix = f"write '{guess}'" if guess else "use the full name of one of the 31 provinces, e.g. '广东省'"
+            raise ValueError(f"'{value}' is not a province. Fix: {fix}")
+        return value
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+    @property
+    def is_initiator(self) -> bool:
+        return self.kind == "initiator"
+
+
+@dataclass(frozen=True)
+class SponsorList:
+    """The validated campaign: settings, sponsors in file order, and where the data came from."""
+
+    campaign: Campaign
+    sponsors: tuple[Sponsor, ...]
+    base_dir: Path
+    aliases: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_slug", {s.slug: s for s in self.sponsors})
+
+    def get(self, slug: str) -> Sponsor:
+        return self.by_slug[slug]  # type: ignore[attr-defined]
+
+    def supporters_of(self, slug: str) -> list[Sponsor]:
+        return [s for s in self.sponsors if s.nominated_by == slug]
+
+    def logo_path(self, sponsor: Sponsor) -> Path | None:
+        return self.base_dir / sponsor.logo if sponsor.logo else None
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    where: str
+    message: str
+
+
+class SponsorsError(Exception):
+    """Every problem found in sponsors.yaml, ready to print."""
+
+    def __init__(self, path: Path, problems: list[Problem]) -> None:
+        self.path = path
+        self.problems = sorted(problems, key=lambda p: p.line)
+        super().__init__(self.report())
+
+    def report(self) -> str:
+        lines = [f"{self.path}: {len(self.problems)} problem(s); nothing was built:"]
+        lines += [f"  {self.path.name}:{p.line}: {p.where}: {p.message}" for p in self.problems]
+        return "\n".join(lines)
+
+
+def parse_beijing(value: Any) -> datetime:
+    """Parse 'YYYY-MM-DD HH:MM' in Beijing time; '24:00' means the end of that day, as notices write it."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=BEIJING)
+    match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})", str(value).strip())
+    if not match:
+        raise ValueError(f"'{value}' is not a time. Fix: write 'YYYY-MM-DD HH:MM' in Beijing time, e.g. '2020-07-22 09:00'")
+    y, mo, d, h, mi = (int(g) for g in match.groups())
+    end_of_day = h == 24 and mi == 0
+    try:
+        moment = datetime(y, mo, d, 0 if end_of_day else h, mi, tzinfo=BEIJING)
+    except ValueError as exc:
+        raise ValueError(f"'{value}' is not a valid time ({exc}). Fix: write 'YYYY-MM-DD HH:MM'") from exc
+    return moment + timedelta(days=1) if end_of_day else moment
+
+
+def load(path: Path, *, can_draw: Callable[[str], bool] | None = None) -> SponsorList:
+    """Read, validate and model `path`; raise SponsorsError listing every problem found."""
+    path = Path(path)
+    try:
+        raw, lines = yamlfile.load(path)
+    except FileNotFoundError as exc:
+        raise SponsorsError(path, [Problem(1, "file", f"not found. Fix: create {path.name} next to mkdocs.yml")]) from exc
+    except yamlfile.YamlProblem as exc:
+        raise SponsorsError(path, [Problem(exc.line, "file", exc.message)]) from exc
+    checker = _Checker(path, lines, can_draw)
+    result = checker.run(raw)
+    if checker.problems:
+        raise SponsorsError(path, checker.problems)
+    assert result is not None
+    return result
+
+
+FIELD_FIXES = {
+    "missing": "add it",
+    "extra_forbidden": "remove it or check its spelling",
+    "literal_error": "use one of the values listed",
+    "string_type": "write it as text",
+    "int_parsing": "write a whole number",
+    "int_type": "write a whole number",
+    "tuple_type": "write a list",
+    "dict_type": "write a mapping of key: value",
+    "too_short": "give at least one",
+}
+
+
+class _Checker:
+    def __init__(self, path: Path, lines: yamlfile.LineMap, can_draw: Callable[[str], bool] | None) -> None:
+        self.path = path
+        self.lines = lines
+        self.can_draw = can_draw
+        self.problems: list[Problem] = []
+
+    def add(self, loc: tuple[str | int, ...], where: str, message: str) -> None:
+        self.problems.append(Problem(self.lines.line_of(loc), where, message))
+
+    def run(self, raw: Any) -> SponsorList | None:
+        if not isinstance(raw, dict) or not {"campaign", "sponsors"} <= raw.keys():
+            self.add((), "file", "must have two top-level sections, 'campaign:' and 'sponsors:'. Fix: add the missing one")
+            return None
+        for key in raw.keys() - {"campaign", "sponsors"}:
+            self.add((key,), "file", f"unknown top-level section '{key}'. Fix: remove it or check its spelling")
+        campaign = self._model(Campaign, raw["campaign"], ("campaign",), "campaign")
+        items = raw["sponsors"]
+        if not isinstance(items, list):
+            self.add(("sponsors",), "sponsors", "must be a list of sponsors (each starting with '- slug:')")
+            return None
+        sponsors: list[tuple[int, Sponsor]] = []
+        for i, item in enumerate(items):
+            where = self._label(i, item)
+            sponsor = self._model(Sponsor, item, ("sponsors", i), where)
+            if sponsor is not None:
+                sponsors.append((i, sponsor))
+        if campaign is not None:
+            self._cross_check(campaign, sponsors)
+        if self.problems or campaign is None:
+            return None
+        aliases = {old: s.slug for _, s in sponsors for old in s.former_slugs}
+        return SponsorList(campaign, tuple(s for _, s in sponsors), self.path.parent, aliases)
+
+    @staticmethod
+    def _label(i: int, item: Any) -> str:
+        if isinstance(item, dict):
+            slug, name = item.get("slug"), item.get("name")
+            return f"sponsor #{i + 1} '{slug}'" + (f" ({name})" if name else "")
+        return f"sponsor #{i + 1}"
+
+    def _model(self, model: type[_Model], raw: Any, loc: tuple[str | int, ...], where: str) -> Any:
+        try:
+            return model.model_validate(raw)
+        except ValidationError as exc:
+            for err in exc.errors():
+                self._pydantic_problem(err, loc, where)
+            return None
+
+    def _pydantic_problem(self, err: Any, loc: tuple[str | int, ...], where: str) -> None:
+        field_loc = tuple(part for part in err["loc"] if part != "[key]")
+        field_name = ".".join(str(p) for p in field_loc) or "(entry)"
+        if err["type"] == "value_error":
+            message = str(err["ctx"]["error"])
+        else:
+            message = err["msg"]
+            if err["type"] == "literal_error":
+                message = f"{message} (got '{err['input']}')"
+            fix = FIELD_FIXES.get(err["type"])
+            if fix:
+                message += f". Fix: {fix}"
+        self.add(loc + field_loc, f"{where}, field '{field_name}'", message)
+
+    def _cross_check(self, campaign: Campaign, sponsors: list[tuple[int, Sponsor]]) -> None:
+        self._check_slugs(campaign, sponsors)
+        by_slug = {s.slug: s for _, s in sponsors}
+        counts: dict[str, Counter[str]] = defaultdict(Counter)
+        for i, s in sponsors:
+            where = f"sponsor #{i + 1} '{s.slug}' ({s.name})"
+            self._check_channels(campaign, i, s, where)
+            self._check_logo(i, s, where)
+            self._check_glyphs(i, s, where)
+            if s.is_initiator:
+                if s.nominated_by:
+                    self.add(("sponsors", i, "nominated_by"), f"{where}, field 'nominated_by'",
+                             "an initiator is not nominated by anyone. Fix: remove 'nominated_by' or change 'kind'")
+                continue
+            if not s.nominated_by:
+                self.add(("sponsors", i, "kind"), f"{where}, field 'nominated_by'",
+                         "a support unit needs the slug of the initiator that nominated it. Fix: add 'nominated_by: <slug>'")
+                continue
+            parent = by_slug.get(s.nominated_by)
+            if parent is None or not parent.is_initiator:
+                what = "no sponsor has" if parent is None else "that sponsor is not an initiator, and only initiators nominate; it has"
+                self.add(("sponsors", i, "nominated_by"), f"{where}, field 'nominated_by'",
+                         f"{what} the slug '{s.nominated_by}'. Fix: write the slug of an initiator listed in this file")
+                continue
+            counts[parent.slug][s.kind] += 1
+            limit = SUPPORTER_LIMITS[s.kind]
+            if counts[parent.slug][s.kind] == limit + 1:
+                self.add(("sponsors", i, "nominated_by"), f"{where}, field 'nominated_by'",
+                         f"'{parent.slug}' already nominated {limit} {s.kind} support units, the most allowed. "
+                         "Fix: remove one, or ask the secretariat for an exception and list it under another initiator")
+
+    def _check_slugs(self, campaign: Campaign, sponsors: list[tuple[int, Sponsor]]) -> None:
+        seen: dict[str, str] = {slug: "retired_slugs in campaign" for slug in campaign.retired_slugs}
+        for i, s in sponsors:
+            where = f"sponsor #{i + 1} '{s.slug}' ({s.name})"
+            for loc, slug in [(("sponsors", i, "slug"), s.slug)] + [
+                (("sponsors", i, "former_slugs", j), old) for j, old in enumerate(s.former_slugs)
+            ]:
+                if slug in seen:
+                    self.add(loc, f"{where}, field '{loc[2]}'",
+                             f"slug '{slug}' is already used by {seen[slug]}; two sponsors cannot share a URL. "
+                             "Fix: choose another slug")
+                else:
+                    seen[slug] = f"sponsor #{i + 1} '{s.slug}'"
+
+    def _check_channels(self, campaign: Campaign, i: int, s: Sponsor, where: str) -> None:
+        for j, key in enumerate(s.channels):
+            loc = ("sponsors", i, "channels", j)
+            if key not in campaign.channels:
+                self.add(loc, f"{where}, field 'channels'",
+                         f"unknown channel '{key}'. Fix: use one of {', '.join(campaign.channels)}")
+            elif key in s.channels[:j]:
+                self.add(loc, f"{where}, field 'channels'", f"channel '{key}' is listed twice. Fix: keep one")
+
+    def _check_logo(self, i: int, s: Sponsor, where: str) -> None:
+        if not s.logo:
+            return
+        from PIL import Image, UnidentifiedImageError
+
+        loc, logo = ("sponsors", i, "logo"), self.path.parent / s.logo
+        if not logo.is_file():
+            self.add(loc, f"{where}, field 'logo'",
+                     f"file '{s.logo}' not found (looked in {self.path.parent}). Fix: correct the path, or remove "
+                     "'logo' to draw a text mark")
+            return
+        try:
+            with Image.open(logo) as image:
+                image.verify()
+                fmt = image.format
+        except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+            self.add(loc, f"{where}, field 'logo'", f"'{s.logo}' is not a readable image ({exc}). Fix: save it as PNG or JPEG")
+            return
+        if fmt not in LOGO_FORMATS:
+            self.add(loc, f"{where}, field 'logo'", f"'{s.logo}' is {fmt}. Fix: save it as PNG or JPEG")
+
+    def _check_glyphs(self, i: int, s: Sponsor, where: str) -> None:
+        if self.can_draw is None:
+            return
+        for field_name in ("name", "short_name"):
+            missing = sorted({ch for ch in getattr(s, field_name) if not self.can_draw(ch)})
+            if missing:
+                self.add(("sponsors", i, field_name), f"{where}, field '{field_name}'",
+                         f"the font cannot draw {' '.join(repr(c) for c in missing)}. Fix: remove or replace these characters")
