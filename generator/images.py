@@ -9,8 +9,6 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
-from typing import Callable
-
 import qrcode
 from PIL import Image
 
@@ -325,4 +323,10 @@ def _stack_row(
         scene.add(*text_block(face, bold, lines, size, cx, y + (row_h - block_h) / 2, color))
 
 
-Renderer = Callable[[Scene], "bytes | str"]
+
+def campaign_mark_svg(title: str) -> str:
+    """The campaign's mark alone, for the site's logo and favicon."""
+    face = typeface()
+    scene = Scene(64, 64, title, face.regular, face.bold)
+    scene.add(*campaign_mark(2, 2, 60, face.bold))
+    return draw.to_svg(scene)

@@ -125,6 +125,27 @@ class Campaign(_Model):
     def title(self) -> str:
         return f"{self.year}{self.name}"
 
+    @property
+    def last_day(self) -> datetime:
+        """The last calendar day of the window: a close at 00:00 ends the day before."""
+        return self.closes - timedelta(minutes=1)
+
+    @property
+    def dates_short(self) -> str:
+        return f"{self.opens.month}月{self.opens.day}日—{self.last_day.month}月{self.last_day.day}日"
+
+    @property
+    def opens_text(self) -> str:
+        return f"{self.opens.year}年{self.opens.month}月{self.opens.day}日 {self.opens.hour}:{self.opens.minute:02d}"
+
+    @property
+    def closes_text(self) -> str:
+        end = self.closes
+        if end.hour == 0 and end.minute == 0:
+            end = self.last_day
+            return f"{end.year}年{end.month}月{end.day}日 24:00"
+        return f"{end.year}年{end.month}月{end.day}日 {end.hour}:{end.minute:02d}"
+
 
 class Prize(_Model):
     """A prize a sponsor secured for netizens who submit valid answers."""

@@ -1,0 +1,181 @@
+"""Plan, draw and pack every sponsor's files: entry images, QR codes, its mark and the media-kit zip.
+
+Planning is cheap and pure (it only computes names and cache keys); drawing happens only for keys missing from
+the cache, spread over all cores.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from . import draw, images, links
+from .cache import FileDigests, Store, key, write_atomic
+from .fonts import typeface
+from .sponsors import Sponsor, SponsorList
+
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class Job:
+    """How to draw one or two cached files (an entry image's PNG and SVG share one layout)."""
+
+    kind: str
+    params: dict = field(hash=False)
+    logo: str | None
+    outputs: tuple[tuple[str, str], ...]  # (format, cache path)
+
+
+@dataclass(frozen=True)
+class Asset:
+    uri: str
+    path: Path
+
+
+@dataclass
+class SponsorAssets:
+    """Site paths of one sponsor's files, for the page templates."""
+
+    mark: str = ""
+    entries: list[dict] = field(default_factory=list)  # size, png, svg, snippet url
+    qr: dict[str, dict[str, str]] = field(default_factory=dict)  # channel -> {png, svg, url}
+    kit: str = ""
+
+
+@dataclass
+class Plan:
+    assets: list[Asset] = field(default_factory=list)
+    jobs: list[Job] = field(default_factory=list)
+    by_sponsor: dict[str, SponsorAssets] = field(default_factory=dict)
+
+
+def plan(sponsors: SponsorList, store: Store) -> Plan:
+    """Name every file and its cache key; list the jobs whose outputs are not cached yet."""
+    font = typeface().digest
+    digests = FileDigests()
+    result = Plan()
+    campaign = sponsors.campaign
+    seen_jobs: set[str] = set()
+
+    def add(uri: str, digest: str, fmt: str, job: Job | None) -> str:
+        path = store.path(digest, fmt)
+        result.assets.append(Asset(uri, path))
+        if job is not None and not path.is_file() and digest not in seen_jobs:
+            seen_jobs.add(digest)
+            result.jobs.append(job)
+        return uri
+
+    for sponsor in sponsors.sponsors:
+        logo_path = sponsors.logo_path(sponsor)
+        logo_digest = digests(logo_path)
+        logo = str(logo_path) if logo_path else None
+        mine = SponsorAssets()
+        slug = sponsor.slug
+
+        digest = key("mark", sponsor.short_name, sponsor.name, logo_digest, font, images.RENDERER_VERSION)
+        job = Job("mark", {"short_name": sponsor.short_name, "title": sponsor.name}, logo,
+                  (("svg", str(store.path(digest, "svg"))),))
+        mine.mark = add(links.kit_path(slug, "mark.svg"), digest, "svg", job)
+
+        for size in campaign.entry_images:
+            inputs = images.EntryInputs(
+                size.width, size.height, images.title_parts(campaign.year, campaign.name), campaign.slogans[0],
+                campaign.dates_short, sponsor.short_name, "立即参与",
+                qr_url=links.entry_url(campaign, slug, links.poster_channel(sponsor)) if size.qr else None,
+            )
+            digest = key("entry", asdict(inputs), logo_digest, font, images.RENDERER_VERSION)
+            outputs = (("png", str(store.path(digest, "png"))), ("svg", str(store.path(digest, "svg"))))
+            job = Job("entry", asdict(inputs), logo, outputs)
+            base = f"{slug}-{size.name}-{size.width}x{size.height}"
+            png = add(links.kit_path(slug, base + ".png"), digest, "png", job)
+            svg = add(links.kit_path(slug, base + ".svg"), digest, "svg", job)
+            channel = links.poster_channel(sponsor) if size.qr else links.snippet_channel(sponsor)
+            mine.entries.append({"size": size, "png": png, "svg": svg, "channel": channel,
+                                 "url": links.entry_url(campaign, slug, channel)})
+
+        for channel in sponsor.channels:
+            url = links.entry_url(campaign, slug, channel)
+            label = f"{campaign.title} · {sponsor.short_name} · {campaign.channels[channel]}"
+            digest = key("qr", url, label, images.RENDERER_VERSION)
+            job = Job("qr", {"url": url, "label": label}, None,
+                      (("png", str(store.path(digest, "png"))), ("svg", str(store.path(digest, "svg")))))
+            mine.qr[channel] = {
+                "png": add(links.kit_path(slug, f"{slug}-qr-{channel}.png"), digest, "png", job),
+                "svg": add(links.kit_path(slug, f"{slug}-qr-{channel}.svg"), digest, "svg", job),
+                "url": url,
+            }
+        mine.kit = links.kit_path(slug, f"{slug}-media-kit.zip")
+        result.by_sponsor[slug] = mine
+    return result
+
+
+def render(job: Job) -> None:
+    """Draw one job into the cache (runs in a worker process)."""
+    logo = Path(job.logo).read_bytes() if job.logo else None
+    outputs = dict(job.outputs)
+    if job.kind == "entry":
+        scene = images.entry_scene(images.EntryInputs(**job.params), logo)
+        for fmt, path in outputs.items():
+            write_atomic(Path(path), draw.to_png(scene) if fmt == "png" else draw.to_svg(scene))
+    elif job.kind == "qr":
+        scene = images.qr_scene(job.params["url"], job.params["label"])
+        for fmt, path in outputs.items():
+            write_atomic(Path(path), draw.to_png(scene) if fmt == "png" else draw.to_svg(scene))
+    elif job.kind == "mark":
+        write_atomic(Path(outputs["svg"]), images.mark_svg(job.params["short_name"], logo, job.params["title"]))
+    else:
+        raise ValueError(f"unknown job kind {job.kind}")
+
+
+def draw_missing(jobs: list[Job], progress: Callable[[int, int], None] | None = None, workers: int | None = None) -> None:
+    """Draw every job, on all cores when there is enough work to pay for the processes."""
+    if not jobs:
+        return
+    workers = workers or os.cpu_count() or 1
+    total, done = len(jobs), 0
+    if workers == 1 or total < 8:
+        for job in jobs:
+            render(job)
+            done += 1
+            if progress:
+                progress(done, total)
+        return
+    typeface().regular.cmap  # load the font once before forking so workers share it
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for _ in pool.map(render, jobs, chunksize=max(1, min(16, total // (workers * 8)))):
+            done += 1
+            if progress:
+                progress(done, total)
+
+
+def pack_kit(sponsor: Sponsor, members: list[Asset], texts: dict[str, str], store: Store) -> Asset:
+    """The sponsor's media kit as one zip, itself cached under the hash of its members."""
+    names = sorted((Path(a.uri).name, a.path.stem) for a in members)
+    digest = key("kit", names, texts)
+    path = store.path(digest, "zip")
+    if not path.is_file():
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as archive:
+            for name, content in sorted(texts.items()):
+                _add(archive, name, content.encode("utf-8"), zipfile.ZIP_DEFLATED)
+            for asset in sorted(members, key=lambda a: a.uri):
+                name = Path(asset.uri).name
+                # PNG is already compressed; storing it keeps packing fast.
+                method = zipfile.ZIP_STORED if name.endswith(".png") else zipfile.ZIP_DEFLATED
+                folder = "qr/" if "-qr-" in name else "images/"
+                _add(archive, folder + name, asset.path.read_bytes(), method)
+        write_atomic(path, buf.getvalue())
+    return Asset(links.kit_path(sponsor.slug, f"{sponsor.slug}-media-kit.zip"), path)
+
+
+def _add(archive: zipfile.ZipFile, name: str, data: bytes, method: int) -> None:
+    info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
+    info.compress_type = method
+    info.external_attr = 0o644 << 16
+    archive.writestr(info, data)

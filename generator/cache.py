@@ -1,0 +1,62 @@
+"""Content-addressed store for drawn files.
+
+A file's name is the hash of everything that decides its bytes (canonical JSON of the inputs, the bytes of input
+files, the font's digest and the renderer version), so a present file is always current and nothing needs a
+manifest: a changed input is a different name, an unchanged one is found again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def canonical(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+
+
+def key(*parts: Any) -> str:
+    return hashlib.sha256(canonical(list(parts))).hexdigest()
+
+
+class FileDigests:
+    """sha256 of input files, read once per build."""
+
+    def __init__(self) -> None:
+        self._seen: dict[Path, str] = {}
+
+    def __call__(self, path: Path | None) -> str | None:
+        if path is None:
+            return None
+        if path not in self._seen:
+            self._seen[path] = hashlib.sha256(path.read_bytes()).hexdigest()
+        return self._seen[path]
+
+
+class Store:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def path(self, digest: str, ext: str) -> Path:
+        return self.root / digest[:2] / f"{digest}.{ext}"
+
+    def has(self, digest: str, ext: str) -> bool:
+        return self.path(digest, ext).is_file()
+
+
+def write_atomic(path: Path, data: bytes | str) -> None:
+    """Write through a temporary file and rename, so a killed build never leaves half a file under a valid name."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise

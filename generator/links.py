@@ -1,0 +1,42 @@
+"""Where everything lives: one place that turns slugs and channels into site paths and attributed URLs.
+
+A sponsor's attributed link carries the sponsor and the channel in the path, not in a query string, because chat
+apps and link shorteners strip query strings.
+"""
+
+from __future__ import annotations
+
+from .sponsors import Campaign, Sponsor
+
+
+def entry_path(slug: str, channel: str) -> str:
+    return f"s/{slug}/{channel}/"
+
+
+def entry_url(campaign: Campaign, slug: str, channel: str) -> str:
+    return campaign.site_url + entry_path(slug, channel)
+
+
+def sponsor_path(slug: str) -> str:
+    return f"sponsors/{slug}/"
+
+
+def kit_path(slug: str, filename: str) -> str:
+    return f"sponsors/{slug}/kit/{filename}"
+
+
+def primary_channel(sponsor: Sponsor, *preferred: str) -> str:
+    """The first of `preferred` the sponsor uses, else its first channel."""
+    for channel in preferred:
+        if channel in sponsor.channels:
+            return channel
+    return sponsor.channels[0]
+
+
+def snippet_channel(sponsor: Sponsor) -> str:
+    """The channel an entry image's HTML snippet links to: image snippets go on web pages."""
+    return primary_channel(sponsor, "website", "app", "wechat")
+
+
+def poster_channel(sponsor: Sponsor) -> str:
+    return primary_channel(sponsor, "poster", "website")

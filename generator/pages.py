@@ -1,0 +1,210 @@
+"""Render every generated page from the campaign model: hub pages, sponsor pages, entry pages, redirects.
+
+Pages come out as strings keyed by their path in the docs tree. Sponsor-supplied text is HTML-escaped by Jinja's
+autoescape, and page bodies are raw HTML blocks so Markdown never reinterprets a name as formatting.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import escape
+
+from . import links
+from .assets import SponsorAssets
+from .regions import PROVINCES
+from .sponsors import Sponsor, SponsorList
+
+HUB_PAGES = ("index.md", "initiators.md", "supporters.md", "slogans.md", "materials.md")
+
+
+@dataclass(frozen=True)
+class Page:
+    uri: str  # path inside the docs tree, e.g. "sponsors/foo/index.md"
+    content: str
+
+
+def rel(target: str, page_dir: str) -> str:
+    """`target` (a site path) relative to the directory URL `page_dir`, so the site works under any prefix."""
+    result = posixpath.relpath(target, page_dir or ".")
+    return result + "/" if target.endswith("/") and not result.endswith("/") else result
+
+
+def _env() -> Environment:
+    env = Environment(
+        loader=PackageLoader("generator", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=False,
+    )
+    env.filters["rel"] = rel
+    return env
+
+
+def _front(title: str, description: str, **extra: object) -> str:
+    # Front-matter strings are pre-escaped: the theme prints page titles and descriptions without escaping.
+    meta = {"title": str(escape(title)), "description": str(escape(description)), **extra}
+    return "---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False) + "---\n\n"
+
+
+def press_release(sl: SponsorList, sponsor: Sponsor) -> str:
+    c = sl.campaign
+    return c.press_release.format(
+        sponsor=sponsor.name, short_name=sponsor.short_name, role=sponsor.kind_label,
+        link=links.entry_url(c, sponsor.slug, links.snippet_channel(sponsor)),
+        campaign=c.name, year=c.year, opens=c.opens_text, closes=c.closes_text,
+    ).strip()
+
+
+def kit_texts(sl: SponsorList, sponsor: Sponsor, mine: SponsorAssets) -> dict[str, str]:
+    """Plain-text files packed into the media kit next to the images."""
+    c = sl.campaign
+    link_lines = [f"{c.channels[ch]}\t{q['url']}" for ch, q in mine.qr.items()]
+    snippets = [
+        f'<!-- {e["size"].label} {e["size"].width}x{e["size"].height} -->\n'
+        f'<a href="{e["url"]}" target="_blank" rel="noopener"><img src="{c.site_url}{e["png"]}" '
+        f'width="{e["size"].width}" height="{e["size"].height}" alt="{escape(c.title)}"></a>'
+        for e in mine.entries
+    ]
+    return {
+        "links.txt": f"{sponsor.name}\n{c.title}\n\n" + "\n".join(link_lines) + "\n",
+        "press-release.txt": press_release(sl, sponsor) + "\n",
+        "slogans.txt": "\n".join(c.slogans) + "\n",
+        "snippets.html": "\n\n".join(snippets) + "\n",
+    }
+
+
+class PageWriter:
+    def __init__(self, sl: SponsorList, assets: dict[str, SponsorAssets]) -> None:
+        self.sl = sl
+        self.c = sl.campaign
+        self.assets = assets
+        self.env = _env()
+
+    def _render(self, name: str, **context: object) -> str:
+        return self.env.get_template(name).render(c=self.c, **context)
+
+    def all(self) -> list[Page]:
+        pages = self.hubs()
+        for sponsor in self.sl.sponsors:
+            pages += self.sponsor(sponsor)
+        pages += self.redirects()
+        return pages
+
+    def hubs(self) -> list[Page]:
+        initiators = [s for s in self.sl.sponsors if s.is_initiator]
+        supporters = [s for s in self.sl.sponsors if not s.is_initiator]
+        by_province: dict[str, list[Sponsor]] = defaultdict(list)
+        for s in initiators:
+            by_province[s.province].append(s)
+        groups = [(p, by_province[p]) for p in PROVINCES if by_province[p]]
+        by_parent: dict[str, list[Sponsor]] = defaultdict(list)
+        for s in supporters:
+            by_parent[s.nominated_by or ""].append(s)
+        parent_groups = [(p, by_parent[p.slug]) for p in initiators if by_parent[p.slug]]
+        common = {"initiators": initiators, "supporters": supporters}
+        c = self.c
+        return [
+            Page("index.md", _front(c.title, f"{c.title}：{c.opens_text} 至 {c.closes_text}，{c.slogans[0]}", hide=["toc"])
+                 + self._render("home.html.j2", provinces=len(groups), **common)),
+            Page("initiators.md", _front("发起单位名录", f"{c.title}的 {len(initiators)} 家发起单位", hide=["toc"])
+                 + self._render("initiators.html.j2", groups=groups, **common)),
+            Page("supporters.md", _front("支持单位名录", f"{c.title}的 {len(supporters)} 家支持单位", hide=["toc"])
+                 + self._render("supporters.html.j2", groups=parent_groups, **common)),
+            Page("slogans.md", _front("宣传标语", f"{c.title}宣传标语")
+                 + self._render("slogans.html.j2")),
+            Page("materials.md", _front("宣传素材", f"{c.title}宣传素材及问卷入口位置推荐")
+                 + self._render("materials.html.j2")),
+        ]
+
+    def sponsor(self, s: Sponsor) -> list[Page]:
+        mine = self.assets[s.slug]
+        page_dir = links.sponsor_path(s.slug)
+        parent = self.sl.get(s.nominated_by) if s.nominated_by else None
+        share = next((e["png"] for e in mine.entries if e["size"].width == e["size"].height), mine.entries[0]["png"])
+        context = {
+            "s": s, "a": mine, "parent": parent, "page": page_dir, "root": "../../",
+            "parent_path": links.sponsor_path(parent.slug) if parent else "",
+            "supporters": self.sl.supporters_of(s.slug), "release": press_release(self.sl, s),
+        }
+        meta = {"image": share, "hide": ["navigation"], "search": {"exclude": True}}
+        pages = [
+            Page(page_dir + "index.md", _front(f"{s.name} · {self.c.title}", f"{s.name}邀您参与{self.c.title}（{self.c.dates_short}）", **meta)
+                 + self._render("sponsor.html.j2", **context)),
+            Page(page_dir + "certificate.md", _front(f"授权书 · {s.name}", f"{s.name}{s.kind_label}授权书", hide=["navigation", "toc"], search={"exclude": True})
+                 + self._render("certificate.html.j2", **context)),
+        ]
+        if s.is_initiator:
+            pages.append(Page(page_dir + "invitation.md", _front(f"支持单位邀请函 · {s.name}", f"{s.name}支持单位邀请函", hide=["navigation", "toc"], search={"exclude": True})
+                              + self._render("invitation.html.j2", **context)))
+        for channel in s.channels:
+            pages.append(Page(links.entry_path(s.slug, channel) + "index.html", self._render(
+                "entry.html.j2", s=s, channel=channel, url=links.entry_url(self.c, s.slug, channel), root="../../../",
+                mark=mine.mark, share_image=self.c.site_url + share,
+                opens_ms=int(self.c.opens.timestamp() * 1000), closes_ms=int(self.c.closes.timestamp() * 1000),
+            )))
+        return pages
+
+    def redirects(self) -> list[Page]:
+        """Old slugs keep working: every page and link published under them forwards to the current one."""
+        pages = []
+        for old, new in sorted(self.sl.aliases.items()):
+            s = self.sl.get(new)
+            targets = ["", "certificate/"] + (["invitation/"] if s.is_initiator else [])
+            for sub in targets:
+                pages.append(self._redirect(links.sponsor_path(old) + sub, links.sponsor_path(new) + sub))
+            for channel in s.channels:
+                pages.append(self._redirect(links.entry_path(old, channel), links.entry_path(new, channel)))
+        for old in self.c.retired_slugs:
+            pages.append(self._redirect(links.sponsor_path(old), ""))
+            for channel in self.c.channels:
+                pages.append(self._redirect(links.entry_path(old, channel), ""))
+        return pages
+
+    def _redirect(self, old_dir: str, new_dir: str) -> Page:
+        html = self._render("redirect.html.j2", target=rel(new_dir or "./", old_dir), canonical=self.c.site_url + new_dir)
+        return Page(old_dir + "index.html", html)
+
+
+def manifest(sl: SponsorList, published: set[str]) -> str:
+    """sponsors.json: the sponsors and links the collection API accepts, and every link ever published."""
+    c = sl.campaign
+    current = {links.entry_path(s.slug, ch) for s in sl.sponsors for ch in s.channels}
+    data = {
+        "campaign": {"title": c.title, "opens": c.opens.isoformat(), "closes": c.closes.isoformat(), "site_url": c.site_url},
+        "channels": c.channels,
+        "sponsors": {
+            s.slug: {"name": s.name, "kind": s.kind, "province": s.province, "nominated_by": s.nominated_by,
+                     "channels": list(s.channels)}
+            for s in sl.sponsors
+        },
+        "aliases": dict(sorted(sl.aliases.items())),
+        "retired": list(c.retired_slugs),
+        "published_links": sorted(published | current),
+    }
+    return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False) + "\n"
+
+
+def vanished_links(sl: SponsorList, published: set[str]) -> list[str]:
+    """Links published by an earlier build that this sponsor list would break."""
+    live = {links.entry_path(s.slug, ch) for s in sl.sponsors for ch in s.channels}
+    for old, new in sl.aliases.items():
+        live |= {links.entry_path(old, ch) for ch in sl.get(new).channels}
+    retired = set(sl.campaign.retired_slugs)
+    return sorted(p for p in published if p not in live and p.split("/")[1] not in retired)
+
+
+def read_published(site_dir: Path) -> set[str]:
+    """The links the last good build published (empty before the first build)."""
+    try:
+        data = json.loads((site_dir / "sponsors.json").read_text(encoding="utf-8"))
+        return set(data.get("published_links", []))
+    except (FileNotFoundError, ValueError):
+        return set()

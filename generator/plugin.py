@@ -1,0 +1,144 @@
+"""The MkDocs adapter: the only module that knows MkDocs.
+
+Everything fallible runs in `on_pre_build`, before MkDocs empties the output folder. A `mkdocs build` writes into a
+sibling staging folder that replaces the site only when the whole build succeeded, so a failed build leaves the last
+good site untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from pathlib import Path
+
+from mkdocs.config import config_options as c
+from mkdocs.config.base import Config
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.structure.files import File, Files, InclusionLevel
+
+from . import build, pages
+from .fonts import FontMissing
+from .sponsors import SponsorsError
+
+log = logging.getLogger("mkdocs.plugins.sponsor-pages")
+
+
+class LinkedFile(File):
+    """A cached image placed in the site by a hard link: no bytes copied, and cache files never change in place."""
+
+    def copy_file(self, dirty: bool = False) -> None:
+        assert self.abs_src_path is not None
+        out = self.abs_dest_path
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        try:
+            if os.path.lexists(out):
+                os.unlink(out)
+            os.link(self.abs_src_path, out)
+        except OSError:
+            super().copy_file(dirty)
+
+
+class _WarningCount(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+class PluginConfig(Config):
+    sponsors = c.Type(str, default="sponsors.yaml")
+    cache_dir = c.Type(str, default=".cache/sponsor-pages")
+    workers = c.Optional(c.Type(int))
+
+
+class SponsorPagesPlugin(BasePlugin[PluginConfig]):
+    def __init__(self) -> None:
+        self.command = "build"
+        self.final_dir: Path | None = None
+        self.staging: Path | None = None
+        self.output: build.Output | None = None
+        self.warnings = _WarningCount()
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        self.command = command
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        base = Path(config.config_file_path or ".").resolve().parent
+        self.sponsors_path = base / self.config.sponsors
+        self.cache_dir = base / self.config.cache_dir
+        try:
+            self.sl = build.read(self.sponsors_path, os.environ.get("SURVEY_SITE_URL"))
+        except (SponsorsError, FontMissing) as exc:
+            raise PluginError(str(exc)) from exc
+        config.site_url = self.sl.campaign.site_url
+        self.final_dir = Path(config.site_dir)
+        self.published = pages.read_published(self.final_dir) if self.command == "build" else set()
+        if self.command == "build":
+            self.staging = self.final_dir.with_name(self.final_dir.name + ".partial")
+            config.site_dir = str(self.staging)
+            self.warnings.count = 0
+            logging.getLogger("mkdocs").addHandler(self.warnings)
+        return config
+
+    def on_pre_build(self, *, config: MkDocsConfig) -> None:
+        try:
+            build.check_published(self.sl, self.published, self.sponsors_path)
+            self.output = build.generate(self.sl, self.cache_dir, self.published, self.config.workers)
+        except (SponsorsError, FontMissing) as exc:
+            raise PluginError(str(exc)) from exc
+
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        assert self.output is not None
+        hubs = set(pages.HUB_PAGES)
+        generated = [(p.uri, p.content) for p in self.output.pages] + list(self.output.extra.items())
+        clashes = [uri for uri, _ in generated if files.get_file_from_path(uri) is not None]
+        clashes += [a.uri for a in self.output.files if files.get_file_from_path(a.uri) is not None]
+        if clashes:
+            raise PluginError(
+                f"{len(clashes)} file(s) in {config.docs_dir} have the path of a generated page, e.g. '{clashes[0]}'. "
+                "Fix: rename or remove them; generated pages are never written into the docs folder"
+            )
+        for uri, content in generated:
+            inclusion = InclusionLevel.UNDEFINED if uri in hubs else InclusionLevel.NOT_IN_NAV
+            files.append(File.generated(config, uri, content=content, inclusion=inclusion))
+        for asset in self.output.files:
+            files.append(LinkedFile.generated(config, asset.uri, abs_src_path=str(asset.path), inclusion=InclusionLevel.NOT_IN_NAV))
+        return files
+
+    def on_serve(self, server, *, config: MkDocsConfig, builder):  # type: ignore[no-untyped-def]
+        server.watch(str(self.sponsors_path))
+        for folder in {self.sl.logo_path(s).parent for s in self.sl.sponsors if s.logo}:  # type: ignore[union-attr]
+            server.watch(str(folder))
+        return server
+
+    @event_priority(-100)  # after every other plugin has written its files
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        logging.getLogger("mkdocs").removeHandler(self.warnings)
+        if self.staging is None or self.final_dir is None:
+            return
+        if config.strict and self.warnings.count:
+            self._discard()
+            raise PluginError(f"{self.warnings.count} warning(s) in strict mode; the previous site in {self.final_dir} is kept")
+        old = self.final_dir.with_name(self.final_dir.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if self.final_dir.exists():
+            os.replace(self.final_dir, old)
+        os.replace(self.staging, self.final_dir)
+        shutil.rmtree(old, ignore_errors=True)
+        config.site_dir = str(self.final_dir)
+        log.info(f"sponsor-pages: site published to {self.final_dir}")
+
+    def on_build_error(self, *, error: Exception) -> None:
+        logging.getLogger("mkdocs").removeHandler(self.warnings)
+        self._discard()
+        if self.final_dir is not None:
+            log.error(f"sponsor-pages: build failed; the previous site in {self.final_dir} is unchanged")
+
+    def _discard(self) -> None:
+        if self.staging is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
