@@ -1,0 +1,65 @@
+"""Command line.
+
+  python -m generator check [sponsors.yaml]   validate the sponsor list without building
+  python -m generator serve [--port 8000]     build every page for this machine's address and serve the site
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import subprocess
+import sys
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from . import build, pages
+from .fonts import FontMissing
+from .sponsors import SponsorsError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m generator", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    check = sub.add_parser("check", help="validate sponsors.yaml (and, with --site, that no published link vanished)")
+    check.add_argument("sponsors", nargs="?", default="sponsors.yaml", type=Path)
+    check.add_argument("--site", type=Path, default=Path("site"), help="the last built site (default: site)")
+    serve = sub.add_parser("serve", help="build the site for 127.0.0.1 and serve it")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--config", default="mkdocs.yml")
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return _serve(args.port, args.config)
+    try:
+        sl = build.read(args.sponsors)
+        build.check_published(sl, pages.read_published(args.site), args.sponsors)
+    except (SponsorsError, FontMissing) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    initiators = sum(1 for s in sl.sponsors if s.is_initiator)
+    links = sum(len(s.channels) for s in sl.sponsors)
+    print(f"{args.sponsors}: OK: {initiators} initiators, {len(sl.sponsors) - initiators} support units, {links} attributed links")
+    return 0
+
+
+def _serve(port: int, config: str) -> int:
+    url = f"http://127.0.0.1:{port}/"
+    env = dict(os.environ, SURVEY_SITE_URL=url, NO_MKDOCS_2_WARNING="1")
+    site = Path(config).resolve().parent / "site"
+    # Links and QR codes must point at this machine, so the site is built for the local address.
+    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-f", config, "-d", str(site)], env=env)
+    if result.returncode != 0:
+        return result.returncode
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(site))
+    with ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+        print(f"Serving {site} at {url} (Ctrl-C to stop)", flush=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            print("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
