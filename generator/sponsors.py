@@ -322,6 +322,7 @@ class _Checker:
             if sponsor is not None:
                 sponsors.append((i, sponsor))
         if campaign is not None:
+            self.raw_slugs = {item.get("slug") for item in items if isinstance(item, dict)}
             self._cross_check(campaign, sponsors)
         if self.problems or campaign is None:
             return None
@@ -376,6 +377,8 @@ class _Checker:
                          "a support unit needs the slug of the initiator that nominated it. Fix: add 'nominated_by: <slug>'")
                 continue
             parent = by_slug.get(s.nominated_by)
+            if parent is None and s.nominated_by in self.raw_slugs:
+                continue  # the nominating entry has problems of its own, already reported
             if parent is None or not parent.is_initiator:
                 what = "no sponsor has" if parent is None else "that sponsor is not an initiator, and only initiators nominate; it has"
                 self.add(("sponsors", i, "nominated_by"), f"{where}, field 'nominated_by'",
