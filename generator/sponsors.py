@@ -291,6 +291,12 @@ FIELD_FIXES = {
     "tuple_type": "write a list",
     "dict_type": "write a mapping of key: value",
     "too_short": "give at least one",
+    "string_too_long": "shorten it",
+    "string_too_short": "fill it in",
+    "string_pattern_mismatch": "use lowercase letters, digits and hyphens",
+    "greater_than_equal": "use a larger number",
+    "less_than_equal": "use a smaller number",
+    "bool_parsing": "write true or false",
 }
 
 
