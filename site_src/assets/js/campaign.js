@@ -21,11 +21,10 @@
   }
 
   document.addEventListener("click", function (event) {
-    var button = event.target.closest("[data-copy], [data-copy-from], [data-print]");
+    var button = event.target.closest("[data-copy], [data-print]");
     if (!button) return;
     if (button.hasAttribute("data-print")) { window.print(); return; }
-    var source = button.getAttribute("data-copy-from");
-    var text = source ? document.getElementById(source).textContent : button.getAttribute("data-copy");
+    var text = button.getAttribute("data-copy");
     var label = button.textContent;
     copyText(text).then(function () {
       button.setAttribute("data-done", "");
