@@ -26,8 +26,16 @@ HUB_PAGES = ("index.md", "initiators.md", "supporters.md", "slogans.md", "materi
 
 @dataclass(frozen=True)
 class Page:
+    """A generated page: `front` is Markdown front matter (None for a static HTML file), `body` its HTML."""
+
     uri: str  # path inside the docs tree, e.g. "sponsors/foo/index.md"
-    content: str
+    body: str
+    front: str | None = None
+
+    @property
+    def source(self) -> str:
+        """What the docs tree sees: for a Markdown page only its front matter, since the body is already HTML."""
+        return self.body if self.front is None else self.front
 
 
 def rel(target: str, page_dir: str) -> str:
@@ -112,16 +120,11 @@ class PageWriter:
         common = {"initiators": initiators, "supporters": supporters}
         c = self.c
         return [
-            Page("index.md", _front(c.title, f"{c.title}：{c.opens_text} 至 {c.closes_text}，{c.slogans[0]}", hide=["toc"])
-                 + self._render("home.html.j2", provinces=len(groups), **common)),
-            Page("initiators.md", _front("发起单位名录", f"{c.title}的 {len(initiators)} 家发起单位", hide=["toc"])
-                 + self._render("initiators.html.j2", groups=groups, **common)),
-            Page("supporters.md", _front("支持单位名录", f"{c.title}的 {len(supporters)} 家支持单位", hide=["toc"])
-                 + self._render("supporters.html.j2", groups=parent_groups, **common)),
-            Page("slogans.md", _front("宣传标语", f"{c.title}宣传标语")
-                 + self._render("slogans.html.j2")),
-            Page("materials.md", _front("宣传素材", f"{c.title}宣传素材及问卷入口位置推荐")
-                 + self._render("materials.html.j2")),
+            Page("index.md", self._render("home.html.j2", provinces=len(groups), **common), _front(c.title, f"{c.title}：{c.opens_text} 至 {c.closes_text}，{c.slogans[0]}", hide=["toc"])),
+            Page("initiators.md", self._render("initiators.html.j2", groups=groups, **common), _front("发起单位名录", f"{c.title}的 {len(initiators)} 家发起单位", hide=["toc"])),
+            Page("supporters.md", self._render("supporters.html.j2", groups=parent_groups, **common), _front("支持单位名录", f"{c.title}的 {len(supporters)} 家支持单位", hide=["toc"])),
+            Page("slogans.md", self._render("slogans.html.j2"), _front("宣传标语", f"{c.title}宣传标语")),
+            Page("materials.md", self._render("materials.html.j2"), _front("宣传素材", f"{c.title}宣传素材及问卷入口位置推荐")),
         ]
 
     def sponsor(self, s: Sponsor) -> list[Page]:
@@ -134,16 +137,13 @@ class PageWriter:
             "parent_path": links.sponsor_path(parent.slug) if parent else "",
             "supporters": self.sl.supporters_of(s.slug), "release": press_release(self.sl, s),
         }
-        meta = {"image": share, "hide": ["navigation"], "search": {"exclude": True}}
+        meta = {"image": share, "hide": ["navigation", "toc"], "search": {"exclude": True}}
         pages = [
-            Page(page_dir + "index.md", _front(f"{s.name} · {self.c.title}", f"{s.name}邀您参与{self.c.title}（{self.c.dates_short}）", **meta)
-                 + self._render("sponsor.html.j2", **context)),
-            Page(page_dir + "certificate.md", _front(f"授权书 · {s.name}", f"{s.name}{s.kind_label}授权书", hide=["navigation", "toc"], search={"exclude": True})
-                 + self._render("certificate.html.j2", **context)),
+            Page(page_dir + "index.md", self._render("sponsor.html.j2", **context), _front(f"{s.name} · {self.c.title}", f"{s.name}邀您参与{self.c.title}（{self.c.dates_short}）", **meta)),
+            Page(page_dir + "certificate.md", self._render("certificate.html.j2", **context), _front(f"授权书 · {s.name}", f"{s.name}{s.kind_label}授权书", hide=["navigation", "toc"], search={"exclude": True})),
         ]
         if s.is_initiator:
-            pages.append(Page(page_dir + "invitation.md", _front(f"支持单位邀请函 · {s.name}", f"{s.name}支持单位邀请函", hide=["navigation", "toc"], search={"exclude": True})
-                              + self._render("invitation.html.j2", **context)))
+            pages.append(Page(page_dir + "invitation.md", self._render("invitation.html.j2", **context), _front(f"支持单位邀请函 · {s.name}", f"{s.name}支持单位邀请函", hide=["navigation", "toc"], search={"exclude": True})))
         for channel in s.channels:
             pages.append(Page(links.entry_path(s.slug, channel) + "index.html", self._render(
                 "entry.html.j2", s=s, channel=channel, url=links.entry_url(self.c, s.slug, channel), root="../../../",

@@ -63,6 +63,7 @@ class SponsorPagesPlugin(BasePlugin[PluginConfig]):
         self.staging: Path | None = None
         self.output: build.Output | None = None
         self.warnings = _WarningCount()
+        self.bodies: dict[str, str] = {}
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.command = command
@@ -95,7 +96,9 @@ class SponsorPagesPlugin(BasePlugin[PluginConfig]):
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         assert self.output is not None
         hubs = set(pages.HUB_PAGES)
-        generated = [(p.uri, p.content) for p in self.output.pages] + list(self.output.extra.items())
+        generated = [(p.uri, p.source) for p in self.output.pages] + list(self.output.extra.items())
+        # Bodies are finished HTML: handing them over after Markdown skips parsing hundreds of large HTML blocks.
+        self.bodies = {p.uri: p.body for p in self.output.pages if p.front is not None}
         clashes = [uri for uri, _ in generated if files.get_file_from_path(uri) is not None]
         clashes += [a.uri for a in self.output.files if files.get_file_from_path(a.uri) is not None]
         if clashes:
@@ -109,6 +112,9 @@ class SponsorPagesPlugin(BasePlugin[PluginConfig]):
         for asset in self.output.files:
             files.append(LinkedFile.generated(config, asset.uri, abs_src_path=str(asset.path), inclusion=InclusionLevel.NOT_IN_NAV))
         return files
+
+    def on_page_content(self, html: str, *, page, config: MkDocsConfig, files: Files) -> str:  # type: ignore[no-untyped-def]
+        return self.bodies.get(page.file.src_uri, html)
 
     def on_serve(self, server, *, config: MkDocsConfig, builder):  # type: ignore[no-untyped-def]
         server.watch(str(self.sponsors_path))

@@ -1,0 +1,138 @@
+"""Build benchmark: our builds beside a plain mkdocs-material build of the same number of pages, in one run.
+
+    .venv/bin/python tests/bench/bench_build.py [--sizes 135 1000]
+
+For each size it prints: the plain build (hand-written Markdown pages, no images, same theme and nav); our rebuild
+with nothing changed; our rebuild after editing one sponsor (and how many image jobs it redrew); our cold build
+(empty cache) and images per second. Ratios are against the plain build measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def sponsors_text(n: int) -> str:
+    """The sample's campaign with `n` initiators (the sample's own, then copies with new slugs)."""
+    data = yaml.safe_load((ROOT / "sponsors.yaml").read_text(encoding="utf-8"))
+    initiators = [s for s in data["sponsors"] if s["kind"] == "initiator"]
+    out = []
+    for i in range(n):
+        s = dict(initiators[i % len(initiators)])
+        s.pop("former_slugs", None)
+        if i >= len(initiators):
+            s["slug"] = f"{s['slug']}-{i}"
+            s["name"] = f"{s['name']}{i}"
+            s["short_name"] = f"{s['short_name']}{i}"
+        out.append(s)
+    data["sponsors"] = out
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+def run(project: Path, env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(project / "mkdocs.yml")],
+                            capture_output=True, text=True, env=env)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(result.stderr)
+    return elapsed
+
+
+def our_project(base: Path, n: int) -> Path:
+    project = base / f"ours-{n}"
+    project.mkdir()
+    shutil.copy(ROOT / "mkdocs.yml", project)
+    shutil.copytree(ROOT / "site_src", project / "site_src")
+    (project / "sponsors.yaml").write_text(sponsors_text(n), encoding="utf-8")
+    return project
+
+
+def plain_project(base: Path, pages: int, page_bytes: int) -> Path:
+    """Hand-written pages, same theme and nav, no plugin, no images: what MkDocs itself costs."""
+    project = base / f"plain-{pages}"
+    docs = project / "docs"
+    docs.mkdir(parents=True)
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    config.pop("plugins", None)
+    config.update(docs_dir="docs", site_dir="site", plugins=[], extra_css=[], extra_javascript=[])
+    config["theme"].pop("custom_dir", None)
+    config["theme"].pop("logo", None)
+    config["theme"].pop("favicon", None)
+    config["exclude_docs"] = ""
+    paragraph = "网络安全为人民，网络安全靠人民。" * max(1, page_bytes // 48)
+    for name in ("index", "initiators", "supporters", "slogans", "materials", "guide"):
+        (docs / f"{name}.md").write_text(f"# {name}\n\n{paragraph}\n", encoding="utf-8")
+    for i in range(pages):
+        folder = docs / "sponsors" / f"s{i}"
+        folder.mkdir(parents=True)
+        (folder / "index.md").write_text(f"# 单位 {i}\n\n<div>\n{paragraph}\n</div>\n", encoding="utf-8")
+    (project / "mkdocs.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return project
+
+
+def drawn_jobs(project: Path) -> int:
+    sys.path.insert(0, str(ROOT))
+    from generator import assets, build
+    from generator.cache import Store
+
+    sl = build.read(project / "sponsors.yaml")
+    return len(assets.plan(sl, Store(project / ".cache/sponsor-pages")).jobs)
+
+
+def bench(n: int, base: Path, env: dict[str, str]) -> dict[str, float]:
+    ours = our_project(base, n)
+    cold = run(ours, env)
+    cache_files = sum(1 for p in (ours / ".cache").rglob("*") if p.is_file())
+    md_pages = sum(1 for _ in (ours / "site").rglob("index.html")) - sum(1 for _ in (ours / "site/s").rglob("index.html"))
+    sponsor_html = sorted((ours / "site/sponsors").glob("*/index.html"))
+    avg_html = sum(p.stat().st_size for p in sponsor_html) / len(sponsor_html)
+    unchanged = run(ours, env)
+    text = (ours / "sponsors.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    first = data["sponsors"][0]
+    (ours / "sponsors.yaml").write_text(text.replace(f"short_name: {first['short_name']}\n",
+                                                     f"short_name: {first['short_name']}新\n", 1), encoding="utf-8")
+    redraw = drawn_jobs(ours)
+    one_edit = run(ours, env)
+    plain = plain_project(base, md_pages, int(avg_html // 8))
+    plain_time = min(run(plain, env), run(plain, env))
+    return {"sponsors": n, "pages": md_pages, "plain": plain_time, "unchanged": unchanged, "one_edit": one_edit,
+            "redrawn_jobs": redraw, "cold": cold, "cache_files": cache_files, "images_per_s": cache_files / cold,
+            "sponsor_page_kb": avg_html / 1024}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[135, 1000])
+    args = parser.parse_args()
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    env.pop("SURVEY_SITE_URL", None)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in args.sizes:
+            rows.append(bench(n, Path(tmp), env))
+            print(json.dumps(rows[-1]), file=sys.stderr)
+    print(f"cores: {os.cpu_count()}")
+    print("| sponsors | pages | plain build | unchanged rebuild | one-sponsor edit (jobs redrawn) | cold build | files/s | sponsor page HTML |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['sponsors']} | {r['pages']} | {r['plain']:.1f} s | {r['unchanged']:.1f} s ({r['unchanged'] / r['plain']:.2f}×) | "
+              f"{r['one_edit']:.1f} s ({r['one_edit'] / r['plain']:.2f}×, {r['redrawn_jobs']} jobs) | {r['cold']:.1f} s | "
+              f"{r['images_per_s']:.0f} | {r['sponsor_page_kb']:.0f} KB |")
+
+
+if __name__ == "__main__":
+    main()
