@@ -139,7 +139,8 @@ def draw_missing(jobs: list[Job], progress: Callable[[int, int], None] | None = 
         return
     workers = workers or os.cpu_count() or 1
     total, done = len(jobs), 0
-    if workers == 1 or total < 8:
+    # Below a few dozen jobs, starting worker processes costs more than it saves.
+    if workers == 1 or total < 48:
         for job in jobs:
             render(job)
             done += 1

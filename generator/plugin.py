@@ -29,10 +29,16 @@ log = logging.getLogger("mkdocs.plugins.sponsor-pages")
 class LinkedFile(File):
     """A cached image placed in the site by a hard link: no bytes copied, and cache files never change in place."""
 
+    # Thousands of files share a few hundred folders; creating each folder once saves most of the filesystem calls.
+    made_dirs: set[str] = set()
+
     def copy_file(self, dirty: bool = False) -> None:
         assert self.abs_src_path is not None
         out = self.abs_dest_path
-        os.makedirs(os.path.dirname(out), exist_ok=True)
+        folder = os.path.dirname(out)
+        if folder not in self.made_dirs:
+            os.makedirs(folder, exist_ok=True)
+            self.made_dirs.add(folder)
         try:
             if os.path.lexists(out):
                 os.unlink(out)
@@ -79,6 +85,7 @@ class SponsorPagesPlugin(BasePlugin[PluginConfig]):
         config.site_url = self.sl.campaign.site_url
         self.final_dir = Path(config.site_dir)
         self.published = pages.read_published(self.final_dir) if self.command == "build" else set()
+        LinkedFile.made_dirs.clear()
         if self.command == "build":
             self.staging = self.final_dir.with_name(self.final_dir.name + ".partial")
             config.site_dir = str(self.staging)
