@@ -25,6 +25,9 @@ from .sponsors import SponsorsError
 
 log = logging.getLogger("mkdocs.plugins.sponsor-pages")
 
+# The theme's scripts are not loaded by any page (see overrides/main.html), so they are not published either.
+THEME_SCRIPTS = "assets/javascripts/"
+
 
 class LinkedFile(File):
     """A cached image placed in the site by a hard link: no bytes copied, and cache files never change in place."""
@@ -113,6 +116,9 @@ class SponsorPagesPlugin(BasePlugin[PluginConfig]):
                 f"{len(clashes)} file(s) in {config.docs_dir} have the path of a generated page, e.g. '{clashes[0]}'. "
                 "Fix: rename or remove them; generated pages are never written into the docs folder"
             )
+        for theme_script in [f for f in files if f.src_uri.startswith(THEME_SCRIPTS) and not f.generated_by and f.abs_src_path
+                             and not f.abs_src_path.startswith(config.docs_dir)]:
+            files.remove(theme_script)
         for uri, content in generated:
             inclusion = InclusionLevel.UNDEFINED if uri in hubs else InclusionLevel.NOT_IN_NAV
             files.append(File.generated(config, uri, content=content, inclusion=inclusion))

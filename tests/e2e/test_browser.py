@@ -125,3 +125,12 @@ def test_keyboard_reaches_copy_buttons(phone, site_url):
     phone.keyboard.press("Enter")
     phone.wait_for_function("document.activeElement.textContent === '已复制'")
     assert phone.evaluate("navigator.clipboard.readText()") == "网络安全为人民，网络安全靠人民"
+
+
+def test_menu_opens_on_a_phone(phone, site_url):
+    phone.goto(site_url + "slogans/")
+    phone.locator('.md-header label[for="__drawer"]').click()
+    link = phone.locator(".md-nav--primary").get_by_role("link", name="发起单位").first
+    link.wait_for(state="visible")
+    link.click()
+    phone.wait_for_url(site_url + "initiators/")

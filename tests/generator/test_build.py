@@ -81,6 +81,9 @@ def test_pages_load_nothing_from_outside_the_site(built_small):
         outside = [u for u in parser.loads if re.match(r"^(https?:)?//", u) and not u.startswith(SITE_URL)]
         assert not outside, (html, outside)
     assert not any("fonts.googleapis" in p.read_text() for p in site.rglob("*.html"))
+    # Not even a file that names an outside host: the theme's unused script bundle is not published.
+    for text_file in [*site.rglob("*.js"), *site.rglob("*.html")]:
+        assert not re.search(r"unpkg\.com|api\.github\.com|googleapis|jsdelivr", text_file.read_text()), text_file
 
 
 def test_sponsor_pages_stay_out_of_nav(built_small):
