@@ -53,6 +53,7 @@ class Plan:
     assets: list[Asset] = field(default_factory=list)
     jobs: list[Job] = field(default_factory=list)
     by_sponsor: dict[str, SponsorAssets] = field(default_factory=dict)
+    files_of: dict[str, list[Asset]] = field(default_factory=dict)  # slug -> its drawn files (the kit's members)
 
 
 def plan(sponsors: SponsorList, store: Store) -> Plan:
@@ -63,10 +64,11 @@ def plan(sponsors: SponsorList, store: Store) -> Plan:
     campaign = sponsors.campaign
     seen_jobs: set[str] = set()
 
-    def add(uri: str, digest: str, fmt: str, job: Job | None) -> str:
+    def add(uri: str, digest: str, fmt: str, job: Job) -> str:
         path = store.path(digest, fmt)
         result.assets.append(Asset(uri, path))
-        if job is not None and not path.is_file() and digest not in seen_jobs:
+        result.files_of.setdefault(slug, []).append(result.assets[-1])
+        if not path.is_file() and digest not in seen_jobs:
             seen_jobs.add(digest)
             result.jobs.append(job)
         return uri
@@ -89,9 +91,10 @@ def plan(sponsors: SponsorList, store: Store) -> Plan:
                 campaign.dates_short, sponsor.short_name, "立即参与",
                 qr_url=links.entry_url(campaign, slug, links.poster_channel(sponsor)) if size.qr else None,
             )
-            digest = key("entry", asdict(inputs), logo_digest, font, images.RENDERER_VERSION)
+            params = asdict(inputs)
+            digest = key("entry", params, logo_digest, font, images.RENDERER_VERSION)
             outputs = (("png", str(store.path(digest, "png"))), ("svg", str(store.path(digest, "svg"))))
-            job = Job("entry", asdict(inputs), logo, outputs)
+            job = Job("entry", params, logo, outputs)
             base = f"{slug}-{size.name}-{size.width}x{size.height}"
             png = add(links.kit_path(slug, base + ".png"), digest, "png", job)
             svg = add(links.kit_path(slug, base + ".svg"), digest, "svg", job)

@@ -15,7 +15,7 @@ from pathlib import Path
 from . import assets, images, pages
 from .cache import Store
 from .fonts import typeface
-from .sponsors import Problem, SponsorList, SponsorsError, _check_url, load
+from .sponsors import Problem, SponsorList, SponsorsError, check_url, load
 
 log = logging.getLogger("mkdocs.plugins.sponsor-pages")
 
@@ -34,7 +34,7 @@ def read(path: Path, site_url: str | None = None) -> SponsorList:
     sl = load(path, can_draw=typeface().can_draw)
     if site_url:
         try:
-            _check_url(site_url)
+            check_url(site_url)
         except ValueError as exc:
             raise SponsorsError(path, [Problem(1, "SURVEY_SITE_URL", str(exc))]) from exc
         campaign = sl.campaign.model_copy(update={"site_url": site_url.rstrip("/") + "/"})
@@ -70,12 +70,9 @@ def generate(sl: SponsorList, cache_dir: Path, published: set[str], workers: int
 
     assets.draw_missing(plan.jobs, progress, workers)
     out = Output(sl, files=list(plan.assets), drawn=len(plan.jobs))
-    by_slug: dict[str, list[assets.Asset]] = {}
-    for asset in plan.assets:
-        by_slug.setdefault(asset.uri.split("/")[1], []).append(asset)
     for sponsor in sl.sponsors:
         texts = pages.kit_texts(sl, sponsor, plan.by_sponsor[sponsor.slug])
-        members = [a for a in by_slug[sponsor.slug] if not a.uri.endswith("/mark.svg")]
+        members = [a for a in plan.files_of[sponsor.slug] if a.uri != plan.by_sponsor[sponsor.slug].mark]
         out.files.append(assets.pack_kit(sponsor, members, texts, store))
     out.pages = pages.PageWriter(sl, plan.by_sponsor).all()
     out.extra["assets/img/campaign-mark.svg"] = images.campaign_mark_svg(sl.campaign.title)

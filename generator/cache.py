@@ -44,9 +44,6 @@ class Store:
     def path(self, digest: str, ext: str) -> Path:
         return self.root / digest[:2] / f"{digest}.{ext}"
 
-    def has(self, digest: str, ext: str) -> bool:
-        return self.path(digest, ext).is_file()
-
 
 def write_atomic(path: Path, data: bytes | str) -> None:
     """Write through a temporary file and rename, so a killed build never leaves half a file under a valid name."""

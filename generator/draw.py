@@ -171,7 +171,7 @@ def to_svg(scene: Scene) -> str:
 
 def _svg_text(face: Face, shape: Text, defs: dict[str, str]) -> str:
     scale = shape.size / face.upm
-    prefix = "b" if face is not None and shape.bold else "r"
+    prefix = "b" if shape.bold else "r"
     uses = []
     x = shape.x
     for ch in shape.text:

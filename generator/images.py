@@ -144,13 +144,14 @@ def fit(
 
 
 def text_block(
-    face: Face, bold: bool, lines: list[str], size: float, cx: float, top: float, fill: str, leading: float = 1.2
+    face: Face, bold: bool, lines: list[str], size: float, x: float, top: float, fill: str,
+    leading: float = 1.2, centred: bool = True,
 ) -> list[Text]:
-    """Centred lines starting at `top`."""
+    """Lines starting at `top`, centred on `x` or starting at it."""
     shapes = []
     for i, line in enumerate(lines):
-        w = face.width(line, size)
-        shapes.append(Text(cx - w / 2, top + i * size * leading + (leading - 1) * size / 2, size, line, fill, bold))
+        left = x - face.width(line, size) / 2 if centred else x
+        shapes.append(Text(left, top + i * size * leading + (leading - 1) * size / 2, size, line, fill, bold))
     return shapes
 
 
@@ -258,8 +259,7 @@ def _wide(scene: Scene, inputs: EntryInputs, logo: Image.Image | None) -> None:
         face = scene.face(bold)
         row_h = avail * share
         size, lines = fit(face, phrases, inner_w, row_h, max_lines=max_lines, min_size=7)
-        block = text_block(face, bold, lines, size, 0, y + (row_h - len(lines) * size * 1.2) / 2, color)
-        scene.add(*(Text(left, t.top, t.size, t.text, t.fill, t.bold) for t in block))
+        scene.add(*text_block(face, bold, lines, size, left, y + (row_h - len(lines) * size * 1.2) / 2, color, centred=False))
         y += row_h + avail * (1 - sum(r[3] for r in rows)) / max(1, len(rows) - 1)
 
 

@@ -19,7 +19,7 @@ from markupsafe import escape
 from . import links
 from .assets import SponsorAssets
 from .regions import PROVINCES
-from .sponsors import Sponsor, SponsorList
+from .sponsors import Campaign, Sponsor, SponsorList
 
 HUB_PAGES = ("index.md", "initiators.md", "supporters.md", "slogans.md", "materials.md")
 
@@ -44,7 +44,7 @@ def rel(target: str, page_dir: str) -> str:
     return result + "/" if target.endswith("/") and not result.endswith("/") else result
 
 
-def _env() -> Environment:
+def _env(c: Campaign) -> Environment:
     env = Environment(
         loader=PackageLoader("generator", "templates"),
         autoescape=True,
@@ -53,6 +53,7 @@ def _env() -> Environment:
         trim_blocks=False,
     )
     env.filters["rel"] = rel
+    env.filters["snippet"] = lambda entry: snippet(c, entry)
     return env
 
 
@@ -71,16 +72,20 @@ def press_release(sl: SponsorList, sponsor: Sponsor) -> str:
     ).strip()
 
 
+def snippet(c: Campaign, entry: dict) -> str:
+    """The HTML link sample (链接样例) of one entry image: the image, linked to the sponsor's attributed URL."""
+    size = entry["size"]
+    return (
+        f'<a href="{escape(entry["url"])}" target="_blank" rel="noopener"><img src="{escape(c.site_url + entry["png"])}" '
+        f'width="{size.width}" height="{size.height}" alt="{escape(c.title)}"></a>'
+    )
+
+
 def kit_texts(sl: SponsorList, sponsor: Sponsor, mine: SponsorAssets) -> dict[str, str]:
     """Plain-text files packed into the media kit next to the images."""
     c = sl.campaign
     link_lines = [f"{c.channels[ch]}\t{q['url']}" for ch, q in mine.qr.items()]
-    snippets = [
-        f'<!-- {e["size"].label} {e["size"].width}x{e["size"].height} -->\n'
-        f'<a href="{e["url"]}" target="_blank" rel="noopener"><img src="{c.site_url}{e["png"]}" '
-        f'width="{e["size"].width}" height="{e["size"].height}" alt="{escape(c.title)}"></a>'
-        for e in mine.entries
-    ]
+    snippets = [f'<!-- {e["size"].label} {e["size"].width}x{e["size"].height} -->\n{snippet(c, e)}' for e in mine.entries]
     return {
         "links.txt": f"{sponsor.name}\n{c.title}\n\n" + "\n".join(link_lines) + "\n",
         "press-release.txt": press_release(sl, sponsor) + "\n",
@@ -94,7 +99,7 @@ class PageWriter:
         self.sl = sl
         self.c = sl.campaign
         self.assets = assets
-        self.env = _env()
+        self.env = _env(self.c)
 
     def _render(self, name: str, **context: object) -> str:
         return self.env.get_template(name).render(c=self.c, **context)
@@ -173,10 +178,15 @@ class PageWriter:
         return Page(old_dir + "index.html", html)
 
 
+def live_links(sl: SponsorList) -> set[str]:
+    """Every attributed link the sponsor list serves under current slugs."""
+    return {links.entry_path(s.slug, ch) for s in sl.sponsors for ch in s.channels}
+
+
 def manifest(sl: SponsorList, published: set[str]) -> str:
     """sponsors.json: the sponsors and links the collection API accepts, and every link ever published."""
     c = sl.campaign
-    current = {links.entry_path(s.slug, ch) for s in sl.sponsors for ch in s.channels}
+    current = live_links(sl)
     data = {
         "campaign": {"title": c.title, "opens": c.opens.isoformat(), "closes": c.closes.isoformat(), "site_url": c.site_url},
         "channels": c.channels,
@@ -194,7 +204,7 @@ def manifest(sl: SponsorList, published: set[str]) -> str:
 
 def vanished_links(sl: SponsorList, published: set[str]) -> list[str]:
     """Links published by an earlier build that this sponsor list would break."""
-    live = {links.entry_path(s.slug, ch) for s in sl.sponsors for ch in s.channels}
+    live = live_links(sl)
     for old, new in sl.aliases.items():
         live |= {links.entry_path(old, ch) for ch in sl.get(new).channels}
     retired = set(sl.campaign.retired_slugs)

@@ -11,6 +11,7 @@ import string
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Literal
 from urllib.parse import urlsplit
@@ -43,7 +44,7 @@ def _check_slug(value: str) -> str:
     return value
 
 
-def _check_url(value: str) -> str:
+def check_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
         raise ValueError(f"'{value}' is not a web address. Fix: write the full address, e.g. 'https://www.example.cn/'")
@@ -80,7 +81,7 @@ class Campaign(_Model):
     @field_validator("site_url")
     @classmethod
     def _site_url(cls, value: str) -> str:
-        _check_url(value)
+        check_url(value)
         return value if value.endswith("/") else value + "/"
 
     @field_validator("opens", "closes", mode="before")
@@ -185,7 +186,7 @@ class Sponsor(_Model):
     @field_validator("website")
     @classmethod
     def _website(cls, value: str | None) -> str | None:
-        return None if value is None else _check_url(value)
+        return None if value is None else check_url(value)
 
     @field_validator("province")
     @classmethod
@@ -214,11 +215,12 @@ class SponsorList:
     base_dir: Path
     aliases: dict[str, str] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "by_slug", {s.slug: s for s in self.sponsors})
+    @cached_property
+    def by_slug(self) -> dict[str, Sponsor]:
+        return {s.slug: s for s in self.sponsors}
 
     def get(self, slug: str) -> Sponsor:
-        return self.by_slug[slug]  # type: ignore[attr-defined]
+        return self.by_slug[slug]
 
     def supporters_of(self, slug: str) -> list[Sponsor]:
         return [s for s in self.sponsors if s.nominated_by == slug]
