@@ -10,12 +10,12 @@ import io
 import os
 import zipfile
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from . import draw, images, links
-from .cache import FileDigests, Store, key, write_atomic
+from .cache import Asset, FileDigests, Store, key, write_atomic
 from .fonts import typeface
 from .sponsors import Sponsor, SponsorList
 
@@ -30,12 +30,6 @@ class Job:
     params: dict = field(hash=False)
     logo: str | None
     outputs: tuple[tuple[str, str], ...]  # (format, cache path)
-
-
-@dataclass(frozen=True)
-class Asset:
-    uri: str
-    path: Path
 
 
 @dataclass
@@ -91,7 +85,7 @@ def plan(sponsors: SponsorList, store: Store) -> Plan:
                 campaign.dates_short, sponsor.short_name, "立即参与",
                 qr_url=links.entry_url(campaign, slug, links.poster_channel(sponsor)) if size.qr else None,
             )
-            params = asdict(inputs)
+            params = dict(vars(inputs))  # shallow: every field is a str, an int or a tuple of str
             digest = key("entry", params, logo_digest, font, images.RENDERER_VERSION)
             outputs = (("png", str(store.path(digest, "png"))), ("svg", str(store.path(digest, "svg"))))
             job = Job("entry", params, logo, outputs)

@@ -11,8 +11,17 @@ import hashlib
 import json
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A cached file and the site path it is published at."""
+
+    uri: str
+    path: Path
 
 
 def canonical(value: Any) -> bytes:

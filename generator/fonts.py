@@ -127,6 +127,11 @@ def _find(weight: str) -> Path:
     )
 
 
+def font_files() -> list[Path]:
+    """The font files in use, found without opening them."""
+    return [_find(weight) for weight in ("regular", "bold")]
+
+
 @lru_cache(maxsize=1)
 def typeface() -> Typeface:
     """The typeface, loaded once per process."""

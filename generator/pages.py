@@ -12,14 +12,17 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import escape
 
+from typing import TYPE_CHECKING
+
 from . import links
-from .assets import SponsorAssets
 from .regions import PROVINCES
 from .sponsors import Campaign, Sponsor, SponsorList
+
+if TYPE_CHECKING:
+    from .assets import SponsorAssets
 
 HUB_PAGES = ("index.md", "initiators.md", "supporters.md", "slogans.md", "materials.md")
 
@@ -60,7 +63,8 @@ def _env(c: Campaign) -> Environment:
 def _front(title: str, description: str, **extra: object) -> str:
     # Front-matter strings are pre-escaped: the theme prints page titles and descriptions without escaping.
     meta = {"title": str(escape(title)), "description": str(escape(description)), **extra}
-    return "---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False) + "---\n\n"
+    # JSON is valid YAML and many times faster to write than PyYAML's emitter.
+    return "---\n" + json.dumps(meta, ensure_ascii=False) + "\n---\n\n"
 
 
 def press_release(sl: SponsorList, sponsor: Sponsor) -> str:

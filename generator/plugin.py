@@ -1,6 +1,6 @@
 """The MkDocs adapter: the only module that knows MkDocs.
 
-Everything fallible runs in `on_pre_build`, before MkDocs empties the output folder. A `mkdocs build` writes into a
+Everything fallible runs in `on_config`, before MkDocs empties the output folder. A `mkdocs build` writes into a
 sibling staging folder that replaces the site only when the whole build succeeded, so a failed build leaves the last
 good site untouched.
 """
@@ -80,28 +80,24 @@ class SponsorPagesPlugin(BasePlugin[PluginConfig]):
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         base = Path(config.config_file_path or ".").resolve().parent
         self.sponsors_path = base / self.config.sponsors
-        self.cache_dir = base / self.config.cache_dir
+        final_dir = Path(config.site_dir)
+        published = pages.read_published(final_dir) if self.command == "build" else set()
+        # All the fallible work happens here, before MkDocs empties the output folder.
         try:
-            self.sl = build.read(self.sponsors_path, os.environ.get("SURVEY_SITE_URL"))
+            self.output = build.run(self.sponsors_path, base / self.config.cache_dir, published,
+                                    os.environ.get("SURVEY_SITE_URL"), self.config.workers)
         except (SponsorsError, FontMissing) as exc:
             raise PluginError(str(exc)) from exc
+        self.sl = self.output.sponsors
         config.site_url = self.sl.campaign.site_url
-        self.final_dir = Path(config.site_dir)
-        self.published = pages.read_published(self.final_dir) if self.command == "build" else set()
         LinkedFile.made_dirs.clear()
         if self.command == "build":
-            self.staging = self.final_dir.with_name(self.final_dir.name + ".partial")
+            self.final_dir = final_dir
+            self.staging = final_dir.with_name(final_dir.name + ".partial")
             config.site_dir = str(self.staging)
             self.warnings.count = 0
             logging.getLogger("mkdocs").addHandler(self.warnings)
         return config
-
-    def on_pre_build(self, *, config: MkDocsConfig) -> None:
-        try:
-            build.check_published(self.sl, self.published, self.sponsors_path)
-            self.output = build.generate(self.sl, self.cache_dir, self.published, self.config.workers)
-        except (SponsorsError, FontMissing) as exc:
-            raise PluginError(str(exc)) from exc
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         assert self.output is not None

@@ -40,7 +40,8 @@ class LineMap:
 def load(path: Path) -> tuple[Any, LineMap]:
     """Parse `path`; raise YamlProblem with the line on a syntax error or a repeated key."""
     text = path.read_text(encoding="utf-8")
-    loader = yaml.SafeLoader(text)
+    # libyaml's parser when present: same nodes and marks, several times faster on a large sponsor list.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
         node = loader.get_single_node()
         lines = LineMap()
@@ -54,7 +55,7 @@ def load(path: Path) -> tuple[Any, LineMap]:
     return data, lines
 
 
-def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path_, lines: LineMap) -> Any:
+def _build(loader: Any, node: yaml.Node, path: Path_, lines: LineMap) -> Any:
     lines.lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
