@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import build, pages
 from .fonts import FontMissing
-from .sponsors import SponsorsError
+from .model import SponsorsError
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,110 +10,98 @@ import io
 import os
 import zipfile
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from . import draw, images, links
 from .cache import Asset, FileDigests, Store, key, write_atomic
+from .records import Job, Plan, SponsorAssets, SponsorPlan
 from .fonts import typeface
-from .sponsors import Sponsor, SponsorList
+from .model import Sponsor, SponsorList
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
-@dataclass(frozen=True)
-class Job:
-    """How to draw one or two cached files (an entry image's PNG and SVG share one layout)."""
+def plan(sponsors: SponsorList, store: Store, reuse: dict[str, SponsorPlan] | None = None) -> Plan:
+    """Name every file and its cache key; list the jobs whose outputs are not cached yet.
 
-    kind: str
-    params: dict = field(hash=False)
-    logo: str | None
-    outputs: tuple[tuple[str, str], ...]  # (format, cache path)
-
-
-@dataclass
-class SponsorAssets:
-    """Site paths of one sponsor's files, for the page templates."""
-
-    mark: str = ""
-    entries: list[dict] = field(default_factory=list)  # size, png, svg, snippet url
-    qr: dict[str, dict[str, str]] = field(default_factory=dict)  # channel -> {png, svg, url}
-    kit: str = ""
-
-
-@dataclass
-class Plan:
-    assets: list[Asset] = field(default_factory=list)
-    jobs: list[Job] = field(default_factory=list)
-    by_sponsor: dict[str, SponsorAssets] = field(default_factory=dict)
-    files_of: dict[str, list[Asset]] = field(default_factory=dict)  # slug -> its drawn files (the kit's members)
-
-
-def plan(sponsors: SponsorList, store: Store) -> Plan:
-    """Name every file and its cache key; list the jobs whose outputs are not cached yet."""
+    A sponsor whose inputs equal those of a part in `reuse` (the previous build's) takes that part as it is.
+    """
     font = typeface().digest
     digests = FileDigests()
     result = Plan()
-    campaign = sponsors.campaign
-    seen_jobs: set[str] = set()
-
-    def add(uri: str, digest: str, fmt: str, job: Job) -> str:
-        path = store.path(digest, fmt)
-        result.assets.append(Asset(uri, path))
-        result.files_of.setdefault(slug, []).append(result.assets[-1])
-        if not path.is_file() and digest not in seen_jobs:
-            seen_jobs.add(digest)
-            result.jobs.append(job)
-        return uri
-
+    seen_jobs: set[tuple[tuple[str, str], ...]] = set()
     for sponsor in sponsors.sponsors:
         logo_path = sponsors.logo_path(sponsor)
         logo_digest = digests(logo_path)
-        logo = str(logo_path) if logo_path else None
-        mine = SponsorAssets()
-        slug = sponsor.slug
-
-        digest = key("mark", sponsor.short_name, sponsor.name, logo_digest, font, images.RENDERER_VERSION)
-        job = Job("mark", {"short_name": sponsor.short_name, "title": sponsor.name}, logo,
-                  (("svg", str(store.path(digest, "svg"))),))
-        mine.mark = add(links.kit_path(slug, "mark.svg"), digest, "svg", job)
-
-        for size in campaign.entry_images:
-            inputs = images.EntryInputs(
-                size.width, size.height, images.title_parts(campaign.year, campaign.name), campaign.slogans[0],
-                campaign.dates_short, sponsor.short_name, "立即参与",
-                qr_url=links.entry_url(campaign, slug, links.poster_channel(sponsor)) if size.qr else None,
-            )
-            params = dict(vars(inputs))  # shallow: every field is a str, an int or a tuple of str
-            digest = key("entry", params, logo_digest, font, images.RENDERER_VERSION)
-            outputs = (("png", str(store.path(digest, "png"))), ("svg", str(store.path(digest, "svg"))))
-            job = Job("entry", params, logo, outputs)
-            base = f"{slug}-{size.name}-{size.width}x{size.height}"
-            png = add(links.kit_path(slug, base + ".png"), digest, "png", job)
-            svg = add(links.kit_path(slug, base + ".svg"), digest, "svg", job)
-            channel = links.poster_channel(sponsor) if size.qr else links.snippet_channel(sponsor)
-            mine.entries.append({"size": size, "png": png, "svg": svg, "channel": channel,
-                                 "url": links.entry_url(campaign, slug, channel)})
-
-        for channel in sponsor.channels:
-            url = links.entry_url(campaign, slug, channel)
-            label = f"{campaign.title} · {sponsor.short_name} · {campaign.channels[channel]}"
-            digest = key("qr", url, label, images.RENDERER_VERSION)
-            job = Job("qr", {"url": url, "label": label}, None,
-                      (("png", str(store.path(digest, "png"))), ("svg", str(store.path(digest, "svg")))))
-            mine.qr[channel] = {
-                "png": add(links.kit_path(slug, f"{slug}-qr-{channel}.png"), digest, "png", job),
-                "svg": add(links.kit_path(slug, f"{slug}-qr-{channel}.svg"), digest, "svg", job),
-                "url": url,
-            }
-        mine.kit = links.kit_path(slug, f"{slug}-media-kit.zip")
-        result.by_sponsor[slug] = mine
+        part_key = key("plan", repr(sponsor), repr(sponsors.campaign), logo_digest, font, images.RENDERER_VERSION,
+                       str(store.root))
+        part = (reuse or {}).get(part_key) or _plan_sponsor(sponsors, sponsor, logo_path, logo_digest, font, store)
+        result.parts[part_key] = part
+        result.assets += part.assets
+        result.files_of[sponsor.slug] = part.assets
+        result.by_sponsor[sponsor.slug] = part.mine
+        for job in part.jobs:
+            if job.outputs not in seen_jobs and not all(os.path.isfile(p) for _, p in job.outputs):
+                seen_jobs.add(job.outputs)
+                result.jobs.append(job)
     return result
 
 
-def render(job: Job) -> None:
-    """Draw one job into the cache (runs in a worker process)."""
+def _plan_sponsor(
+    sponsors: SponsorList, sponsor: Sponsor, logo_path: Path | None, logo_digest: str | None, font: str, store: Store,
+) -> SponsorPlan:
+    campaign = sponsors.campaign
+    logo = str(logo_path) if logo_path else None
+    part = SponsorPlan()
+    mine = part.mine
+    slug = sponsor.slug
+
+    def add(uri: str, digest: str, fmt: str, job: Job) -> str:
+        part.assets.append(Asset(uri, store.path(digest, fmt)))
+        if not part.jobs or part.jobs[-1] is not job:
+            part.jobs.append(job)
+        return uri
+
+    digest = key("mark", sponsor.short_name, sponsor.name, logo_digest, font, images.RENDERER_VERSION)
+    job = Job("mark", {"short_name": sponsor.short_name, "title": sponsor.name}, logo,
+              (("svg", store.path(digest, "svg")),))
+    mine.mark = add(links.kit_path(slug, "mark.svg"), digest, "svg", job)
+
+    for size in campaign.entry_images:
+        inputs = images.EntryInputs(
+            size.width, size.height, images.title_parts(campaign.year, campaign.name), campaign.slogans[0],
+            campaign.dates_short, sponsor.short_name, "立即参与",
+            qr_url=links.entry_url(campaign, slug, links.poster_channel(sponsor)) if size.qr else None,
+        )
+        params = dict(vars(inputs))  # shallow: every field is a str, an int or a tuple of str
+        digest = key("entry", params, logo_digest, font, images.RENDERER_VERSION)
+        outputs = (("png", store.path(digest, "png")), ("svg", store.path(digest, "svg")))
+        job = Job("entry", params, logo, outputs)
+        base = f"{slug}-{size.name}-{size.width}x{size.height}"
+        png = add(links.kit_path(slug, base + ".png"), digest, "png", job)
+        svg = add(links.kit_path(slug, base + ".svg"), digest, "svg", job)
+        channel = links.poster_channel(sponsor) if size.qr else links.snippet_channel(sponsor)
+        mine.entries.append({"size": size, "png": png, "svg": svg, "channel": channel,
+                             "url": links.entry_url(campaign, slug, channel)})
+
+    for channel in sponsor.channels:
+        url = links.entry_url(campaign, slug, channel)
+        label = f"{campaign.title} · {sponsor.short_name} · {campaign.channels[channel]}"
+        digest = key("qr", url, label, images.RENDERER_VERSION)
+        job = Job("qr", {"url": url, "label": label}, None,
+                  (("png", store.path(digest, "png")), ("svg", store.path(digest, "svg"))))
+        mine.qr[channel] = {
+            "png": add(links.kit_path(slug, f"{slug}-qr-{channel}.png"), digest, "png", job),
+            "svg": add(links.kit_path(slug, f"{slug}-qr-{channel}.svg"), digest, "svg", job),
+            "url": url,
+        }
+    mine.kit = links.kit_path(slug, f"{slug}-media-kit.zip")
+    return part
+
+
+def render(job: Job) -> dict[str, dict[str, str]]:
+    """Draw one job into the cache (runs in a worker process); return the glyph outlines it had to read."""
     logo = Path(job.logo).read_bytes() if job.logo else None
     outputs = dict(job.outputs)
     if job.kind == "entry":
@@ -128,6 +116,7 @@ def render(job: Job) -> None:
         write_atomic(Path(outputs["svg"]), images.mark_svg(job.params["short_name"], logo, job.params["title"]))
     else:
         raise ValueError(f"unknown job kind {job.kind}")
+    return typeface().take_new_outlines()
 
 
 def draw_missing(jobs: list[Job], progress: Callable[[int, int], None] | None = None, workers: int | None = None) -> None:
@@ -139,14 +128,15 @@ def draw_missing(jobs: list[Job], progress: Callable[[int, int], None] | None = 
     # Below a few dozen jobs, starting worker processes costs more than it saves.
     if workers == 1 or total < 48:
         for job in jobs:
-            render(job)
+            render(job)  # outlines read here are already in this process's font data
             done += 1
             if progress:
                 progress(done, total)
         return
     typeface().regular.cmap  # load the font once before forking so workers share it
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for _ in pool.map(render, jobs, chunksize=max(1, min(16, total // (workers * 8)))):
+        for outlines in pool.map(render, jobs, chunksize=max(1, min(16, total // (workers * 8)))):
+            typeface().add_outlines(outlines)
             done += 1
             if progress:
                 progress(done, total)
@@ -154,10 +144,10 @@ def draw_missing(jobs: list[Job], progress: Callable[[int, int], None] | None = 
 
 def pack_kit(sponsor: Sponsor, members: list[Asset], texts: dict[str, str], store: Store) -> Asset:
     """The sponsor's media kit as one zip, itself cached under the hash of its members."""
-    names = sorted((Path(a.uri).name, a.path.stem) for a in members)
+    names = sorted((Path(a.uri).name, Path(a.path).stem) for a in members)
     digest = key("kit", names, texts)
     path = store.path(digest, "zip")
-    if not path.is_file():
+    if not os.path.isfile(path):
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w") as archive:
             for name, content in sorted(texts.items()):
@@ -167,8 +157,8 @@ def pack_kit(sponsor: Sponsor, members: list[Asset], texts: dict[str, str], stor
                 # PNG is already compressed; storing it keeps packing fast.
                 method = zipfile.ZIP_STORED if name.endswith(".png") else zipfile.ZIP_DEFLATED
                 folder = "qr/" if "-qr-" in name else "images/"
-                _add(archive, folder + name, asset.path.read_bytes(), method)
-        write_atomic(path, buf.getvalue())
+                _add(archive, folder + name, Path(asset.path).read_bytes(), method)
+        write_atomic(Path(path), buf.getvalue())
     return Asset(links.kit_path(sponsor.slug, f"{sponsor.slug}-media-kit.zip"), path)
 
 

@@ -16,10 +16,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import pages
+from . import fonts, pages
 from .cache import Asset, FileDigests, Store, key, write_atomic
 from .fonts import font_files, typeface
-from .sponsors import Problem, SponsorList, SponsorsError, check_url, load
+from .model import Problem, SponsorList, SponsorsError
 
 log = logging.getLogger("mkdocs.plugins.sponsor-pages")
 
@@ -35,17 +35,22 @@ class Output:
     extra: dict[str, str] = field(default_factory=dict)  # site path -> generated text
     drawn: int = 0
     inputs: dict[str, str] = field(default_factory=dict)  # input file -> signature, to check a remembered result
+    code: str = ""  # digest of the generator's code and templates that made it
+    plan_parts: dict = field(default_factory=dict)  # per-sponsor parts the next build may reuse (see assets.plan)
+    page_parts: dict = field(default_factory=dict)  # and likewise for pages (see pages.PageWriter.all)
 
 
 def read(path: Path, site_url: str | None = None) -> SponsorList:
     """Load and validate the sponsor list; `site_url` overrides the campaign's (local runs, staging)."""
+    from .sponsors import check_url, load  # the validator's imports are only needed when the input changed
+
     sl = load(path, can_draw=typeface().can_draw)
     if site_url:
         try:
             check_url(site_url)
         except ValueError as exc:
             raise SponsorsError(path, [Problem(1, "SURVEY_SITE_URL", str(exc))]) from exc
-        campaign = sl.campaign.model_copy(update={"site_url": site_url.rstrip("/") + "/"})
+        campaign = dataclasses.replace(sl.campaign, site_url=site_url.rstrip("/") + "/")
         sl = dataclasses.replace(sl, campaign=campaign)
     return sl
 
@@ -65,14 +70,18 @@ def check_published(sl: SponsorList, published: set[str], path: Path) -> None:
 
 def run(path: Path, cache_dir: Path, published: set[str], site_url: str | None = None, workers: int | None = None) -> Output:
     """read → validate → check published links → generate; or the remembered output of exactly these inputs."""
-    memo = cache_dir / "outputs" / f"{_memo_key(path, site_url)}.pickle"
+    fonts.use_cache(cache_dir / "fonts")
+    code = _code_digest()
+    memo = cache_dir / "outputs" / f"{_memo_key(path, site_url, code)}.pickle"
     # The published links change with every deploy, so they are checked and recorded outside the remembered part.
     out = _recall(memo)
     if out is None:
         sl = read(path, site_url)
         check_published(sl, published, path)
-        out = generate(sl, cache_dir, workers)
-        out.inputs = _signatures(sl)
+        previous = _latest(memo.parent, code)
+        out = generate(sl, cache_dir, workers, previous)
+        typeface().save()
+        out.inputs, out.code = _signatures(sl), code
         _remember(memo, out)
     else:
         check_published(out.sponsors, published, path)
@@ -81,13 +90,16 @@ def run(path: Path, cache_dir: Path, published: set[str], site_url: str | None =
     return out
 
 
-def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None) -> Output:
-    """Draw what is missing from the cache and render every page; nothing is written outside the cache."""
+def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None, previous: Output | None = None) -> Output:
+    """Draw what is missing from the cache and render every page; nothing is written outside the cache.
+
+    With `previous` (an earlier result of the same code), sponsors whose inputs did not change keep their parts.
+    """
     from . import assets, images  # drawing code is only needed when something changed
 
     store = Store(cache_dir)
     started = time.monotonic()
-    plan = assets.plan(sl, store)
+    plan = assets.plan(sl, store, previous.plan_parts if previous else None)
     if plan.jobs:
         log.info(f"sponsor-pages: drawing {len(plan.jobs)} image jobs for {len(sl.sponsors)} sponsors")
     step = max(1, len(plan.jobs) // 10)
@@ -102,8 +114,10 @@ def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None) -> Ou
         texts = pages.kit_texts(sl, sponsor, plan.by_sponsor[sponsor.slug])
         members = [a for a in plan.files_of[sponsor.slug] if a.uri != plan.by_sponsor[sponsor.slug].mark]
         out.files.append(assets.pack_kit(sponsor, members, texts, store))
-    out.pages = pages.PageWriter(sl, plan.by_sponsor).all()
-    mark = store.path(key("campaign-mark", sl.campaign.title, typeface().digest, images.RENDERER_VERSION), "svg")
+    writer = pages.PageWriter(sl, plan.by_sponsor)
+    out.pages = writer.all(previous.page_parts if previous else None)
+    out.plan_parts, out.page_parts = plan.parts, writer.parts
+    mark = Path(store.path(key("campaign-mark", sl.campaign.title, typeface().digest, images.RENDERER_VERSION), "svg"))
     if not mark.is_file():
         write_atomic(mark, images.campaign_mark_svg(sl.campaign.title))
     out.extra["assets/img/campaign-mark.svg"] = mark.read_text(encoding="utf-8")
@@ -121,12 +135,12 @@ def _code_digest() -> str:
     return h.hexdigest()
 
 
-def _memo_key(path: Path, site_url: str | None) -> str:
+def _memo_key(path: Path, site_url: str | None, code: str) -> str:
     try:
         text = hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
         text = "missing"
-    return key("output", str(path.resolve()), text, site_url, _code_digest())
+    return key("output", str(path.resolve()), text, site_url, code)
 
 
 def _font_signature(font: Path) -> str:
@@ -142,14 +156,30 @@ def _signatures(sl: SponsorList) -> dict[str, str]:
     return logos | {str(font): _font_signature(font) for font in font_files()}
 
 
-def _recall(memo: Path) -> Output | None:
+def _load(memo: Path) -> Output | None:
     try:
         with open(memo, "rb") as fh:
-            out: Output = pickle.load(fh)
-    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError):
+            return pickle.load(fh)
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError):
+        return None
+
+
+def _latest(folder: Path, code: str) -> Output | None:
+    """The most recent remembered result made by this code, whatever its inputs: the base for an incremental build."""
+    candidates = sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True) if folder.is_dir() else []
+    for candidate in candidates[:1]:
+        out = _load(candidate)
+        if out is not None and out.code == code:
+            return out
+    return None
+
+
+def _recall(memo: Path) -> Output | None:
+    out = _load(memo)
+    if out is None:
         return None
     try:
-        if out.inputs != _signatures(out.sponsors) or not all(a.path.is_file() for a in out.files):
+        if out.inputs != _signatures(out.sponsors) or not all(os.path.isfile(a.path) for a in out.files):
             return None
     except OSError:
         return None

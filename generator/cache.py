@@ -11,17 +11,15 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True)
-class Asset:
-    """A cached file and the site path it is published at."""
+class Asset(NamedTuple):
+    """A cached file and the site path it is published at (plain strings: thousands are remembered per build)."""
 
     uri: str
-    path: Path
+    path: str
 
 
 def canonical(value: Any) -> bytes:
@@ -49,9 +47,10 @@ class FileDigests:
 class Store:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._prefix = str(self.root)
 
-    def path(self, digest: str, ext: str) -> Path:
-        return self.root / digest[:2] / f"{digest}.{ext}"
+    def path(self, digest: str, ext: str) -> str:
+        return f"{self._prefix}/{digest[:2]}/{digest}.{ext}"
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 
-from fontTools.pens.svgPathPen import SVGPathPen
-from fontTools.ttLib import TTFont
-from PIL import ImageFont
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fontTools.ttLib import TTFont
+    from PIL import ImageFont
+
+# fontTools and Pillow are imported where a font file is actually read: a rebuild served from the cache needs neither.
 
 _DIRS = ("/usr/share/fonts/opentype/noto", "/usr/share/fonts/noto-cjk", "/usr/share/fonts/google-noto-cjk")
 _FILES = {"regular": "NotoSansCJK-Regular.ttc", "bold": "NotoSansCJK-Bold.ttc"}
@@ -26,31 +31,47 @@ class FontMissing(Exception):
 
 @dataclass
 class Face:
-    """One weight of the typeface."""
+    """One weight of the typeface.
+
+    What the layout needs from the font file (character map, advance widths, glyph outlines) is read with fontTools
+    once and kept in the cache folder next to the drawings, keyed by the file's path, size and modification time:
+    parsing a 20 MB CJK collection costs more than drawing one sponsor's images.
+    """
 
     path: Path
     index: int
+    data: dict = field(default_factory=dict, repr=False)
+    changed: bool = False  # read something from the file that the cache does not have yet
+    new_outlines: dict[str, str] = field(default_factory=dict, repr=False)
     _pil: dict[int, ImageFont.FreeTypeFont] = field(default_factory=dict, repr=False)
 
     @cached_property
     def _tt(self) -> TTFont:
+        from fontTools.ttLib import TTFont
+
         return TTFont(self.path, fontNumber=self.index, lazy=True)
 
-    @cached_property
+    def _read(self) -> None:
+        """Fill `data` from the font file itself."""
+        hmtx = self._tt["hmtx"].metrics
+        self.data.update(
+            cmap=self._tt.getBestCmap(), upm=self._tt["head"].unitsPerEm,
+            advances={name: metric[0] for name, metric in hmtx.items()}, outlines={},
+        )
+        self.changed = True
+
+    def _get(self, name: str):  # type: ignore[no-untyped-def]
+        if name not in self.data:
+            self._read()
+        return self.data[name]
+
+    @property
     def cmap(self) -> dict[int, str]:
-        return self._tt.getBestCmap()
+        return self._get("cmap")
 
-    @cached_property
+    @property
     def upm(self) -> int:
-        return self._tt["head"].unitsPerEm
-
-    @cached_property
-    def _hmtx(self) -> dict[str, tuple[int, int]]:
-        return self._tt["hmtx"].metrics
-
-    @cached_property
-    def _glyphs(self):  # type: ignore[no-untyped-def]
-        return self._tt.getGlyphSet()
+        return self._get("upm")
 
     def glyph_name(self, ch: str) -> str:
         return self.cmap.get(ord(ch)) or ".notdef"
@@ -60,19 +81,28 @@ class Face:
 
     def advance(self, ch: str) -> float:
         """Advance width in em."""
-        return self._hmtx[self.glyph_name(ch)][0] / self.upm
+        return self._get("advances")[self.glyph_name(ch)] / self.upm
 
     def width(self, text: str, size: float) -> float:
         return sum(self.advance(ch) for ch in text) * size
 
     def outline(self, glyph: str) -> str:
         """The glyph's outline as SVG path data in font units (y up)."""
-        pen = SVGPathPen(self._glyphs)
-        self._glyphs[glyph].draw(pen)
-        return pen.getCommands()
+        outlines = self._get("outlines")
+        if glyph not in outlines:
+            from fontTools.pens.svgPathPen import SVGPathPen
+
+            glyphs = self._tt.getGlyphSet()
+            pen = SVGPathPen(glyphs)
+            glyphs[glyph].draw(pen)
+            outlines[glyph] = self.new_outlines[glyph] = pen.getCommands()
+            self.changed = True
+        return outlines[glyph]
 
     def pil(self, size: int) -> ImageFont.FreeTypeFont:
         if size not in self._pil:
+            from PIL import ImageFont
+
             # BASIC layout places glyphs by their advance widths, the same numbers the SVG renderer uses.
             self._pil[size] = ImageFont.truetype(
                 str(self.path), size, index=self.index, layout_engine=ImageFont.Layout.BASIC
@@ -88,20 +118,76 @@ class Typeface:
     def can_draw(self, ch: str) -> bool:
         return self.regular.can_draw(ch) and self.bold.can_draw(ch)
 
-    @cached_property
+    @property
     def digest(self) -> str:
         """Hash of the font files' bytes: part of every image's cache key."""
-        h = hashlib.sha256()
+        return hashlib.sha256("".join(face.data["digest"] for face in (self.regular, self.bold)).encode()).hexdigest()
+
+    def take_new_outlines(self) -> dict[str, dict[str, str]]:
+        """Outlines read since the last call, by weight: a worker process hands them to the main one to keep."""
+        taken = {"regular": self.regular.new_outlines, "bold": self.bold.new_outlines}
+        self.regular.new_outlines, self.bold.new_outlines = {}, {}
+        return taken
+
+    def add_outlines(self, outlines: dict[str, dict[str, str]]) -> None:
+        for weight, found in outlines.items():
+            face: Face = getattr(self, weight)
+            if found and set(found) - face._get("outlines").keys():
+                face.data["outlines"].update(found)
+                face.changed = True
+
+    def save(self) -> None:
+        """Keep what was read from the font files (outlines drawn this build included) for the next build."""
+        if _cache_dir is None:
+            return
         for face in (self.regular, self.bold):
-            h.update(f"{face.path.name}:{face.index}:".encode())
-            with open(face.path, "rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(chunk)
-        return h.hexdigest()
+            if face.changed:
+                path = _cache_dir / f"{_signature(face.path)}.pickle"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_bytes(pickle.dumps({**face.data, "index": face.index}, protocol=pickle.HIGHEST_PROTOCOL))
+                os.replace(tmp, path)
+                face.changed = False
+
+
+_cache_dir: Path | None = None
+
+
+def use_cache(folder: Path | None) -> None:
+    """Keep font data under `folder` from now on (None: read the font files every time)."""
+    global _cache_dir
+    if folder != _cache_dir:
+        _cache_dir = folder
+        typeface.cache_clear()
+
+
+def _signature(path: Path) -> str:
+    st = path.stat()
+    return hashlib.sha256(f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _face(path: Path) -> Face:
+    if _cache_dir is not None:
+        try:
+            data = pickle.loads((_cache_dir / f"{_signature(path)}.pickle").read_bytes())
+            return Face(path, data.pop("index"), data)
+        except (OSError, pickle.PickleError, EOFError, KeyError):
+            pass
+    return Face(path, _sc_index(path), {"digest": _file_digest(path)})
 
 
 def _sc_index(path: Path) -> int:
     """Index of the Simplified Chinese face in a collection (0 for a single font)."""
+    from fontTools.ttLib import TTFont
+
     for index in range(16):
         try:
             font = TTFont(path, fontNumber=index, lazy=True)
@@ -140,5 +226,5 @@ def typeface() -> Typeface:
         path = _find(weight)
         if not path.is_file():
             raise FontMissing(f"font file {path} does not exist. Fix: correct SURVEY_FONT_{weight.upper()}")
-        faces[weight] = Face(path, _sc_index(path))
+        faces[weight] = _face(path)
     return Typeface(**faces)

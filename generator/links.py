@@ -6,7 +6,7 @@ apps and link shorteners strip query strings.
 
 from __future__ import annotations
 
-from .sponsors import Campaign, Sponsor
+from .model import Campaign, Sponsor
 
 
 def entry_path(slug: str, channel: str) -> str:

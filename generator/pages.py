@@ -9,26 +9,25 @@ from __future__ import annotations
 import json
 import posixpath
 from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import escape
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import links
+from .cache import key
 from .regions import PROVINCES
-from .sponsors import Campaign, Sponsor, SponsorList
+from .model import Campaign, Sponsor, SponsorList
 
 if TYPE_CHECKING:
-    from .assets import SponsorAssets
+    from .records import SponsorAssets
 
 HUB_PAGES = ("index.md", "initiators.md", "supporters.md", "slogans.md", "materials.md")
 
 
-@dataclass(frozen=True)
-class Page:
+class Page(NamedTuple):
     """A generated page: `front` is Markdown front matter (None for a static HTML file), `body` its HTML."""
 
     uri: str  # path inside the docs tree, e.g. "sponsors/foo/index.md"
@@ -43,6 +42,8 @@ class Page:
 
 def rel(target: str, page_dir: str) -> str:
     """`target` (a site path) relative to the directory URL `page_dir`, so the site works under any prefix."""
+    if page_dir and target.startswith(page_dir):  # the common case: a file below the page, no path arithmetic
+        return target[len(page_dir):] or "./"
     result = posixpath.relpath(target, page_dir or ".")
     return result + "/" if target.endswith("/") and not result.endswith("/") else result
 
@@ -108,12 +109,23 @@ class PageWriter:
     def _render(self, name: str, **context: object) -> str:
         return self.env.get_template(name).render(c=self.c, **context)
 
-    def all(self) -> list[Page]:
+    def all(self, reuse: dict[str, list[Page]] | None = None) -> list[Page]:
+        """Every page. A sponsor whose pages' inputs equal a part in `reuse` (the previous build's) keeps them;
+        the parts of this build are left in `self.parts` for the next one."""
         pages = self.hubs()
+        self.parts: dict[str, list[Page]] = {}
         for sponsor in self.sl.sponsors:
-            pages += self.sponsor(sponsor)
+            part_key = self._part_key(sponsor)
+            part = (reuse or {}).get(part_key) or self.sponsor(sponsor)
+            self.parts[part_key] = part
+            pages += part
         pages += self.redirects()
         return pages
+
+    def _part_key(self, s: Sponsor) -> str:
+        parent = self.sl.get(s.nominated_by) if s.nominated_by else None
+        return key("pages", repr(s), repr(parent), repr(self.sl.supporters_of(s.slug)), repr(self.c),
+                   repr(self.assets[s.slug]))
 
     def hubs(self) -> list[Page]:
         initiators = [s for s in self.sl.sponsors if s.is_initiator]

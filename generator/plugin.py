@@ -10,6 +10,10 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import subprocess
+import sys
+import tempfile
+import time
 from pathlib import Path
 
 from mkdocs.config import config_options as c
@@ -21,7 +25,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 
 from . import build, pages
 from .fonts import FontMissing
-from .sponsors import SponsorsError
+from .model import SponsorsError
 
 log = logging.getLogger("mkdocs.plugins.sponsor-pages")
 
@@ -43,11 +47,30 @@ class LinkedFile(File):
             os.makedirs(folder, exist_ok=True)
             self.made_dirs.add(folder)
         try:
-            if os.path.lexists(out):
-                os.unlink(out)
             os.link(self.abs_src_path, out)
-        except OSError:
+        except FileExistsError:  # a dirty or served rebuild into a folder that already has it
+            os.unlink(out)
+            os.link(self.abs_src_path, out)
+        except OSError:  # another filesystem, or no hard links there
             super().copy_file(dirty)
+
+
+def _remove_in_background(folder: Path) -> None:
+    """Delete the replaced site without making the build wait for thousands of unlinks."""
+    try:
+        subprocess.Popen(
+            [sys.executable, "-c", "import shutil, sys; shutil.rmtree(sys.argv[1], ignore_errors=True)", str(folder)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _sweep_replaced(final_dir: Path) -> None:
+    """Remove replaced sites that a background removal did not finish (killed, machine restarted)."""
+    for leftover in final_dir.parent.glob(f"{final_dir.name}.old-*"):
+        if time.time() - leftover.stat().st_mtime > 600:  # younger ones may still be being removed
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 class _WarningCount(logging.Handler):
@@ -94,6 +117,7 @@ class SponsorPagesPlugin(BasePlugin[PluginConfig]):
         if self.command == "build":
             self.final_dir = final_dir
             self.staging = final_dir.with_name(final_dir.name + ".partial")
+            _sweep_replaced(final_dir)
             config.site_dir = str(self.staging)
             self.warnings.count = 0
             logging.getLogger("mkdocs").addHandler(self.warnings)
@@ -119,7 +143,7 @@ class SponsorPagesPlugin(BasePlugin[PluginConfig]):
             inclusion = InclusionLevel.UNDEFINED if uri in hubs else InclusionLevel.NOT_IN_NAV
             files.append(File.generated(config, uri, content=content, inclusion=inclusion))
         for asset in self.output.files:
-            files.append(LinkedFile.generated(config, asset.uri, abs_src_path=str(asset.path), inclusion=InclusionLevel.NOT_IN_NAV))
+            files.append(LinkedFile.generated(config, asset.uri, abs_src_path=asset.path, inclusion=InclusionLevel.NOT_IN_NAV))
         return files
 
     def on_page_content(self, html: str, *, page, config: MkDocsConfig, files: Files) -> str:  # type: ignore[no-untyped-def]
@@ -139,12 +163,11 @@ class SponsorPagesPlugin(BasePlugin[PluginConfig]):
         if config.strict and self.warnings.count:
             self._discard()
             raise PluginError(f"{self.warnings.count} warning(s) in strict mode; the previous site in {self.final_dir} is kept")
-        old = self.final_dir.with_name(self.final_dir.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
+        old = Path(tempfile.mkdtemp(prefix=f"{self.final_dir.name}.old-", dir=self.final_dir.parent))
         if self.final_dir.exists():
-            os.replace(self.final_dir, old)
+            os.replace(self.final_dir, old / "site")
         os.replace(self.staging, self.final_dir)
-        shutil.rmtree(old, ignore_errors=True)
+        _remove_in_background(old)
         config.site_dir = str(self.final_dir)
         log.info(f"sponsor-pages: site published to {self.final_dir}")
 

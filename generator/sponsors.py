@@ -1,4 +1,4 @@
-"""Load `sponsors.yaml`, validate every entry and return the campaign model.
+"""Load `sponsors.yaml`, validate every entry and return the campaign model (`model.py`).
 
 All problems are collected and reported together, each with file:line, the sponsor, the field and the fix,
 because the secretariat edits hundreds of entries at once and should not meet its mistakes one by one.
@@ -9,21 +9,21 @@ from __future__ import annotations
 import re
 import string
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from functools import cached_property
+from dataclasses import fields
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from . import yamlfile
+from . import model, yamlfile
+from .model import BEIJING, Campaign, Problem, Sponsor, SponsorList, SponsorsError
 from .regions import PROVINCES, suggest_province
 
-BEIJING = timezone(timedelta(hours=8), "Beijing")
+__all__ = ["Problem", "SponsorList", "SponsorsError", "check_url", "load", "parse_beijing"]
+
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-KIND_LABELS = {"initiator": "发起单位", "media": "支持单位（核心媒体）", "enterprise": "支持单位（核心企业）"}
 SUPPORTER_LIMITS = {"media": 2, "enterprise": 3}
 PRESS_RELEASE_FIELDS = {"sponsor", "short_name", "role", "link", "campaign", "year", "opens", "closes"}
 LOGO_FORMATS = {"PNG", "JPEG", "WEBP", "GIF"}
@@ -51,7 +51,7 @@ def check_url(value: str) -> str:
     return value
 
 
-class EntrySize(_Model):
+class EntrySizeIn(_Model):
     """One configured entry-image size (问卷入口图片)."""
 
     name: str = Field(pattern=r"^[a-z0-9-]+$")
@@ -61,7 +61,7 @@ class EntrySize(_Model):
     qr: bool = False
 
 
-class Campaign(_Model):
+class CampaignIn(_Model):
     """Campaign-wide settings: everything that is the same for every sponsor."""
 
     name: str = Field(min_length=1)
@@ -74,7 +74,7 @@ class Campaign(_Model):
     slogans: tuple[str, ...] = Field(min_length=1)
     press_release: str = Field(min_length=1)
     channels: dict[str, str] = Field(min_length=1)
-    entry_images: tuple[EntrySize, ...] = Field(min_length=1)
+    entry_images: tuple[EntrySizeIn, ...] = Field(min_length=1)
     placement: tuple[str, ...] = ()
     retired_slugs: tuple[str, ...] = ()
 
@@ -114,7 +114,7 @@ class Campaign(_Model):
         return tuple(_check_slug(v) for v in value)
 
     @model_validator(mode="after")
-    def _window(self) -> Campaign:
+    def _window(self) -> CampaignIn:
         if self.closes <= self.opens:
             raise ValueError("the window closes before it opens. Fix: 'closes' must be later than 'opens'")
         names = [size.name for size in self.entry_images]
@@ -122,33 +122,8 @@ class Campaign(_Model):
             raise ValueError("two entry_images share a name. Fix: give each size its own name")
         return self
 
-    @property
-    def title(self) -> str:
-        return f"{self.year}{self.name}"
 
-    @property
-    def last_day(self) -> datetime:
-        """The last calendar day of the window: a close at 00:00 ends the day before."""
-        return self.closes - timedelta(minutes=1)
-
-    @property
-    def dates_short(self) -> str:
-        return f"{self.opens.month}月{self.opens.day}日—{self.last_day.month}月{self.last_day.day}日"
-
-    @property
-    def opens_text(self) -> str:
-        return f"{self.opens.year}年{self.opens.month}月{self.opens.day}日 {self.opens.hour}:{self.opens.minute:02d}"
-
-    @property
-    def closes_text(self) -> str:
-        end = self.closes
-        if end.hour == 0 and end.minute == 0:
-            end = self.last_day
-            return f"{end.year}年{end.month}月{end.day}日 24:00"
-        return f"{end.year}年{end.month}月{end.day}日 {end.hour}:{end.minute:02d}"
-
-
-class Prize(_Model):
+class PrizeIn(_Model):
     """A prize a sponsor secured for netizens who submit valid answers."""
 
     provider: str = Field(min_length=1)
@@ -157,7 +132,7 @@ class Prize(_Model):
     scope: Literal["local", "national"] = "national"
 
 
-class Sponsor(_Model):
+class SponsorIn(_Model):
     """One sponsoring organisation: an initiator (发起单位) or a support unit (支持单位)."""
 
     slug: str
@@ -170,7 +145,7 @@ class Sponsor(_Model):
     website: str | None = None
     nominated_by: str | None = None
     channels: tuple[str, ...] = Field(min_length=1)
-    prizes: tuple[Prize, ...] = ()
+    prizes: tuple[PrizeIn, ...] = ()
     former_slugs: tuple[str, ...] = ()
 
     @field_validator("slug")
@@ -197,57 +172,15 @@ class Sponsor(_Model):
             raise ValueError(f"'{value}' is not a province. Fix: {fix}")
         return value
 
-    @property
-    def kind_label(self) -> str:
-        return KIND_LABELS[self.kind]
 
-    @property
-    def is_initiator(self) -> bool:
-        return self.kind == "initiator"
-
-
-@dataclass(frozen=True)
-class SponsorList:
-    """The validated campaign: settings, sponsors in file order, and where the data came from."""
-
-    campaign: Campaign
-    sponsors: tuple[Sponsor, ...]
-    base_dir: Path
-    aliases: dict[str, str] = field(default_factory=dict)
-
-    @cached_property
-    def by_slug(self) -> dict[str, Sponsor]:
-        return {s.slug: s for s in self.sponsors}
-
-    def get(self, slug: str) -> Sponsor:
-        return self.by_slug[slug]
-
-    def supporters_of(self, slug: str) -> list[Sponsor]:
-        return [s for s in self.sponsors if s.nominated_by == slug]
-
-    def logo_path(self, sponsor: Sponsor) -> Path | None:
-        return self.base_dir / sponsor.logo if sponsor.logo else None
-
-
-@dataclass(frozen=True)
-class Problem:
-    line: int
-    where: str
-    message: str
-
-
-class SponsorsError(Exception):
-    """Every problem found in sponsors.yaml, ready to print."""
-
-    def __init__(self, path: Path, problems: list[Problem]) -> None:
-        self.path = path
-        self.problems = sorted(problems, key=lambda p: p.line)
-        super().__init__(self.report())
-
-    def report(self) -> str:
-        lines = [f"{self.path}: {len(self.problems)} problem(s); nothing was built:"]
-        lines += [f"  {self.path.name}:{p.line}: {p.where}: {p.message}" for p in self.problems]
-        return "\n".join(lines)
+def _convert(cls: type, checked: BaseModel) -> Any:
+    """A validated input as a plain model object (nested entries included)."""
+    values = {f.name: getattr(checked, f.name) for f in fields(cls)}
+    if cls is model.Campaign:
+        values["entry_images"] = tuple(_convert(model.EntrySize, e) for e in values["entry_images"])
+    if cls is model.Sponsor:
+        values["prizes"] = tuple(_convert(model.Prize, p) for p in values["prizes"])
+    return cls(**values)
 
 
 def parse_beijing(value: Any) -> datetime:
@@ -318,7 +251,8 @@ class _Checker:
             return None
         for key in raw.keys() - {"campaign", "sponsors"}:
             self.add((key,), "file", f"unknown top-level section '{key}'. Fix: remove it or check its spelling")
-        campaign = self._model(Campaign, raw["campaign"], ("campaign",), "campaign")
+        campaign_in = self._model(CampaignIn, raw["campaign"], ("campaign",), "campaign")
+        campaign = _convert(model.Campaign, campaign_in) if campaign_in is not None else None
         items = raw["sponsors"]
         if not isinstance(items, list):
             self.add(("sponsors",), "sponsors", "must be a list of sponsors (each starting with '- slug:')")
@@ -326,9 +260,9 @@ class _Checker:
         sponsors: list[tuple[int, Sponsor]] = []
         for i, item in enumerate(items):
             where = self._label(i, item)
-            sponsor = self._model(Sponsor, item, ("sponsors", i), where)
+            sponsor = self._model(SponsorIn, item, ("sponsors", i), where)
             if sponsor is not None:
-                sponsors.append((i, sponsor))
+                sponsors.append((i, _convert(model.Sponsor, sponsor)))
         if campaign is not None:
             self.raw_slugs = {item.get("slug") for item in items if isinstance(item, dict)}
             self._cross_check(campaign, sponsors)

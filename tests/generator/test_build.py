@@ -180,3 +180,18 @@ def test_site_url_override_for_local_runs(small_project):
     assert [r.text for r in zxingcpp.read_barcodes(Image.open(qr))] == ["http://127.0.0.1:8000/s/beijing-ccs/wechat/"]
     bad = mkdocs_build(small_project, env={"SURVEY_SITE_URL": "localhost"})
     assert bad.returncode != 0 and "SURVEY_SITE_URL" in bad.stderr
+
+
+def test_incremental_rebuild_equals_a_fresh_build(small_project, tmp_path):
+    """Reused parts of the previous build never leave a stale page or file behind."""
+    assert mkdocs_build(small_project).returncode == 0
+    edited = (small_project / "sponsors.yaml").read_text().replace("short_name: 深圳融媒", "short_name: 深圳融媒体").replace(
+        "channels: [website, wechat]\n    former_slugs", "channels: [website, wechat, weibo]\n    former_slugs")
+    (small_project / "sponsors.yaml").write_text(edited)
+    result = mkdocs_build(small_project)
+    assert result.returncode == 0, result.stderr
+    fresh = write_project(tmp_path / "fresh", edited)
+    assert mkdocs_build(fresh).returncode == 0
+    incremental, clean = tree_digest(small_project / "site"), tree_digest(fresh / "site")
+    assert "s/beijing-ccs/weibo/index.html" in incremental
+    assert incremental == clean
