@@ -39,8 +39,7 @@ def plan(sponsors: SponsorList, store: Store, reuse: dict[str, SponsorPlan] | No
         part = (reuse or {}).get(part_key) or _plan_sponsor(sponsors, sponsor, logo_path, logo_digest, font, store)
         result.parts[part_key] = part
         result.assets += part.assets
-        result.files_of[sponsor.slug] = part.assets
-        result.by_sponsor[sponsor.slug] = part.mine
+        result.part_of[sponsor.slug] = part
         for job in part.jobs:
             if job.outputs not in seen_jobs and not all(os.path.isfile(p) for _, p in job.outputs):
                 seen_jobs.add(job.outputs)

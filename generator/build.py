@@ -111,10 +111,13 @@ def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None, previ
     assets.draw_missing(plan.jobs, progress, workers)
     out = Output(sl, files=list(plan.assets), drawn=len(plan.jobs))
     for sponsor in sl.sponsors:
-        texts = pages.kit_texts(sl, sponsor, plan.by_sponsor[sponsor.slug])
-        members = [a for a in plan.files_of[sponsor.slug] if a.uri != plan.by_sponsor[sponsor.slug].mark]
-        out.files.append(assets.pack_kit(sponsor, members, texts, store))
-    writer = pages.PageWriter(sl, plan.by_sponsor)
+        part = plan.part_of[sponsor.slug]
+        # A reused part keeps its kit: the kit's contents follow from the same inputs as the part.
+        if part.kit is None or not os.path.isfile(part.kit.path):
+            members = [a for a in part.assets if a.uri != part.mine.mark]
+            part.kit = assets.pack_kit(sponsor, members, pages.kit_texts(sl, sponsor, part.mine), store)
+        out.files.append(part.kit)
+    writer = pages.PageWriter(sl, {slug: part.mine for slug, part in plan.part_of.items()})
     out.pages = writer.all(previous.page_parts if previous else None)
     out.plan_parts, out.page_parts = plan.parts, writer.parts
     mark = Path(store.path(key("campaign-mark", sl.campaign.title, typeface().digest, images.RENDERER_VERSION), "svg"))

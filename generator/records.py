@@ -37,14 +37,14 @@ class SponsorPlan:
     assets: list[Asset] = field(default_factory=list)
     jobs: list[Job] = field(default_factory=list)
     mine: SponsorAssets = field(default_factory=SponsorAssets)
+    kit: Asset | None = None  # the packed media kit, once packed
 
 
 @dataclass
 class Plan:
     assets: list[Asset] = field(default_factory=list)
     jobs: list[Job] = field(default_factory=list)  # only those with an output missing from the cache
-    by_sponsor: dict[str, SponsorAssets] = field(default_factory=dict)
-    files_of: dict[str, list[Asset]] = field(default_factory=dict)  # slug -> its drawn files (the kit's members)
+    part_of: dict[str, SponsorPlan] = field(default_factory=dict)  # slug -> its part
     parts: dict[str, SponsorPlan] = field(default_factory=dict)  # part key -> plan, for the next build to reuse
 
 
