@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import fonts, pages
+from . import fonts, pages, publish
 from .cache import Asset, FileDigests, Store, key, write_atomic
 from .fonts import font_files, typeface
 from .model import Problem, SponsorList, SponsorsError
@@ -35,6 +35,7 @@ class Output:
     extra: dict[str, str] = field(default_factory=dict)  # site path -> generated text
     drawn: int = 0
     inputs: dict[str, str] = field(default_factory=dict)  # input file -> signature, to check a remembered result
+    trees: dict = field(default_factory=dict)  # subtree -> publish.Tree: entry pages and kits, placed by publish.py
     code: str = ""  # digest of the generator's code and templates that made it
     plan_parts: dict = field(default_factory=dict)  # per-sponsor parts the next build may reuse (see assets.plan)
     page_parts: dict = field(default_factory=dict)  # and likewise for pages (see pages.PageWriter.all)
@@ -124,6 +125,7 @@ def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None, previ
     if not mark.is_file():
         write_atomic(mark, images.campaign_mark_svg(sl.campaign.title))
     out.extra["assets/img/campaign-mark.svg"] = mark.read_text(encoding="utf-8")
+    out.trees = publish.group([(p.uri, p.body) for p in out.pages if p.front is None], out.files)
     log.info(
         f"sponsor-pages: {len(sl.sponsors)} sponsors, {len(out.pages)} pages, {len(out.files)} files "
         f"({out.drawn} drawn) in {time.monotonic() - started:.1f}s"

@@ -23,7 +23,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 
-from . import build, pages
+from . import build, pages, publish
 from .fonts import FontMissing
 from .model import SponsorsError
 
@@ -31,28 +31,6 @@ log = logging.getLogger("mkdocs.plugins.sponsor-pages")
 
 # The theme's scripts are not loaded by any page (see overrides/main.html), so they are not published either.
 THEME_SCRIPTS = "assets/javascripts/"
-
-
-class LinkedFile(File):
-    """A cached image placed in the site by a hard link: no bytes copied, and cache files never change in place."""
-
-    # Thousands of files share a few hundred folders; creating each folder once saves most of the filesystem calls.
-    made_dirs: set[str] = set()
-
-    def copy_file(self, dirty: bool = False) -> None:
-        assert self.abs_src_path is not None
-        out = self.abs_dest_path
-        folder = os.path.dirname(out)
-        if folder not in self.made_dirs:
-            os.makedirs(folder, exist_ok=True)
-            self.made_dirs.add(folder)
-        try:
-            os.link(self.abs_src_path, out)
-        except FileExistsError:  # a dirty or served rebuild into a folder that already has it
-            os.unlink(out)
-            os.link(self.abs_src_path, out)
-        except OSError:  # another filesystem, or no hard links there
-            super().copy_file(dirty)
 
 
 def _remove_in_background(folder: Path) -> None:
@@ -113,7 +91,6 @@ class SponsorPagesPlugin(BasePlugin[PluginConfig]):
             raise PluginError(str(exc)) from exc
         self.sl = self.output.sponsors
         config.site_url = self.sl.campaign.site_url
-        LinkedFile.made_dirs.clear()
         if self.command == "build":
             self.final_dir = final_dir
             self.staging = final_dir.with_name(final_dir.name + ".partial")
@@ -139,11 +116,14 @@ class SponsorPagesPlugin(BasePlugin[PluginConfig]):
         for theme_script in [f for f in files if f.src_uri.startswith(THEME_SCRIPTS) and not f.generated_by and f.abs_src_path
                              and not f.abs_src_path.startswith(config.docs_dir)]:
             files.remove(theme_script)
+        # Entry pages and kits are placed by publish.py after the build, not copied one by one by MkDocs.
         for uri, content in generated:
-            inclusion = InclusionLevel.UNDEFINED if uri in hubs else InclusionLevel.NOT_IN_NAV
-            files.append(File.generated(config, uri, content=content, inclusion=inclusion))
+            if publish.subtree_of(uri) is None:
+                inclusion = InclusionLevel.UNDEFINED if uri in hubs else InclusionLevel.NOT_IN_NAV
+                files.append(File.generated(config, uri, content=content, inclusion=inclusion))
         for asset in self.output.files:
-            files.append(LinkedFile.generated(config, asset.uri, abs_src_path=asset.path, inclusion=InclusionLevel.NOT_IN_NAV))
+            if publish.subtree_of(asset.uri) is None:
+                files.append(File.generated(config, asset.uri, abs_src_path=asset.path, inclusion=InclusionLevel.NOT_IN_NAV))
         return files
 
     def on_page_content(self, html: str, *, page, config: MkDocsConfig, files: Files) -> str:  # type: ignore[no-untyped-def]
@@ -158,11 +138,15 @@ class SponsorPagesPlugin(BasePlugin[PluginConfig]):
     @event_priority(-100)  # after every other plugin has written its files
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         logging.getLogger("mkdocs").removeHandler(self.warnings)
-        if self.staging is None or self.final_dir is None:
+        assert self.output is not None
+        if self.staging is None or self.final_dir is None:  # serving: no previous site to take folders from
+            publish.place(self.output.trees, Path(config.site_dir))
             return
         if config.strict and self.warnings.count:
             self._discard()
             raise PluginError(f"{self.warnings.count} warning(s) in strict mode; the previous site in {self.final_dir} is kept")
+        written = publish.place(self.output.trees, self.staging, self.final_dir if self.final_dir.is_dir() else None)
+        log.info(f"sponsor-pages: {written} of {len(self.output.trees)} entry and kit folders written, the rest kept")
         old = Path(tempfile.mkdtemp(prefix=f"{self.final_dir.name}.old-", dir=self.final_dir.parent))
         if self.final_dir.exists():
             os.replace(self.final_dir, old / "site")
