@@ -31,17 +31,18 @@ def plan(sponsors: SponsorList, store: Store, reuse: dict[str, SponsorPlan] | No
     digests = FileDigests()
     result = Plan()
     seen_jobs: set[tuple[tuple[str, str], ...]] = set()
+    campaign = repr(sponsors.campaign)
+    present = store.listing()
     for sponsor in sponsors.sponsors:
         logo_path = sponsors.logo_path(sponsor)
         logo_digest = digests(logo_path)
-        part_key = key("plan", repr(sponsor), repr(sponsors.campaign), logo_digest, font, images.RENDERER_VERSION,
-                       str(store.root))
+        part_key = key("plan", repr(sponsor), campaign, logo_digest, font, images.RENDERER_VERSION, str(store.root))
         part = (reuse or {}).get(part_key) or _plan_sponsor(sponsors, sponsor, logo_path, logo_digest, font, store)
         result.parts[part_key] = part
         result.assets += part.assets
         result.part_of[sponsor.slug] = part
         for job in part.jobs:
-            if job.outputs not in seen_jobs and not all(os.path.isfile(p) for _, p in job.outputs):
+            if job.outputs not in seen_jobs and not all(p in present for _, p in job.outputs):
                 seen_jobs.add(job.outputs)
                 result.jobs.append(job)
     return result

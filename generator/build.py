@@ -12,6 +12,7 @@ import hashlib
 import logging
 import os
 import pickle
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,11 +111,12 @@ def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None, previ
             log.info(f"sponsor-pages: drawn {done}/{total} ({100 * done // total}%)")
 
     assets.draw_missing(plan.jobs, progress, workers)
+    present = store.listing()
     out = Output(sl, files=list(plan.assets), drawn=len(plan.jobs))
     for sponsor in sl.sponsors:
         part = plan.part_of[sponsor.slug]
         # A reused part keeps its kit: the kit's contents follow from the same inputs as the part.
-        if part.kit is None or not os.path.isfile(part.kit.path):
+        if part.kit is None or part.kit.path not in present:
             members = [a for a in part.assets if a.uri != part.mine.mark]
             part.kit = assets.pack_kit(sponsor, members, pages.kit_texts(sl, sponsor, part.mine), store)
         out.files.append(part.kit)
@@ -184,7 +186,8 @@ def _recall(memo: Path) -> Output | None:
     if out is None:
         return None
     try:
-        if out.inputs != _signatures(out.sponsors) or not all(os.path.isfile(a.path) for a in out.files):
+        present = Store(memo.parent.parent).listing()
+        if out.inputs != _signatures(out.sponsors) or not all(a.path in present for a in out.files):
             return None
     except OSError:
         return None
@@ -193,7 +196,23 @@ def _recall(memo: Path) -> Output | None:
 
 
 def _remember(memo: Path, out: Output) -> None:
-    write_atomic(memo, pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
+    """Store the result for the next build, in a forked child when that is safe, so the build need not wait for it.
+
+    The write is atomic: a child that dies early only costs the next build a full render.
+    """
+    if hasattr(os, "fork") and threading.active_count() == 1:  # forking a threaded process can deadlock the child
+        # The marker says a write is under way (benchmarks wait for it); the child removes it when done.
+        marker = memo.parent / f".writing-{memo.stem[:16]}"
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+        if os.fork() == 0:
+            try:
+                write_atomic(memo, pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
+            finally:
+                marker.unlink(missing_ok=True)
+                os._exit(0)
+    else:
+        write_atomic(memo, pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
     older = sorted(memo.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)[KEEP_OUTPUTS:]
     for stale in older:
         stale.unlink(missing_ok=True)

@@ -52,6 +52,19 @@ class Store:
     def path(self, digest: str, ext: str) -> str:
         return f"{self._prefix}/{digest[:2]}/{digest}.{ext}"
 
+    def listing(self) -> set[str]:
+        """Every file in the store, from one directory listing per shard: far fewer system calls than a stat each."""
+        found: set[str] = set()
+        try:
+            shards = os.scandir(self._prefix)
+        except FileNotFoundError:
+            return found
+        with shards:
+            for shard in shards:
+                if len(shard.name) == 2 and shard.is_dir():
+                    found.update(f"{self._prefix}/{shard.name}/{name}" for name in os.listdir(shard.path))
+        return found
+
 
 def write_atomic(path: Path, data: bytes | str) -> None:
     """Write through a temporary file and rename, so a killed build never leaves half a file under a valid name."""

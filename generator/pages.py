@@ -105,6 +105,7 @@ class PageWriter:
         self.c = sl.campaign
         self.assets = assets
         self.env = _env(self.c)
+        self._campaign_key = repr(self.c)
 
     def _render(self, name: str, **context: object) -> str:
         return self.env.get_template(name).render(c=self.c, **context)
@@ -124,7 +125,7 @@ class PageWriter:
 
     def _part_key(self, s: Sponsor) -> str:
         parent = self.sl.get(s.nominated_by) if s.nominated_by else None
-        return key("pages", repr(s), repr(parent), repr(self.sl.supporters_of(s.slug)), repr(self.c),
+        return key("pages", repr(s), repr(parent), repr(self.sl.supporters_of(s.slug)), self._campaign_key,
                    repr(self.assets[s.slug]))
 
     def hubs(self) -> list[Page]:

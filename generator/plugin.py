@@ -106,8 +106,8 @@ class SponsorPagesPlugin(BasePlugin[PluginConfig]):
         generated = [(p.uri, p.source) for p in self.output.pages] + list(self.output.extra.items())
         # Bodies are finished HTML: handing them over after Markdown skips parsing hundreds of large HTML blocks.
         self.bodies = {p.uri: p.body for p in self.output.pages if p.front is not None}
-        clashes = [uri for uri, _ in generated if files.get_file_from_path(uri) is not None]
-        clashes += [a.uri for a in self.output.files if files.get_file_from_path(a.uri) is not None]
+        existing = {f.src_uri for f in files}
+        clashes = sorted(existing & ({uri for uri, _ in generated} | {a.uri for a in self.output.files}))
         if clashes:
             raise PluginError(
                 f"{len(clashes)} file(s) in {config.docs_dir} have the path of a generated page, e.g. '{clashes[0]}'. "

@@ -43,23 +43,23 @@ def subtree_of(uri: str) -> str | None:
 
 def group(pages: list[tuple[str, str]], files: list[Asset]) -> dict[str, Tree]:
     """Subtrees of the given static pages (site path, text) and cached files; paths outside any are left out."""
-    entries: dict[str, list[tuple[Entry, str]]] = {}
+    entries: dict[str, list[Entry]] = {}
     for uri, text in pages:
         name = subtree_of(uri)
         if name:
-            entries.setdefault(name, []).append((Entry(uri[len(name) + 1:], text=text),
-                                                 hashlib.sha256(text.encode()).hexdigest()))
+            entries.setdefault(name, []).append(Entry(uri[len(name) + 1:], text=text))
     for asset in files:
         name = subtree_of(asset.uri)
         if name:
-            # A cached file is named after its content, so its name stands for its bytes in the stamp.
-            entries.setdefault(name, []).append((Entry(asset.uri[len(name) + 1:], source=asset.path),
-                                                 os.path.basename(asset.path)))
+            entries.setdefault(name, []).append(Entry(asset.uri[len(name) + 1:], source=asset.path))
     trees = {}
     for name, items in sorted(entries.items()):
-        items.sort()
-        stamp = hashlib.sha256(json.dumps([(e.rel, sig) for e, sig in items]).encode()).hexdigest()
-        trees[name] = Tree(stamp, tuple(e for e, _ in items))
+        items.sort(key=lambda e: e.rel)
+        digest = hashlib.sha256()
+        for e in items:
+            # A cached file is named after its content, so its name stands for its bytes.
+            digest.update(f"{e.rel}\0{os.path.basename(e.source) if e.source else e.text}\0".encode())
+        trees[name] = Tree(digest.hexdigest(), tuple(items))
     return trees
 
 

@@ -45,9 +45,12 @@ def sponsors_text(n: int) -> str:
 
 
 def settle(project: Path) -> None:
-    """Wait until the replaced site of the previous build is gone: its removal runs in the background."""
+    """Wait for the previous build's background work (removing the replaced site, storing its result), so that
+    no build is charged for its predecessor's clean-up."""
     deadline = time.monotonic() + 120
-    while any(project.glob("site.old-*")) and time.monotonic() < deadline:
+    while time.monotonic() < deadline and (
+        any(project.glob("site.old-*")) or any(project.glob(".cache/sponsor-pages/outputs/.writing-*"))
+    ):
         time.sleep(0.05)
 
 

@@ -195,3 +195,10 @@ def test_incremental_rebuild_equals_a_fresh_build(small_project, tmp_path):
     incremental, clean = tree_digest(small_project / "site"), tree_digest(fresh / "site")
     assert "s/beijing-ccs/weibo/index.html" in incremental
     assert incremental == clean
+
+
+def test_hand_written_page_may_not_take_a_generated_path(small_project):
+    (small_project / "site_src" / "slogans.md").write_text("# 标语\n")
+    result = mkdocs_build(small_project)
+    assert result.returncode != 0
+    assert "slogans.md" in result.stderr and "generated page" in result.stderr
