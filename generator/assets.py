@@ -15,7 +15,7 @@ from typing import Callable
 
 from . import draw, images, links
 from .cache import Asset, FileDigests, Store, key, write_atomic
-from .records import Job, Plan, SponsorAssets, SponsorPlan
+from .records import Job, Plan, SponsorPlan
 from .fonts import typeface
 from .model import Sponsor, SponsorList
 
@@ -133,7 +133,7 @@ def draw_missing(jobs: list[Job], progress: Callable[[int, int], None] | None = 
             if progress:
                 progress(done, total)
         return
-    typeface().regular.cmap  # load the font once before forking so workers share it
+    _ = typeface().regular.cmap, typeface().bold.cmap  # read the fonts once, before forking, so workers share them
     with ProcessPoolExecutor(max_workers=workers) as pool:
         for outlines in pool.map(render, jobs, chunksize=max(1, min(16, total // (workers * 8)))):
             typeface().add_outlines(outlines)
