@@ -1,23 +1,26 @@
 """Command line.
 
   python -m generator check [sponsors.yaml]   validate the sponsor list without building
-  python -m generator serve [--port 8000]     build every page for this machine's address and serve the site
+  python -m generator serve [--port 8000] [--rehearse]
+                                              build every page for this machine's address, then serve the site
+                                              and the collection API with an in-memory database
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
+import json
 import os
 import signal
 import subprocess
 import sys
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+import threading
+from datetime import datetime
 from pathlib import Path
 
 from . import build, pages
 from .fonts import FontMissing
-from .model import SponsorsError
+from .model import BEIJING, SponsorsError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,9 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="build the site for 127.0.0.1 and serve it")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--config", default="mkdocs.yml")
+    serve.add_argument("--rehearse", action="store_true",
+                       help="move the survey window to open today (Beijing time), keeping its length, to try the forms")
     args = parser.parse_args(argv)
     if args.command == "serve":
-        return _serve(args.port, args.config)
+        return _serve(args.port, args.config, args.rehearse)
     try:
         sl = build.read(args.sponsors)
         build.check_published(sl, pages.read_published(args.site), args.sponsors)
@@ -44,29 +49,33 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _serve(port: int, config: str) -> int:
+def _serve(port: int, config: str, rehearse: bool) -> int:
+    from lambdas import local  # the database and the handlers are only needed here
+
     url = f"http://127.0.0.1:{port}/"
     env = dict(os.environ, SURVEY_SITE_URL=url, NO_MKDOCS_2_WARNING="1")
+    if rehearse:
+        today = datetime.now(BEIJING).replace(hour=0, minute=0, second=0, microsecond=0)
+        env["SURVEY_OPENS"] = today.isoformat()
     site = Path(config).resolve().parent / "site"
     # Links and QR codes must point at this machine, so the site is built for the local address.
     result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-f", config, "-d", str(site)], env=env)
     if result.returncode != 0:
         return result.returncode
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(site))
-    with ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
-        # Ctrl-C and a service manager's SIGTERM both stop it cleanly, even where SIGINT was ignored at start.
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, _stop)
+    stop = threading.Event()
+    # Ctrl-C and a service manager's SIGTERM both stop it cleanly, even where SIGINT was ignored at start.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, frame: stop.set())
+    with local.stack(site, port) as (stack, _server):
+        window = json.loads((site / "sponsors.json").read_text(encoding="utf-8"))["campaign"]
+        note = " (REHEARSAL: moved to open today; the campaign's own window is in sponsors.yaml)" if rehearse else ""
+        print(f"Survey window: {window['opens']} to {window['closes']}{note}", flush=True)
+        print(local.describe(stack), flush=True)
         print(f"Serving {site} at {url} (Ctrl-C to stop)", flush=True)
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            print("stopped", flush=True)
+        while not stop.wait(0.5):
+            pass
+    print("stopped", flush=True)
     return 0
-
-
-def _stop(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import pickle
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from . import fonts, pages, publish
@@ -25,6 +26,7 @@ from .model import Problem, SponsorList, SponsorsError
 log = logging.getLogger("mkdocs.plugins.sponsor-pages")
 
 CODE = Path(__file__).parent
+SURVEY = CODE.parent / "lambdas" / "survey"  # the questionnaires and their model: the forms are made from them
 KEEP_OUTPUTS = 3  # remembered results kept in the cache: the current one and a few to go back to
 
 
@@ -42,8 +44,9 @@ class Output:
     page_parts: dict = field(default_factory=dict)  # and likewise for pages (see pages.PageWriter.all)
 
 
-def read(path: Path, site_url: str | None = None) -> SponsorList:
-    """Load and validate the sponsor list; `site_url` overrides the campaign's (local runs, staging)."""
+def read(path: Path, site_url: str | None = None, opens: str | None = None) -> SponsorList:
+    """Load and validate the sponsor list; `site_url` overrides the campaign's (local runs, staging), and `opens`
+    (ISO time) moves the survey window to start then, with the same length (rehearsals)."""
     from .sponsors import check_url, load  # the validator's imports are only needed when the input changed
 
     sl = load(path, can_draw=typeface().can_draw)
@@ -53,6 +56,16 @@ def read(path: Path, site_url: str | None = None) -> SponsorList:
         except ValueError as exc:
             raise SponsorsError(path, [Problem(1, "SURVEY_SITE_URL", str(exc))]) from exc
         campaign = dataclasses.replace(sl.campaign, site_url=site_url.rstrip("/") + "/")
+        sl = dataclasses.replace(sl, campaign=campaign)
+    if opens:
+        try:
+            start = datetime.fromisoformat(opens)
+            if start.tzinfo is None:
+                raise ValueError("give a time zone, e.g. 2026-11-28T00:00+08:00")
+        except ValueError as exc:
+            raise SponsorsError(path, [Problem(1, "SURVEY_OPENS", f"'{opens}' is not an ISO time: {exc}")]) from exc
+        c = sl.campaign
+        campaign = dataclasses.replace(c, opens=start.astimezone(c.opens.tzinfo), closes=(start + (c.closes - c.opens)).astimezone(c.opens.tzinfo))
         sl = dataclasses.replace(sl, campaign=campaign)
     return sl
 
@@ -70,15 +83,16 @@ def check_published(sl: SponsorList, published: set[str], path: Path) -> None:
         raise SponsorsError(path, problems)
 
 
-def run(path: Path, cache_dir: Path, published: set[str], site_url: str | None = None, workers: int | None = None) -> Output:
+def run(path: Path, cache_dir: Path, published: set[str], site_url: str | None = None, workers: int | None = None,
+        opens: str | None = None) -> Output:
     """read → validate → check published links → generate; or the remembered output of exactly these inputs."""
     fonts.use_cache(cache_dir / "fonts")
     code = _code_digest()
-    memo = cache_dir / "outputs" / f"{_memo_key(path, site_url, code)}.pickle"
+    memo = cache_dir / "outputs" / f"{_memo_key(path, f'{site_url}|{opens}', code)}.pickle"
     # The published links change with every deploy, so they are checked and recorded outside the remembered part.
     out = _recall(memo)
     if out is None:
-        sl = read(path, site_url)
+        sl = read(path, site_url, opens)
         check_published(sl, published, path)
         previous = _latest(memo.parent, code)
         out = generate(sl, cache_dir, workers, previous)
@@ -97,7 +111,9 @@ def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None, previ
 
     With `previous` (an earlier result of the same code), sponsors whose inputs did not change keep their parts.
     """
-    from . import assets, images  # drawing code is only needed when something changed
+    from lambdas.survey import questionnaire
+
+    from . import assets, forms, images  # drawing code is only needed when something changed
 
     store = Store(cache_dir)
     started = time.monotonic()
@@ -120,13 +136,15 @@ def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None, previ
             members = [a for a in part.assets if a.uri != part.mine.mark]
             part.kit = assets.pack_kit(sponsor, members, pages.kit_texts(sl, sponsor, part.mine), store)
         out.files.append(part.kit)
-    writer = pages.PageWriter(sl, {slug: part.mine for slug, part in plan.part_of.items()})
+    survey = questionnaire.load()
+    writer = pages.PageWriter(sl, {slug: part.mine for slug, part in plan.part_of.items()}, survey)
     out.pages = writer.all(previous.page_parts if previous else None)
     out.plan_parts, out.page_parts = plan.parts, writer.parts
     mark = Path(store.path(key("campaign-mark", sl.campaign.title, typeface().digest, images.RENDERER_VERSION), "svg"))
     if not mark.is_file():
         write_atomic(mark, images.campaign_mark_svg(sl.campaign.title))
     out.extra["assets/img/campaign-mark.svg"] = mark.read_text(encoding="utf-8")
+    out.extra["assets/js/form.js"] = forms.script()[0]
     out.trees = publish.group([(p.uri, p.body) for p in out.pages if p.front is None], out.files)
     log.info(
         f"sponsor-pages: {len(sl.sponsors)} sponsors, {len(out.pages)} pages, {len(out.files)} files "
@@ -137,7 +155,8 @@ def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None, previ
 
 def _code_digest() -> str:
     h = hashlib.sha256()
-    for source in sorted([*CODE.glob("*.py"), *CODE.glob("templates/*")]):
+    for source in sorted([*CODE.glob("*.py"), *CODE.glob("templates/*"), *CODE.glob("static/*"),
+                          *SURVEY.glob("*.py"), *SURVEY.glob("*.yaml")]):
         h.update(source.name.encode() + b"\0" + source.read_bytes())
     return h.hexdigest()
 

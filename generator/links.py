@@ -9,8 +9,9 @@ from __future__ import annotations
 from .model import Campaign, Sponsor
 
 
-def entry_path(slug: str, channel: str) -> str:
-    return f"s/{slug}/{channel}/"
+def entry_path(slug: str, channel: str, questionnaire: str = "") -> str:
+    """The attributed link; the first questionnaire lives at it, any other one in a folder below it."""
+    return f"s/{slug}/{channel}/{questionnaire}/" if questionnaire else f"s/{slug}/{channel}/"
 
 
 def entry_url(campaign: Campaign, slug: str, channel: str) -> str:

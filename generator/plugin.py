@@ -23,6 +23,8 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 
+from lambdas.survey.questionnaire import QuestionnaireError
+
 from . import build, pages, publish
 from .fonts import FontMissing
 from .model import SponsorsError
@@ -86,8 +88,9 @@ class SponsorPagesPlugin(BasePlugin[PluginConfig]):
         # All the fallible work happens here, before MkDocs empties the output folder.
         try:
             self.output = build.run(self.sponsors_path, base / self.config.cache_dir, published,
-                                    os.environ.get("SURVEY_SITE_URL"), self.config.workers)
-        except (SponsorsError, FontMissing) as exc:
+                                    os.environ.get("SURVEY_SITE_URL"), self.config.workers,
+                                    os.environ.get("SURVEY_OPENS"))
+        except (SponsorsError, FontMissing, QuestionnaireError) as exc:
             raise PluginError(str(exc)) from exc
         self.sl = self.output.sponsors
         config.site_url = self.sl.campaign.site_url

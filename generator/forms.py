@@ -1,0 +1,54 @@
+"""The questionnaire forms: each questionnaire's form body is rendered once per build, then placed in every
+sponsor's entry pages with that page's attribution around it.
+
+The form works as a plain HTML form post without script; `static/form.js` adds drafts, show-if, progress,
+field-level errors, proof of work and retries on top.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from jinja2 import Environment
+from markupsafe import Markup
+
+from lambdas.survey.questionnaire import Question, Questionnaire, Survey
+from lambdas.survey.regions import CITIES, PROVINCES
+
+SCRIPT = Path(__file__).with_name("static") / "form.js"
+
+
+def script() -> tuple[str, str]:
+    """The form script's text and a short digest of it, for a cache-busting query string."""
+    text = SCRIPT.read_text(encoding="utf-8")
+    return text, hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def bodies(env: Environment, survey: Survey) -> dict[str, Markup]:
+    """questionnaire id -> its form body (HTML)."""
+    return {qid: Markup(_render(env, qn)) for qid, qn in survey.questionnaires.items()}
+
+
+def _render(env: Environment, qn: Questionnaire) -> str:
+    numbers = {q.id: i for i, q in enumerate(qn.questions, 1)}
+    by_id = {q.id: q for q in qn.questions}
+
+    def shown_by(q: Question) -> str:
+        assert q.show_if is not None
+        target = by_id[q.show_if[0]]
+        labels = "”或“".join(label for o, label in target.options if o in q.show_if[1])
+        return f"第 {numbers[target.id]} 题选择“{labels}”时回答"
+
+    def limits(q: Question) -> str:
+        parts = ["可多选"]
+        if q.min > 1:
+            parts.append(f"至少 {q.min} 项")
+        if q.max < len(q.options):
+            parts.append(f"最多 {q.max} 项")
+        return "（" + "，".join(parts) + "）"
+
+    return env.get_template("form.html.j2").render(
+        qn=qn, numbers=numbers, shown_by=shown_by, limits=limits, provinces=PROVINCES,
+        city_groups=[(p, CITIES[p]) for p in PROVINCES],
+    )

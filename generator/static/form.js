@@ -1,0 +1,319 @@
+/* The questionnaire form, on top of a plain HTML form that works without this script.
+   Adds: the survey window, a draft kept on the device, show-if, progress, field-level errors, a proof of work,
+   a submission id kept across retries, and retries with backoff when the network or the server fails. */
+(function () {
+  "use strict";
+  var form = document.getElementById("survey");
+  if (!form || !window.JSON || !window.fetch) return; // very old browsers post the plain form
+  var qid = form.dataset.q, api = form.dataset.api, thanks = form.dataset.thanks;
+  var statusEl = document.getElementById("status"), button = document.getElementById("submit");
+  var draftKey = "survey-draft:" + qid, store = storage();
+  var draft = read(draftKey) || {};
+  var questions = [].slice.call(form.querySelectorAll("[data-q]"));
+  var proof = null, sending = false;
+
+  form.noValidate = true; // our own messages, tied to each question
+  if (!windowOpen()) return;
+  document.getElementById("bar").hidden = false;
+  restore();
+  regionPicker();
+  update();
+  getProof();
+  form.addEventListener("input", changed);
+  form.addEventListener("change", changed);
+  form.addEventListener("submit", function (e) { e.preventDefault(); submit(); });
+
+  function storage() {
+    try { localStorage.setItem("survey-test", "1"); localStorage.removeItem("survey-test"); return localStorage; }
+    catch (e) { return null; } // private mode: no draft, the form still works
+  }
+  function read(key) { try { return JSON.parse(store && store.getItem(key)); } catch (e) { return null; } }
+  function write(key, value) { try { store && store.setItem(key, JSON.stringify(value)); } catch (e) { /* full */ } }
+
+  function windowOpen() {
+    var el = document.getElementById("window"), now = Date.now();
+    var msg = now < +el.dataset.opens ? el.dataset.before : now >= +el.dataset.closes ? el.dataset.after : "";
+    if (!msg) return true;
+    el.textContent = msg;
+    form.hidden = true;
+    return false;
+  }
+
+  function randomId() {
+    var a = new Uint8Array(16);
+    (window.crypto || window.msCrypto).getRandomValues(a);
+    return [].map.call(a, function (b) { return (b + 256).toString(16).slice(1); }).join("");
+  }
+  function device() {
+    var d = read("survey-device");
+    if (!d) { d = randomId(); write("survey-device", d); }
+    return d;
+  }
+
+  /* ---- draft ---- */
+  function fields() {
+    var out = [];
+    [].forEach.call(form.elements, function (el) {
+      if (!el.name || el.type === "hidden" || el.name === "homepage" || el.disabled) return;
+      if ((el.type === "radio" || el.type === "checkbox") && !el.checked) return;
+      if (el.value !== "") out.push([el.name, el.value]);
+    });
+    return out;
+  }
+  function save() {
+    draft.values = fields();
+    draft.saved = Date.now();
+    write(draftKey, draft);
+  }
+  function restore() {
+    (draft.values || []).forEach(function (pair) {
+      var els = form.elements[pair[0]];
+      if (!els) return;
+      if (els.length !== undefined && !els.options) {
+        [].forEach.call(els, function (el) { if (el.value === pair[1]) el.checked = true; });
+      } else if (els.type === "radio" || els.type === "checkbox") {
+        if (els.value === pair[1]) els.checked = true;
+      } else {
+        els.value = pair[1];
+      }
+    });
+    if (draft.values && draft.values.length) say("已恢复您上次填写的内容。");
+  }
+  function changed(e) {
+    if (e.target.name === "region.province") filterCities();
+    var q = e.target.closest && e.target.closest("[data-q]");
+    if (q && q.classList.contains("bad")) check(q);
+    update();
+    save();
+  }
+
+  /* ---- region picker: the city list follows the province ---- */
+  var cityGroups = null;
+  function regionPicker() {
+    var city = form.elements["region.city"];
+    if (!city) return;
+    cityGroups = {};
+    [].forEach.call(city.querySelectorAll("optgroup"), function (g) { cityGroups[g.label] = g; });
+    filterCities();
+  }
+  function filterCities() {
+    var p = form.elements["region.province"], city = form.elements["region.city"];
+    if (!p || !city || !cityGroups) return;
+    var keep = city.value;
+    while (city.options.length > 1) city.remove(1);
+    [].forEach.call(city.querySelectorAll("optgroup"), function (g) { g.remove(); });
+    var g = cityGroups[p.value];
+    if (g) city.appendChild(g);
+    city.value = g && [].some.call(g.children, function (o) { return o.value === keep; }) ? keep : "";
+  }
+
+  /* ---- show-if and progress ---- */
+  function chosen(name) {
+    var els = form.elements[name], out = [];
+    if (!els) return out;
+    [].forEach.call(els.length !== undefined ? els : [els], function (el) { if (el.checked) out.push(el.value); });
+    return out;
+  }
+  function shown(q) { return !q.hidden; }
+  function answered(q) {
+    var type = q.dataset.type, name = q.dataset.q;
+    if (type === "matrix") {
+      return [].every.call(q.querySelectorAll(".row"), function (r) { return chosen(name + "." + r.dataset.row).length; });
+    }
+    if (type === "region") return !!(form.elements[name + ".province"].value && form.elements[name + ".city"].value);
+    if (type === "text" || type === "textarea") return !!form.elements[name].value.trim();
+    return chosen(name).length > 0;
+  }
+  function update() {
+    var total = 0, done = 0;
+    questions.forEach(function (q) {
+      var rule = q.dataset.show;
+      if (rule) {
+        var parts = rule.split(":"), wanted = parts[1].split(" ");
+        var show = chosen(parts[0]).some(function (v) { return wanted.indexOf(v) >= 0; });
+        q.hidden = !show;
+        [].forEach.call(q.querySelectorAll("input,select,textarea"), function (el) { el.disabled = !show; });
+      }
+      if (!shown(q)) return;
+      total++;
+      if (answered(q)) done++;
+    });
+    var bar = document.getElementById("progress");
+    bar.max = total; bar.value = done;
+    document.getElementById("progress-text").textContent = "已完成 " + done + " / " + total + " 题";
+  }
+
+  /* ---- validation, messages tied to the question ---- */
+  function check(q) {
+    var msg = "", name = q.dataset.q, type = q.dataset.type, n = chosen(name).length;
+    if (shown(q)) {
+      if (type === "matrix") {
+        if (q.hasAttribute("data-req") && !answered(q)) msg = "请为每一项评分";
+      } else if (type === "region") {
+        if (!form.elements[name + ".province"].value) msg = "请选择省份";
+        else if (!form.elements[name + ".city"].value) msg = "请选择城市";
+      } else if (q.hasAttribute("data-req") && !answered(q)) {
+        msg = type === "text" || type === "textarea" ? "此题为必答题" : "请选择一项";
+      } else if (type === "multi" && n && n < +q.dataset.min) {
+        msg = "请至少选择 " + q.dataset.min + " 项";
+      } else if (type === "multi" && n > +q.dataset.max) {
+        msg = "最多选择 " + q.dataset.max + " 项";
+      }
+    }
+    mark(q, msg);
+    return !msg;
+  }
+  function mark(q, msg) {
+    q.classList.toggle("bad", !!msg);
+    document.getElementById("e-" + q.dataset.q).textContent = msg;
+    [].forEach.call(q.querySelectorAll("input,select,textarea"), function (el) {
+      if (msg) el.setAttribute("aria-invalid", "true"); else el.removeAttribute("aria-invalid");
+    });
+  }
+  function validate() {
+    var first = null;
+    questions.forEach(function (q) { if (!check(q) && !first) first = q; });
+    return first;
+  }
+  function focusOn(q) {
+    var el = q.querySelector("input:not([disabled]),select,textarea");
+    q.scrollIntoView({ block: "center" });
+    if (el) el.focus({ preventScroll: true });
+  }
+
+  /* ---- answers as the API takes them ---- */
+  function answers() {
+    var out = {};
+    questions.forEach(function (q) {
+      if (!shown(q) || !answered(q) && q.dataset.type !== "matrix") return;
+      var name = q.dataset.q, type = q.dataset.type;
+      if (type === "single") out[name] = chosen(name)[0];
+      else if (type === "multi") out[name] = chosen(name);
+      else if (type === "rating") out[name] = +chosen(name)[0];
+      else if (type === "matrix") {
+        var rows = {};
+        [].forEach.call(q.querySelectorAll(".row"), function (r) {
+          var v = chosen(name + "." + r.dataset.row)[0];
+          if (v) rows[r.dataset.row] = +v;
+        });
+        if (Object.keys(rows).length) out[name] = rows;
+      } else if (type === "region") {
+        out[name] = { province: form.elements[name + ".province"].value, city: form.elements[name + ".city"].value };
+      } else out[name] = form.elements[name].value.trim();
+    });
+    return out;
+  }
+
+  /* ---- proof of work, found in the background while the respondent answers ---- */
+  function getProof(attempt) {
+    var p = draft.proof;
+    if (p && p.nonce && Date.now() - p.at < 2 * 24 * 3600 * 1000) { proof = p; return; }
+    if (!window.crypto || !crypto.subtle || !window.TextEncoder) return; // sent without: flagged, still stored
+    fetch(api + "challenge", { cache: "no-store" }).then(function (r) {
+      if (!r.ok) throw new Error(r.status);
+      return r.json();
+    }).then(function (c) { return solve(c.challenge, c.bits); }).then(function (found) {
+      proof = draft.proof = found;
+      save();
+    }).catch(function () {
+      setTimeout(function () { getProof((attempt || 0) + 1); }, Math.min(30000, 2000 * Math.pow(2, attempt || 0)));
+    });
+  }
+  function solve(challenge, bits) {
+    var enc = new TextEncoder(), start = 0, batch = 256;
+    function ok(buf) {
+      var b = new Uint8Array(buf), left = bits, i = 0;
+      for (; left >= 8; left -= 8, i++) if (b[i]) return false;
+      return !left || b[i] >> (8 - left) === 0;
+    }
+    return new Promise(function (resolve, reject) {
+      (function round() {
+        var tries = [];
+        for (var n = start; n < start + batch; n++) tries.push(crypto.subtle.digest("SHA-256", enc.encode(challenge + ":" + n)));
+        Promise.all(tries).then(function (hashes) {
+          for (var i = 0; i < hashes.length; i++) {
+            if (ok(hashes[i])) return resolve({ challenge: challenge, nonce: String(start + i), at: Date.now() });
+          }
+          start += batch;
+          setTimeout(round, 0); // keep the page responsive
+        }, reject);
+      })();
+    });
+  }
+  function waitForProof(ms) {
+    return new Promise(function (resolve) {
+      var until = Date.now() + ms;
+      (function poll() { if (proof || Date.now() > until) resolve(); else setTimeout(poll, 200); })();
+    });
+  }
+
+  /* ---- sending, with retries ---- */
+  function say(text) { statusEl.textContent = text; }
+  function submit() {
+    if (sending) return;
+    var bad = validate();
+    if (bad) { say("还有题目需要填写，请查看标红的题目。"); focusOn(bad); return; }
+    if (!draft.id) { draft.id = randomId(); save(); } // the same id for every retry, even after a reload
+    sending = true;
+    button.disabled = true;
+    say("正在提交…");
+    var wait = proof || !(window.crypto && crypto.subtle) ? Promise.resolve() : (say("正在进行安全验证…"), waitForProof(20000));
+    wait.then(function () { send(0); });
+  }
+  function send(attempt) {
+    var body = {
+      id: draft.id, questionnaire: qid, sponsor: form.elements.sponsor.value, channel: form.elements.channel.value,
+      answers: answers(), homepage: form.elements.homepage.value, device: device()
+    };
+    if (proof) body.proof = { challenge: proof.challenge, nonce: proof.nonce };
+    var ctrl = window.AbortController ? new AbortController() : null;
+    var timer = ctrl && setTimeout(function () { ctrl.abort(); }, 15000);
+    fetch(api + "submit", {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+      signal: ctrl ? ctrl.signal : undefined, cache: "no-store"
+    }).then(function (r) {
+      clearTimeout(timer);
+      return r.json().catch(function () { return {}; }).then(function (data) { answer(r.status, data, attempt, r); });
+    }, function () { clearTimeout(timer); retry(attempt, 0); });
+  }
+  function answer(status, data, attempt, r) {
+    if (status === 200) {
+      write("survey-done:" + qid, draft.id);
+      try { store && store.removeItem(draftKey); } catch (e) { /* ignore */ }
+      location.href = thanks;
+      return;
+    }
+    if (status === 429 || status >= 500) return retry(attempt, +(r.headers.get("Retry-After") || 0));
+    finish();
+    if (status === 400 && data.fields) {
+      var first = null;
+      data.fields.forEach(function (f) {
+        var q = document.getElementById("q-" + f.field.split(".")[1]);
+        if (q) { mark(q, f.message); first = first || q; }
+      });
+      say("提交未成功：" + (data.message || "请检查标红的题目"));
+      if (first) focusOn(first);
+    } else if (status === 409) {
+      say("此设备已提交过一份不同的答卷，感谢您的参与。");
+    } else if (status === 403) {
+      say(data.message || "当前不在调查时间内。");
+    } else {
+      say("提交未成功（" + status + "）：" + (data.message || "请稍后重试。"));
+    }
+  }
+  var retryTimer = null;
+  function retry(attempt, after) {
+    var delay = Math.max(after * 1000, Math.min(30000, 1000 * Math.pow(2, attempt))) * (0.75 + Math.random() / 2);
+    var secs = Math.round(delay / 1000);
+    say(navigator.onLine === false ? "网络已断开，恢复连接后将自动提交，您的答案已保存在本机。"
+      : "网络不稳定，" + secs + " 秒后自动重试（第 " + (attempt + 1) + " 次），您的答案已保存在本机。");
+    function again() {
+      window.removeEventListener("online", again);
+      clearTimeout(retryTimer);
+      send(attempt + 1);
+    }
+    window.addEventListener("online", again);
+    retryTimer = setTimeout(again, navigator.onLine === false ? 3600000 : delay);
+  }
+  function finish() { sending = false; button.disabled = false; }
+})();

@@ -1,0 +1,265 @@
+"""The local stack: the site and the real Lambda handlers on one loopback port, with moto's DynamoDB server as an
+embedded, in-memory database.
+
+Requests under the API's routes become API Gateway HTTP API (payload v2) events for the handler the template
+names for that route; the table is created from the template's own definition. Handler calls are serialized:
+moto's transactions are not safe to run concurrently (a rollback restores a copy of the whole table), and one at
+a time is still several hundred submissions a second.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import importlib
+import os
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "infra" / "template.yaml"
+TABLE = "survey-local"
+SWEEP_EVERY = 10.0  # seconds
+MAX_REQUEST = 1024 * 1024  # what the adapter reads at most; the handler enforces the real cap
+
+
+class _TemplateLoader(yaml.SafeLoader):
+    """Reads CloudFormation's short-form intrinsics (!Ref, !Sub, !GetAtt ...) as plain values."""
+
+
+_TemplateLoader.add_multi_constructor("!", lambda loader, suffix, node: (
+    loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode)
+    else loader.construct_sequence(node) if isinstance(node, yaml.SequenceNode) else loader.construct_mapping(node)))
+
+
+def template(path: Path = TEMPLATE) -> dict[str, Any]:
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_TemplateLoader)
+
+
+def table_definition(tpl: dict[str, Any], name: str = TABLE) -> dict[str, Any]:
+    """create_table arguments for the template's table: the same keys and indexes as the deployed one."""
+    props = next(r["Properties"] for r in tpl["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table")
+    keep = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
+    return {"TableName": name, **{k: props[k] for k in keep if k in props}}
+
+
+def routes(tpl: dict[str, Any]) -> dict[str, str]:
+    """"METHOD /path" -> "module.function" for every HTTP API route in the template."""
+    table = {}
+    for res in tpl["Resources"].values():
+        if res["Type"] != "AWS::Serverless::Function":
+            continue
+        for event in res["Properties"].get("Events", {}).values():
+            if event["Type"] == "HttpApi":
+                table[f"{event['Properties']['Method'].upper()} {event['Properties']['Path']}"] = res["Properties"]["Handler"]
+    return table
+
+
+def _resolve(dotted: str) -> Callable[[dict, Any], dict]:
+    module, _, func = dotted.rpartition(".")
+    return getattr(importlib.import_module(module), func)
+
+
+@dataclass
+class Context:
+    """The parts of a Lambda context object that Powertools reads."""
+
+    function_name: str
+    aws_request_id: str
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:local:000000000000:function:local"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 10_000
+
+
+class Api:
+    """API Gateway in miniature: route, build a v2 event, call the handler, return its response."""
+
+    def __init__(self, route_table: dict[str, str]) -> None:
+        self.route_table = route_table
+        self.lock = threading.Lock()
+        self._handlers: dict[str, Callable[[dict, Any], dict]] = {}
+
+    def invoke(self, method: str, target: str, headers: dict[str, str], body: bytes,
+               source_ip: str) -> tuple[int, dict[str, str], bytes]:
+        url = urlsplit(target)
+        route = f"{method} {url.path}"
+        dotted = self.route_table.get(route)
+        if dotted is None:
+            return 404, {"Content-Type": "application/json"}, b'{"message":"Not Found"}'
+        lower = {k.lower(): v for k, v in headers.items()}
+        text = lower.get("content-type", "").startswith("application/json")
+        now = time.time()
+        event = {
+            "version": "2.0", "routeKey": route, "rawPath": url.path, "rawQueryString": url.query,
+            "headers": lower,
+            "requestContext": {
+                "accountId": "000000000000", "apiId": "local", "domainName": lower.get("host", "127.0.0.1"),
+                "domainPrefix": "local", "requestId": str(uuid.uuid4()), "routeKey": route, "stage": "$default",
+                "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)), "timeEpoch": int(now * 1000),
+                "http": {"method": method, "path": url.path, "protocol": "HTTP/1.1", "sourceIp": source_ip,
+                         "userAgent": lower.get("user-agent", "")},
+            },
+            # API Gateway passes text bodies as they are and base64-encodes the rest, forms included.
+            "body": body.decode("utf-8", "replace") if text else base64.b64encode(body).decode(),
+            "isBase64Encoded": not text,
+        }
+        handler = self._handlers.get(dotted) or self._handlers.setdefault(dotted, _resolve(dotted))
+        with self.lock:
+            result = handler(event, Context(dotted.split(".")[1], event["requestContext"]["requestId"]))
+        out = result.get("body") or ""
+        payload = base64.b64decode(out) if result.get("isBase64Encoded") else out.encode("utf-8")
+        return int(result.get("statusCode", 200)), dict(result.get("headers") or {}), payload
+
+
+@dataclass
+class Stack:
+    url: str
+    database_url: str
+    table: str
+    api: Api
+
+
+@contextmanager
+def database() -> Iterator[str]:
+    """moto's DynamoDB server on a free loopback port, in this process; everything in it is lost at exit."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access line per DynamoDB call is noise here
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+def environment(database_url: str, site_dir: Path, table: str = TABLE) -> dict[str, str]:
+    """What the template would give the functions, pointed at the local database and the built site."""
+    return {
+        "SURVEY_TABLE": table, "SURVEY_SECRET": secrets.token_hex(32),
+        "SURVEY_CATALOG": str(site_dir / "sponsors.json"), "SURVEY_SHARDS": "16",
+        "AWS_ENDPOINT_URL_DYNAMODB": database_url, "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "POWERTOOLS_SERVICE_NAME": "survey-local",
+    }
+
+
+def create_table(database_url: str, tpl: dict[str, Any], table: str = TABLE) -> None:
+    import boto3
+
+    client = boto3.client("dynamodb", endpoint_url=database_url, region_name="us-east-1",
+                          aws_access_key_id="local", aws_secret_access_key="local")
+    client.create_table(**table_definition(tpl, table))
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    api: Api
+
+    def do_POST(self) -> None:
+        self._api("POST")
+
+    def do_GET(self) -> None:
+        if self.path.startswith("/api/"):
+            self._api("GET")
+        else:
+            super().do_GET()
+
+    def _api(self, method: str) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_REQUEST:
+            self.send_error(413)
+            return
+        body = self.rfile.read(length) if length else b""
+        status, headers, payload = self.api.invoke(method, self.path, dict(self.headers), body, self.client_address[0])
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        if self.path.startswith("/api/"):
+            super().log_message(format, *args)
+
+
+@contextmanager
+def stack(site_dir: Path, port: int = 8000, sweep_every: float = SWEEP_EVERY) -> Iterator[tuple[Stack, ThreadingHTTPServer]]:
+    """Start the database, the table, the API and the static site; yield them; stop everything on exit."""
+    tpl = template()
+    with database() as db_url:
+        os.environ.update(environment(db_url, site_dir))
+        create_table(db_url, tpl)
+        api = Api(routes(tpl))
+        handler = functools.partial(type("Handler", (_Handler,), {"api": api}), directory=str(site_dir))
+        server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        stop = threading.Event()
+        sweeper = threading.Thread(target=_sweep_loop, args=(api, stop, sweep_every), daemon=True)
+        sweeper.start()
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield Stack(f"http://127.0.0.1:{server.server_address[1]}/", db_url, TABLE, api), server
+        finally:
+            stop.set()
+            server.shutdown()
+            server.server_close()
+            sweeper.join(timeout=5)
+
+
+def _sweep_loop(api: Api, stop: threading.Event, every: float) -> None:
+    """The scheduled sweeper, as EventBridge would run it, under the same lock as the API."""
+    sweep = _resolve(_sweep_handler())
+    while not stop.wait(every):
+        with api.lock:
+            try:
+                sweep({}, Context("sweep", str(uuid.uuid4())))
+            except Exception as exc:  # a failed sweep is retried on the next tick, as the scheduled one would be
+                print(f"sweeper: {exc}", flush=True)
+
+
+def _sweep_handler() -> str:
+    tpl = template()
+    for res in tpl["Resources"].values():
+        events = res.get("Properties", {}).get("Events", {}).values()
+        if res["Type"] == "AWS::Serverless::Function" and any(e["Type"] == "Schedule" for e in events):
+            return res["Properties"]["Handler"]
+    raise LookupError("the template has no scheduled function")
+
+
+def describe(s: Stack) -> str:
+    return (f"API: {s.url}api/ (the handlers in lambdas/, routes from infra/template.yaml)\n"
+            f"Data: table '{s.table}' in an embedded DynamoDB (moto server) at {s.database_url}; "
+            "it lives in memory and is gone when this stops")
+
+
+def dump(s: Stack) -> list[dict[str, Any]]:
+    """Every item in the local table (tests and curious users)."""
+    import boto3
+
+    client = boto3.client("dynamodb", endpoint_url=s.database_url, region_name="us-east-1",
+                          aws_access_key_id="local", aws_secret_access_key="local")
+    items, kwargs = [], {"TableName": s.table}
+    while True:
+        page = client.scan(**kwargs)
+        items += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+

@@ -1,0 +1,56 @@
+"""The sponsors and the window the collection API knows: `sponsors.json`, written by the site generator.
+
+The generator emits it from sponsors.yaml with every build, so the set of sponsors, their channels, former slugs
+and the survey window have one source. A submission naming a sponsor or channel not in it is still stored, as
+unattributed, with what it claimed kept beside it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+UNATTRIBUTED = "-"  # never a slug or a channel: those start with a letter or digit
+
+
+@dataclass(frozen=True)
+class Catalog:
+    opens: datetime
+    closes: datetime
+    site_url: str
+    channels: dict[str, frozenset[str]]  # sponsor slug -> its channels
+    aliases: dict[str, str]  # former slug -> current slug
+
+    def attribute(self, sponsor: str, channel: str) -> tuple[str, str]:
+        """The (sponsor, channel) a submission counts for; UNATTRIBUTED where the list does not know them."""
+        slug = self.aliases.get(sponsor, sponsor)
+        known = self.channels.get(slug)
+        if known is None:
+            return UNATTRIBUTED, UNATTRIBUTED
+        return slug, channel if channel in known else UNATTRIBUTED
+
+    def window(self, now: datetime) -> str:
+        """"open", "not_open" or "closed" at `now`; the window is [opens, closes) in Beijing time."""
+        if now < self.opens:
+            return "not_open"
+        return "open" if now < self.closes else "closed"
+
+
+def day_of(now: datetime) -> str:
+    """The Beijing-time calendar day, the unit of every daily count."""
+    return now.astimezone(BEIJING).date().isoformat()
+
+
+def load(path: Path) -> Catalog:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    c = data["campaign"]
+    return Catalog(
+        opens=datetime.fromisoformat(c["opens"]),
+        closes=datetime.fromisoformat(c["closes"]),
+        site_url=c["site_url"],
+        channels={slug: frozenset(s["channels"]) for slug, s in data["sponsors"].items()},
+        aliases=dict(data.get("aliases", {})),
+    )

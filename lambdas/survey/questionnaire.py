@@ -1,0 +1,448 @@
+"""The questionnaires: read once from `questionnaires.yaml`, they drive both the form and the server's validation.
+
+Loading turns each question into a small checking function, so a request is validated by one pass over those
+functions (tens of microseconds) with messages that name the question. The same model tells the generator how to
+draw each question and tells the server how a plain form post's fields map back to answers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .regions import CITIES
+
+SOURCE = Path(__file__).with_name("questionnaires.yaml")
+TYPES = ("single", "multi", "rating", "matrix", "region", "text", "textarea")
+SCALE = (1, 2, 3, 4, 5)
+_ID = re.compile(r"[a-z][a-z0-9_]{0,39}\Z")
+
+
+class QuestionnaireError(ValueError):
+    """The questionnaire file is wrong; the message names the file, the place in it and the fix."""
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str  # "answers.<question>" or "answers.<question>.<row>" or an envelope field
+    message: str  # for the respondent, in Chinese
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "message": self.message}
+
+
+class Invalid(Exception):
+    """Answers that do not fit the questionnaire."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    type: str
+    text: str
+    required: bool = True
+    hint: str = ""
+    options: tuple[tuple[str, str], ...] = ()  # single, multi: (id, label)
+    rows: tuple[tuple[str, str], ...] = ()  # matrix: (id, label)
+    low: str = ""  # rating, matrix: what 1 means
+    high: str = ""  # and what 5 means
+    min: int = 0  # multi: fewest choices when answered
+    max: int = 0  # multi: most choices
+    max_length: int = 0  # text, textarea
+    show_if: tuple[str, frozenset[str]] | None = None  # (question, option ids that show this one)
+
+    def field_names(self) -> list[str]:
+        """The names this question's inputs carry in the form."""
+        if self.type == "matrix":
+            return [f"{self.id}.{row}" for row, _ in self.rows]
+        if self.type == "region":
+            return [f"{self.id}.province", f"{self.id}.city"]
+        return [self.id]
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    questions: tuple[Question, ...]
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    id: str
+    title: str
+    audience: str
+    intro: str
+    min_seconds: int
+    sections: tuple[Section, ...]
+    questions: tuple[Question, ...] = field(init=False)
+    _checks: tuple[tuple[Question, Callable[[Any], Any]], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        questions = tuple(q for s in self.sections for q in s.questions)
+        object.__setattr__(self, "questions", questions)
+        object.__setattr__(self, "_checks", tuple((q, _checker(q)) for q in questions))
+
+    def check(self, answers: object) -> dict[str, Any]:
+        """The answers, cleaned and in questionnaire order, or Invalid naming every field that is wrong.
+
+        Answers to a question hidden by its show-if condition are dropped, since a form without script shows
+        every question and the respondent may have filled one in before changing the earlier answer.
+        """
+        if not isinstance(answers, Mapping):
+            raise Invalid([FieldError("answers", "答案格式不正确")])
+        errors: list[FieldError] = []
+        clean: dict[str, Any] = {}
+        for q, check in self._checks:
+            value = answers.get(q.id)
+            if q.show_if is not None:
+                shown_by = clean.get(q.show_if[0])
+                chosen = {shown_by} if isinstance(shown_by, str) else set(shown_by or ())
+                if not chosen & q.show_if[1]:
+                    continue
+            if _empty(value):
+                if q.required:
+                    errors.append(FieldError(f"answers.{q.id}", "此题为必答题"))
+                continue
+            try:
+                clean[q.id] = check(value)
+            except Invalid as exc:
+                errors.extend(exc.errors)
+        known = {q.id for q in self.questions}
+        errors.extend(FieldError(f"answers.{k}"[:80], "问卷中没有这道题") for k in answers if k not in known)
+        if errors:
+            raise Invalid(errors)
+        return clean
+
+    def from_form(self, fields: Mapping[str, list[str]]) -> tuple[dict[str, Any], list[str]]:
+        """A plain form post's fields as answers (the shape `check` takes), and the field names it did not know."""
+        answers: dict[str, Any] = {}
+        used: set[str] = set()
+        for q in self.questions:
+            names = q.field_names()
+            used.update(names)
+            values = {n: [v for v in fields.get(n, ()) if v != ""] for n in names}
+            if q.type == "multi":
+                if values[q.id]:
+                    answers[q.id] = values[q.id]
+            elif q.type == "matrix":
+                rows = {n.split(".", 1)[1]: _int(v[-1]) for n, v in values.items() if v}
+                if rows:
+                    answers[q.id] = rows
+            elif q.type == "region":
+                province, city = values[f"{q.id}.province"], values[f"{q.id}.city"]
+                if province or city:
+                    answers[q.id] = {"province": province[-1] if province else "", "city": city[-1] if city else ""}
+            elif values[q.id]:
+                answers[q.id] = _int(values[q.id][-1]) if q.type == "rating" else values[q.id][-1]
+        return answers, [n for n in fields if n not in used]
+
+    def province_of(self, clean: Mapping[str, Any]) -> str:
+        """The respondent's province from checked answers ("" when the questionnaire asks none)."""
+        for q in self.questions:
+            if q.type == "region" and q.id in clean:
+                return clean[q.id]["province"]
+        return ""
+
+
+@dataclass(frozen=True)
+class Survey:
+    consent: str
+    questionnaires: dict[str, Questionnaire]
+
+
+def _text(value: str) -> str:
+    """Folded YAML joins lines with a space, which Chinese text must not have between two characters."""
+    return _CJK_GAP.sub("", value.strip())
+
+
+_CJK_GAP = re.compile(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])")
+
+
+def _empty(value: object) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _int(text: str) -> int | str:
+    return int(text) if text.isdigit() and len(text) < 3 else text
+
+
+def _checker(q: Question) -> Callable[[Any], Any]:
+    """A function that returns the clean value of one answer or raises Invalid."""
+    name = f"answers.{q.id}"
+
+    def fail(message: str, where: str = name) -> Invalid:
+        return Invalid([FieldError(where, message)])
+
+    if q.type == "single":
+        allowed = frozenset(o for o, _ in q.options)
+
+        def single(value: Any) -> str:
+            if value.__class__ is not str or value not in allowed:
+                raise fail("请选择列出的选项之一")
+            return value
+        return single
+
+    if q.type == "multi":
+        allowed = frozenset(o for o, _ in q.options)
+        order = {o: i for i, (o, _) in enumerate(q.options)}
+
+        def multi(value: Any) -> list[str]:
+            if value.__class__ is not list or not all(v.__class__ is str and v in allowed for v in value):
+                raise fail("请选择列出的选项")
+            chosen = set(value)
+            if len(chosen) != len(value):
+                raise fail("同一选项只能选一次")
+            if len(chosen) < q.min:
+                raise fail(f"请至少选择 {q.min} 项")
+            if len(chosen) > q.max:
+                raise fail(f"最多选择 {q.max} 项")
+            return sorted(chosen, key=order.__getitem__)
+        return multi
+
+    if q.type == "rating":
+        def rating(value: Any) -> int:
+            if value.__class__ is not int or value not in SCALE:
+                raise fail("请选择 1 到 5 之间的评分")
+            return value
+        return rating
+
+    if q.type == "matrix":
+        rows = tuple(r for r, _ in q.rows)
+        known_rows = frozenset(rows)
+
+        def matrix(value: Any) -> dict[str, int]:
+            if not isinstance(value, dict):
+                raise fail("答案格式不正确")
+            errors = [FieldError(f"{name}.{k}"[:80], "没有这一项") for k in value if k not in known_rows]
+            clean = {}
+            for row in rows:
+                v = value.get(row)
+                if v is None or v == "":
+                    if q.required:
+                        errors.append(FieldError(f"{name}.{row}", "请为这一项评分"))
+                elif v.__class__ is not int or v not in SCALE:
+                    errors.append(FieldError(f"{name}.{row}", "请选择 1 到 5 之间的评分"))
+                else:
+                    clean[row] = v
+            if errors:
+                raise Invalid(errors)
+            return clean
+        return matrix
+
+    if q.type == "region":
+        def region(value: Any) -> dict[str, str]:
+            if not isinstance(value, dict) or set(value) - {"province", "city"}:
+                raise fail("答案格式不正确")
+            province, city = value.get("province"), value.get("city")
+            if province.__class__ is not str or province not in CITIES:
+                raise fail("请选择省份", f"{name}.province")
+            if city.__class__ is not str or city not in CITIES[province]:
+                raise fail(f"请选择{province}下的城市", f"{name}.city")
+            return {"province": province, "city": city}
+        return region
+
+    limit = q.max_length
+
+    def text(value: Any) -> str:
+        if value.__class__ is not str:
+            raise fail("请填写文字")
+        value = value.strip()
+        if len(value) > limit:
+            raise fail(f"请不超过 {limit} 字（现有 {len(value)} 字）")
+        if "\x00" in value:
+            raise fail("包含无法识别的字符")
+        return value
+    return text
+
+
+# ---- reading the file -------------------------------------------------------------------------------------------
+
+def load(path: Path = SOURCE) -> Survey:
+    """Read and check the questionnaire file; every problem is reported at once."""
+    import yaml  # only the loader needs it; a warm Lambda never reads the file again
+
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except (OSError, yaml.YAMLError) as exc:
+        raise QuestionnaireError(f"{path}: cannot read: {exc}. Fix: make it valid YAML in UTF-8") from exc
+    problems: list[str] = []
+    survey = _survey(data, problems)
+    if problems:
+        listing = "\n".join(f"  {path}: {p}" for p in problems)
+        raise QuestionnaireError(f"{path}: {len(problems)} problem(s):\n{listing}")
+    assert survey is not None
+    return survey
+
+
+def _survey(data: object, problems: list[str]) -> Survey | None:
+    if not isinstance(data, dict) or not isinstance(data.get("questionnaires"), dict):
+        problems.append("the top level needs 'consent' (text) and 'questionnaires' (a mapping of id -> questionnaire)")
+        return None
+    consent = data.get("consent")
+    if not isinstance(consent, str) or not consent.strip():
+        problems.append("consent: required text shown above the submit button")
+    _unknown(data, {"consent", "questionnaires"}, "top level", problems)
+    result = {}
+    for qid, body in data["questionnaires"].items():
+        where = f"questionnaires.{qid}"
+        if not isinstance(qid, str) or not _ID.match(qid):
+            problems.append(f"{where}: id must be lowercase letters, digits or '_', starting with a letter")
+            continue
+        qn = _questionnaire(qid, body, where, problems)
+        if qn:
+            result[qid] = qn
+    return Survey(_text(str(consent or "")), result)
+
+
+def _questionnaire(qid: str, body: object, where: str, problems: list[str]) -> Questionnaire | None:
+    if not isinstance(body, dict):
+        problems.append(f"{where}: must be a mapping with title, audience, intro, min_seconds and sections")
+        return None
+    _unknown(body, {"title", "audience", "intro", "min_seconds", "sections"}, where, problems)
+    texts = {k: body.get(k) for k in ("title", "audience", "intro")}
+    for k, v in texts.items():
+        if not isinstance(v, str) or not v.strip():
+            problems.append(f"{where}.{k}: required text")
+    min_seconds = body.get("min_seconds")
+    if not isinstance(min_seconds, int) or isinstance(min_seconds, bool) or not 0 <= min_seconds <= 3600:
+        problems.append(f"{where}.min_seconds: a whole number of seconds (0–3600), the fastest believable completion")
+        min_seconds = 0
+    sections_in = body.get("sections")
+    if not isinstance(sections_in, list) or not sections_in:
+        problems.append(f"{where}.sections: a list of sections, each with a title and questions")
+        return None
+    seen: dict[str, Question] = {}
+    sections = []
+    for i, sec in enumerate(sections_in):
+        swhere = f"{where}.sections[{i}]"
+        if not isinstance(sec, dict) or not isinstance(sec.get("questions"), list):
+            problems.append(f"{swhere}: needs 'title' and a list of 'questions'")
+            continue
+        _unknown(sec, {"title", "questions"}, swhere, problems)
+        questions = []
+        for j, qbody in enumerate(sec["questions"]):
+            q = _question(qbody, f"{swhere}.questions[{j}]", seen, problems)
+            if q:
+                seen[q.id] = q
+                questions.append(q)
+        sections.append(Section(str(sec.get("title") or ""), tuple(questions)))
+    regions = [q for q in seen.values() if q.type == "region"]
+    if len(regions) != 1:
+        problems.append(f"{where}: needs exactly one question of type 'region' (the respondent's province), "
+                        f"found {len(regions)}")
+    if problems:
+        return None
+    return Questionnaire(qid, _text(texts["title"]), _text(texts["audience"]), _text(texts["intro"]),
+                         min_seconds, tuple(sections))
+
+
+_QUESTION_KEYS = {"id", "type", "text", "required", "hint", "options", "rows", "low", "high", "min", "max",
+                  "max_length", "show_if"}
+
+
+def _question(body: object, where: str, seen: dict[str, Question], problems: list[str]) -> Question | None:
+    if not isinstance(body, dict):
+        problems.append(f"{where}: a question is a mapping with at least id, type and text")
+        return None
+    qid = body.get("id")
+    if isinstance(qid, str):
+        where = f"{where} (id {qid})"
+    count = len(problems)
+    _unknown(body, _QUESTION_KEYS, where, problems)
+    if not isinstance(qid, str) or not _ID.match(qid):
+        problems.append(f"{where}.id: lowercase letters, digits or '_', starting with a letter (e.g. fraud_loss)")
+    elif qid in seen:
+        problems.append(f"{where}.id: '{qid}' is used twice in this questionnaire; give each question its own id")
+    qtype = body.get("type")
+    if qtype not in TYPES:
+        problems.append(f"{where}.type: must be one of {', '.join(TYPES)}")
+        return None
+    text = body.get("text")
+    if not isinstance(text, str) or not text.strip():
+        problems.append(f"{where}.text: the question's wording is required")
+    required = body.get("required", True)
+    if not isinstance(required, bool):
+        problems.append(f"{where}.required: true or false")
+    hint = body.get("hint", "")
+    if not isinstance(hint, str):
+        problems.append(f"{where}.hint: text")
+    kwargs: dict[str, Any] = {}
+    if qtype in ("single", "multi"):
+        kwargs["options"] = _choices(body.get("options"), f"{where}.options", problems)
+    if qtype == "matrix":
+        kwargs["rows"] = _choices(body.get("rows"), f"{where}.rows", problems)
+    if qtype in ("rating", "matrix"):
+        for k in ("low", "high"):
+            if not isinstance(body.get(k), str) or not body[k].strip():
+                problems.append(f"{where}.{k}: the label of {'1' if k == 'low' else '5'} on the scale")
+            else:
+                kwargs[k] = _text(body[k])
+    if qtype == "multi":
+        n = len(kwargs["options"])
+        lo, hi = body.get("min", 1), body.get("max", n)
+        if not (isinstance(lo, int) and isinstance(hi, int) and 1 <= lo <= hi <= max(n, 1)):
+            problems.append(f"{where}.min/max: whole numbers with 1 ≤ min ≤ max ≤ {n} (the number of options)")
+        kwargs["min"], kwargs["max"] = lo, hi
+    if qtype in ("text", "textarea"):
+        limit = body.get("max_length")
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 4000:
+            problems.append(f"{where}.max_length: the most characters allowed, 1–4000")
+        kwargs["max_length"] = limit
+    for k in ("options", "rows", "low", "high", "min", "max", "max_length"):
+        if k in body and k not in kwargs:
+            problems.append(f"{where}.{k}: does not apply to a '{qtype}' question; remove it")
+    show_if = body.get("show_if")
+    if show_if is not None:
+        kwargs["show_if"] = _show_if(show_if, f"{where}.show_if", seen, problems)
+    if qtype == "region" and (qid != "region" or required is not True or show_if is not None):
+        problems.append(f"{where}: the region question must have id 'region', be required and always shown")
+    if len(problems) > count:
+        return None
+    return Question(qid, qtype, _text(text), required, _text(hint), **kwargs)
+
+
+def _choices(value: object, where: str, problems: list[str]) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, dict) or not 2 <= len(value) <= 40:
+        problems.append(f"{where}: a mapping of id -> label with 2 to 40 entries")
+        return ()
+    result = []
+    for key, label in value.items():
+        # YAML reads yes/no/on/off as booleans and bare numbers as ints: the fix is another id.
+        if not isinstance(key, str) or not _ID.match(key):
+            problems.append(f"{where}: id {key!r} must be lowercase letters, digits or '_', starting with a letter "
+                            "(YAML reads yes/no/on/off and numbers as other types: use ids like a1, often, never)")
+        elif not isinstance(label, str) or not label.strip():
+            problems.append(f"{where}.{key}: the label is required text")
+        else:
+            result.append((key, _text(label)))
+    return tuple(result)
+
+
+def _show_if(value: object, where: str, seen: dict[str, Question], problems: list[str]) -> tuple[str, frozenset[str]] | None:
+    if not isinstance(value, dict) or set(value) != {"question", "any"} or not isinstance(value["any"], list):
+        problems.append(f"{where}: write {{question: <earlier question id>, any: [<option ids>]}}")
+        return None
+    target = seen.get(value["question"])
+    if target is None or target.type not in ("single", "multi"):
+        problems.append(f"{where}.question: must name an earlier single or multi choice question in this questionnaire")
+        return None
+    options = {o for o, _ in target.options}
+    wrong = [o for o in value["any"] if o not in options]
+    if wrong or not value["any"]:
+        problems.append(f"{where}.any: option ids of '{target.id}' ({', '.join(sorted(options))}); wrong: {wrong}")
+        return None
+    return target.id, frozenset(value["any"])
+
+
+def _unknown(body: dict, allowed: set[str], where: str, problems: list[str]) -> None:
+    for k in body:
+        if k not in allowed:
+            problems.append(f"{where}: unknown key '{k}'; allowed: {', '.join(sorted(allowed))}")
+

@@ -1,0 +1,238 @@
+"""The table: submissions, their counters and the markers behind the validity checks, in one DynamoDB table.
+
+Items (pk, sk):
+  S#<id>, submission                  one stored submission; `pending` is set until it has been counted
+  C#<day>#<shard>, <q>#<sponsor>#<channel>#<province>
+                                      counters `received` and `valid` for one Beijing day, one counter shard
+  D#<device hash>#<q>, marker         the first submission from a device for a questionnaire
+  A#<ip hash>#<answers digest>, marker the first submission of these answers from an address
+
+Exactly once: a submission is first stored with a `pending` marker by a write conditional on its id being new,
+then counted by one transaction that clears the marker (on condition it is still there) and adds to its counter.
+A process that dies in between leaves the marker, and `sweep` (run every minute, and by any retry of the same id)
+counts it. A counter update therefore happens once per stored submission, whatever fails when.
+
+Counters are sharded by a hash of the submission id: one day's writes spread over `shards` partition keys, so the
+09:00 spike or one big sponsor stays far below a partition's 1,000 writes/s. Pending markers live in a sparse index
+sharded the same way, so the index never has a hot key either.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+PENDING_INDEX = "pending"
+KEY_SCHEMA = {"partition": "pk", "sort": "sk", "pending": ("pending", "received")}  # the template defines the same
+UNAVAILABLE = {
+    "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "InternalServerError",
+    "ServiceUnavailable", "TransactionInProgressException", "LimitExceededException", "RequestTimeout",
+}
+
+
+class Unavailable(Exception):
+    """DynamoDB throttled or failed: the client should retry later."""
+
+
+class Exists(Exception):
+    """A submission with this id is already stored."""
+
+    def __init__(self, item: dict[str, Any]) -> None:
+        super().__init__(item.get("id", ""))
+        self.item = item
+
+
+@dataclass(frozen=True)
+class Submission:
+    id: str
+    questionnaire: str
+    sponsor: str
+    channel: str
+    province: str
+    day: str  # Beijing time
+    received: str  # ISO 8601, UTC, milliseconds
+    valid: bool
+    reasons: tuple[str, ...]
+    digest: str
+    answers: str  # canonical JSON
+    ip_hash: str = ""
+    claimed: str = ""  # "<sponsor>/<channel>" as the request named them, when it differs from the attribution
+    seconds: int = -1  # from the proof's challenge to receipt; -1 when unknown
+
+
+def shard_of(submission_id: str, shards: int) -> int:
+    return int.from_bytes(hashlib.sha256(submission_id.encode()).digest()[:4], "big") % shards
+
+
+def counter_key(day: str, shard: int, questionnaire: str, sponsor: str, channel: str, province: str) -> dict:
+    return {"pk": {"S": f"C#{day}#{shard:03d}"}, "sk": {"S": f"{questionnaire}#{sponsor}#{channel}#{province}"}}
+
+
+def _sub_key(submission_id: str) -> dict:
+    return {"pk": {"S": f"S#{submission_id}"}, "sk": {"S": "submission"}}
+
+
+class Store:
+    def __init__(self, client: Any, table: str, shards: int) -> None:
+        self.client = client
+        self.table = table
+        self.shards = shards
+
+    # -- markers ----------------------------------------------------------------------------------------------
+
+    def claim(self, marker: str, owner: str) -> bool:
+        """True if `marker` is new or already owned by `owner`; False if another submission holds it."""
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item={"pk": {"S": marker}, "sk": {"S": "marker"}, "owner": {"S": owner}},
+                ConditionExpression="attribute_not_exists(pk) OR #o = :o",
+                ExpressionAttributeNames={"#o": "owner"},
+                ExpressionAttributeValues={":o": {"S": owner}},
+            )
+            return True
+        except ClientError as exc:
+            if _code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise _unavailable(exc) from exc
+        except BotoCoreError as exc:
+            raise Unavailable(str(exc)) from exc
+
+    # -- submissions ------------------------------------------------------------------------------------------
+
+    def put_pending(self, s: Submission) -> None:
+        """Store `s` with its pending marker, or raise Exists with the stored item if the id is taken."""
+        shard = shard_of(s.id, self.shards)
+        item = {
+            **_sub_key(s.id),
+            "id": {"S": s.id}, "questionnaire": {"S": s.questionnaire}, "sponsor": {"S": s.sponsor},
+            "channel": {"S": s.channel}, "province": {"S": s.province}, "day": {"S": s.day},
+            "received": {"S": s.received}, "valid": {"BOOL": s.valid}, "digest": {"S": s.digest},
+            "answers": {"S": s.answers}, "shard": {"N": str(shard)}, "pending": {"S": f"P#{shard:03d}"},
+            "seconds": {"N": str(s.seconds)},
+        }
+        if s.reasons:
+            item["reasons"] = {"L": [{"S": r} for r in s.reasons]}
+        if s.ip_hash:
+            item["ip_hash"] = {"S": s.ip_hash}
+        if s.claimed:
+            item["claimed"] = {"S": s.claimed}
+        try:
+            self.client.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)",
+                                 ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        except ClientError as exc:
+            if _code(exc) == "ConditionalCheckFailedException":
+                old = exc.response.get("Item") or self.get_raw(s.id)
+                raise Exists(_plain(old or {})) from exc
+            raise _unavailable(exc) from exc
+        except BotoCoreError as exc:
+            raise Unavailable(str(exc)) from exc
+
+    def get_raw(self, submission_id: str) -> dict | None:
+        try:
+            return self.client.get_item(TableName=self.table, Key=_sub_key(submission_id), ConsistentRead=True).get("Item")
+        except ClientError as exc:
+            raise _unavailable(exc) from exc
+        except BotoCoreError as exc:
+            raise Unavailable(str(exc)) from exc
+
+    def get(self, submission_id: str) -> dict[str, Any] | None:
+        raw = self.get_raw(submission_id)
+        return _plain(raw) if raw else None
+
+    # -- counting ---------------------------------------------------------------------------------------------
+
+    def count(self, item: dict[str, Any]) -> bool:
+        """Count a stored submission (plain item) if it is still pending: True if this call counted it."""
+        shard = int(item["shard"])
+        key = counter_key(item["day"], shard, item["questionnaire"], item["sponsor"], item["channel"], item["province"])
+        names = {"#q": "questionnaire", "#s": "sponsor", "#c": "channel", "#p": "province", "#d": "day",
+                 "#r": "received", "#v": "valid"}
+        try:
+            self.client.transact_write_items(TransactItems=[
+                {"Update": {
+                    "TableName": self.table, "Key": _sub_key(item["id"]),
+                    "UpdateExpression": "REMOVE pending SET counted = :now",
+                    "ConditionExpression": "attribute_exists(pending)",
+                    "ExpressionAttributeValues": {":now": {"S": _now_iso()}},
+                }},
+                {"Update": {
+                    "TableName": self.table, "Key": key,
+                    "UpdateExpression": "ADD #r :one, #v :valid SET #q = :q, #s = :s, #c = :c, #p = :p, #d = :d",
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": {
+                        ":one": {"N": "1"}, ":valid": {"N": "1" if item["valid"] else "0"},
+                        ":q": {"S": item["questionnaire"]}, ":s": {"S": item["sponsor"]},
+                        ":c": {"S": item["channel"]}, ":p": {"S": item["province"]}, ":d": {"S": item["day"]},
+                    },
+                }},
+            ])
+            return True
+        except ClientError as exc:
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if _code(exc) == "TransactionCanceledException" and reasons and reasons[0] == "ConditionalCheckFailed":
+                return False  # counted already, by a retry or the sweeper
+            raise _unavailable(exc) from exc
+        except BotoCoreError as exc:
+            raise Unavailable(str(exc)) from exc
+
+    def pending(self, older_than: str) -> Iterator[dict[str, Any]]:
+        """Stored submissions still waiting to be counted, received before `older_than` (ISO time)."""
+        for shard in range(self.shards):
+            kwargs: dict[str, Any] = {
+                "TableName": self.table, "IndexName": PENDING_INDEX,
+                "KeyConditionExpression": "pending = :p AND received < :t",
+                "ExpressionAttributeValues": {":p": {"S": f"P#{shard:03d}"}, ":t": {"S": older_than}},
+            }
+            while True:
+                page = self.client.query(**kwargs)
+                for raw in page.get("Items", []):
+                    yield _plain(raw)
+                if "LastEvaluatedKey" not in page:
+                    break
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def sweep(self, older_than: str) -> int:
+        """Count every submission left pending before `older_than`; returns how many this call counted."""
+        counted = 0
+        for item in self.pending(older_than):
+            # The index is eventually consistent: read the item itself before counting from its copy.
+            fresh = self.get(item["id"])
+            if fresh and "pending" in fresh and self.count(fresh):
+                counted += 1
+        return counted
+
+
+def _now_iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + "Z"
+
+
+def _code(exc: ClientError) -> str:
+    return exc.response.get("Error", {}).get("Code", "")
+
+
+def _unavailable(exc: ClientError) -> Exception:
+    """Throttles and outages become Unavailable (the client retries); anything else is a bug and stays as it is."""
+    if _code(exc) in UNAVAILABLE or _code(exc) == "TransactionCanceledException" or \
+            exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
+        return Unavailable(_code(exc))
+    return exc
+
+
+def _plain(raw: dict) -> dict[str, Any]:
+    """A DynamoDB item as plain Python values (the few types this table uses)."""
+    out: dict[str, Any] = {}
+    for k, v in raw.items():
+        (t, value), = v.items()
+        if t == "N":
+            out[k] = int(value)
+        elif t == "L":
+            out[k] = [next(iter(x.values())) for x in value]
+        else:
+            out[k] = value
+    return out
