@@ -202,7 +202,7 @@ class Store:
         counted = 0
         for item in self.pending(older_than):
             # The index is eventually consistent: read the item itself before counting from its copy.
-            fresh = self.get(item["id"])
+            fresh = self.get(item["pk"].removeprefix("S#"))
             if fresh and "pending" in fresh and self.count(fresh):
                 counted += 1
         return counted
