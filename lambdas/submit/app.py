@@ -7,6 +7,7 @@ No Tracer on this path (its import alone costs more than the rest of a cold star
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 from datetime import datetime, timezone
@@ -61,9 +62,15 @@ def submit() -> Response:
     headers = event.headers or {}
     # Behind CloudFront the viewer's address arrives in this header (as "ip:port"); directly, in the source IP.
     viewer = headers.get("cloudfront-viewer-address", "").rsplit(":", 1)[0]
-    body = event.decoded_body or ""
+    raw = event.raw_event
+    body = raw.get("body") or ""
+    try:
+        # Bytes, not text: a body that is not UTF-8 is the handler's to refuse with a 400, not the framework's to fail on.
+        data = base64.b64decode(body) if raw.get("isBase64Encoded") else body.encode("utf-8", "surrogateescape")
+    except ValueError:
+        data = b"\xff"  # undecodable base64 is as malformed as any other body
     req = Request(
-        body=body.encode("utf-8", "surrogateescape") if isinstance(body, str) else body,
+        body=data,
         content_type=headers.get("content-type", ""),
         ip=viewer or event.request_context.http.source_ip,
         now=datetime.now(timezone.utc),

@@ -210,7 +210,7 @@ class Intake:
 
     def _envelope(self, data: dict, errors: list[FieldError], sub_id: str, challenge: object, nonce: object) -> Envelope:
         qid = data.get("questionnaire")
-        if qid not in self.survey.questionnaires:
+        if not isinstance(qid, str) or qid not in self.survey.questionnaires:
             errors.append(FieldError("questionnaire", f"应为 {' 或 '.join(self.survey.questionnaires)}"))
         text: dict[str, str] = {}
         for name, limit in (("sponsor", 64), ("channel", 32), ("homepage", 200), ("device", 64)):
