@@ -5,12 +5,12 @@
   "use strict";
   var form = document.getElementById("survey");
   if (!form || !window.JSON || !window.fetch) return; // very old browsers post the plain form
-  var qid = form.dataset.q, api = form.dataset.api, thanks = form.dataset.thanks;
+  var qid = form.dataset.questionnaire, api = form.dataset.api, thanks = form.dataset.thanks;
   var statusEl = document.getElementById("status"), button = document.getElementById("submit");
   var draftKey = "survey-draft:" + qid, store = storage();
   var draft = read(draftKey) || {};
   var questions = [].slice.call(form.querySelectorAll("[data-q]"));
-  var proof = null, sending = false;
+  var proof = null, sending = false, cityGroups = null, retryTimer = null; // set before the calls below run
 
   form.noValidate = true; // our own messages, tied to each question
   if (!windowOpen()) return;
@@ -88,7 +88,6 @@
   }
 
   /* ---- region picker: the city list follows the province ---- */
-  var cityGroups = null;
   function regionPicker() {
     var city = form.elements["region.city"];
     if (!city) return;
@@ -100,7 +99,7 @@
     var p = form.elements["region.province"], city = form.elements["region.city"];
     if (!p || !city || !cityGroups) return;
     var keep = city.value;
-    while (city.options.length > 1) city.remove(1);
+    // Detach the groups first: removing options by index would empty the groups kept for later.
     [].forEach.call(city.querySelectorAll("optgroup"), function (g) { g.remove(); });
     var g = cityGroups[p.value];
     if (g) city.appendChild(g);
@@ -301,7 +300,6 @@
       say("提交未成功（" + status + "）：" + (data.message || "请稍后重试。"));
     }
   }
-  var retryTimer = null;
   function retry(attempt, after) {
     var delay = Math.max(after * 1000, Math.min(30000, 1000 * Math.pow(2, attempt))) * (0.75 + Math.random() / 2);
     var secs = Math.round(delay / 1000);
