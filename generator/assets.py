@@ -65,8 +65,9 @@ def _plan_sponsor(
 
     digest = key("mark", sponsor.short_name, sponsor.name, logo_digest, font, images.RENDERER_VERSION)
     job = Job("mark", {"short_name": sponsor.short_name, "title": sponsor.name}, logo,
-              (("svg", store.path(digest, "svg")),))
+              (("svg", store.path(digest, "svg")), ("png", store.path(digest, "png"))))
     mine.mark = add(links.kit_path(slug, "mark.svg"), digest, "svg", job)
+    mine.mark_png = add(links.kit_path(slug, "mark.png"), digest, "png", job)
 
     for size in campaign.entry_images:
         inputs = images.EntryInputs(
@@ -113,7 +114,9 @@ def render(job: Job) -> dict[str, dict[str, str]]:
         for fmt, path in outputs.items():
             write_atomic(Path(path), draw.to_png(scene) if fmt == "png" else draw.to_svg(scene))
     elif job.kind == "mark":
-        write_atomic(Path(outputs["svg"]), images.mark_svg(job.params["short_name"], logo, job.params["title"]))
+        scene = images.mark_scene(job.params["short_name"], logo, job.params["title"])
+        write_atomic(Path(outputs["svg"]), draw.to_svg(scene))
+        write_atomic(Path(outputs["png"]), draw.to_png(scene))
     else:
         raise ValueError(f"unknown job kind {job.kind}")
     return typeface().take_new_outlines()

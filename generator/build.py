@@ -133,10 +133,12 @@ def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None, previ
         part = plan.part_of[sponsor.slug]
         # A reused part keeps its kit: the kit's contents follow from the same inputs as the part.
         if part.kit is None or part.kit.path not in present:
-            members = [a for a in part.assets if a.uri != part.mine.mark]
+            members = [a for a in part.assets if a.uri not in (part.mine.mark, part.mine.mark_png)]
             part.kit = assets.pack_kit(sponsor, members, pages.kit_texts(sl, sponsor, part.mine), store)
         out.files.append(part.kit)
     survey = questionnaire.load()
+    # Published with the site and deployed with the functions: the server checks exactly what the forms ask.
+    out_questionnaires = questionnaire.to_json()
     writer = pages.PageWriter(sl, {slug: part.mine for slug, part in plan.part_of.items()}, survey)
     out.pages = writer.all(previous.page_parts if previous else None)
     out.plan_parts, out.page_parts = plan.parts, writer.parts
@@ -145,6 +147,7 @@ def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None, previ
         write_atomic(mark, images.campaign_mark_svg(sl.campaign.title))
     out.extra["assets/img/campaign-mark.svg"] = mark.read_text(encoding="utf-8")
     out.extra["assets/js/form.js"] = forms.script()[0]
+    out.extra["questionnaires.json"] = out_questionnaires
     out.trees = publish.group([(p.uri, p.body) for p in out.pages if p.front is None], out.files)
     log.info(
         f"sponsor-pages: {len(sl.sponsors)} sponsors, {len(out.pages)} pages, {len(out.files)} files "

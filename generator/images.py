@@ -195,12 +195,13 @@ def load_logo(data: bytes | None) -> Image.Image | None:
         return image.convert("RGBA")
 
 
-def mark_svg(short_name: str, logo: bytes | None, title: str) -> str:
-    """The sponsor's badge alone, for its page header."""
+def mark_scene(short_name: str, logo: bytes | None, title: str) -> Scene:
+    """The sponsor's badge alone: SVG for its page header, a small PNG for the entry pages (an SVG holding a logo
+    carries the logo's pixels as base64, several times the PNG's weight on a phone)."""
     face = typeface()
     scene = Scene(120, 120, title, face.regular, face.bold)
     scene.add(*sponsor_badge(0, 0, 120, short_name, load_logo(logo), face.bold))
-    return draw.to_svg(scene)
+    return scene
 
 
 # ---- entry images -------------------------------------------------------------------------------------------

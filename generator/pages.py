@@ -185,7 +185,7 @@ class PageWriter:
                 pages.append(Page(links.entry_path(s.slug, channel, sub) + "index.html", entry.render(
                     c=self.c, s=s, channel=channel, qn=qn, form=self.forms[qid], others=others,
                     consent=self.survey.consent, url=links.entry_url(self.c, s.slug, channel) + (sub + "/" if sub else ""),
-                    root="../../../../" if sub else "../../../", mark=mine.mark, share_image=self.c.site_url + share,
+                    root="../../../../" if sub else "../../../", mark=mine.mark_png, share_image=self.c.site_url + share,
                     opens_ms=int(self.c.opens.timestamp() * 1000), closes_ms=int(self.c.closes.timestamp() * 1000),
                     script_version=self.script_version,
                 )))

@@ -25,6 +25,7 @@ class SponsorAssets:
     """Site paths of one sponsor's files, for the page templates."""
 
     mark: str = ""
+    mark_png: str = ""  # small raster of the mark, for the light entry pages
     entries: list[dict] = field(default_factory=list)  # size, png, svg, snippet url
     qr: dict[str, dict[str, str]] = field(default_factory=dict)  # channel -> {png, svg, url}
     kit: str = ""

@@ -2,7 +2,8 @@
 proof-of-work challenge. A thin adapter from API Gateway (HTTP API, payload v2) to `intake.py`.
 
 Everything is built once per container, at import: the questionnaire's checks, the sponsor catalog, the client.
-No Tracer on this path (its import alone costs more than the rest of a cold start) and no request bodies in logs.
+No Tracer on this path (it adds about 30 ms to every cold start: tests/bench/bench_submit.py) and no request
+bodies in logs. The questionnaires come as JSON from the site build, so no YAML parser is loaded either.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ def create(settings: Settings, client: object | None = None) -> Intake:
         # Fail fast and let the browser retry: a request held for long retries ties up concurrency in a spike.
         retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=2, read_timeout=3,
     ))
-    return Intake(settings, questionnaire.load(), catalog.load(settings.catalog), Store(client, settings.table, settings.shards))
+    return Intake(settings, questionnaire.load(settings.questionnaires), catalog.load(settings.catalog),
+                  Store(client, settings.table, settings.shards))
 
 
 intake: Intake | None = None

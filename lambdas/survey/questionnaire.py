@@ -7,6 +7,7 @@ draw each question and tells the server how a plain form post's fields map back 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -265,13 +266,33 @@ def _checker(q: Question) -> Callable[[Any], Any]:
 # ---- reading the file -------------------------------------------------------------------------------------------
 
 def load(path: Path = SOURCE) -> Survey:
-    """Read and check the questionnaire file; every problem is reported at once."""
-    import yaml  # only the loader needs it; a warm Lambda never reads the file again
+    """Read and check the questionnaire file (YAML, or the JSON copy the site build publishes beside
+    sponsors.json, which the Lambda reads without loading a YAML parser); every problem is reported at once."""
+    return parse(read(path), path)
+
+
+def read(path: Path = SOURCE) -> object:
+    if path.suffix == ".json":
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise QuestionnaireError(f"{path}: cannot read: {exc}. Fix: rebuild the site, which writes it") from exc
+    import yaml
 
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (OSError, yaml.YAMLError) as exc:
         raise QuestionnaireError(f"{path}: cannot read: {exc}. Fix: make it valid YAML in UTF-8") from exc
+
+
+def to_json(path: Path = SOURCE) -> str:
+    """The checked questionnaire file as JSON: what the site publishes and the collection API reads."""
+    data = read(path)
+    parse(data, path)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def parse(data: object, path: Path) -> Survey:
     problems: list[str] = []
     survey = _survey(data, problems)
     if problems:

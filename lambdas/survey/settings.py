@@ -16,7 +16,7 @@ class SettingsError(RuntimeError):
 @dataclass(frozen=True)
 class Settings:
     table: str
-    catalog: Path
+    catalog: Path  # sponsors.json from the site build
     secret: bytes  # keys the IP hash and signs proof-of-work challenges
     shards: int = DEFAULT_SHARDS  # counter items per day: spreads one day's writes over this many partitions
     proof_bits: int = 16  # leading zero bits a proof of work needs: about 65,000 hashes, a second or two on a phone
@@ -37,3 +37,8 @@ class Settings:
             raise SettingsError("SURVEY_SHARDS must be 1–256 and SURVEY_PROOF_BITS 0–28")
         catalog = Path(env.get("SURVEY_CATALOG") or Path(__file__).parent.parent / "sponsors.json")
         return cls(env["SURVEY_TABLE"], catalog, env["SURVEY_SECRET"].encode(), shards, bits)
+
+    @property
+    def questionnaires(self) -> Path:
+        """The questionnaires the site's forms were built from, published by the same build as the catalog."""
+        return self.catalog.with_name("questionnaires.json")

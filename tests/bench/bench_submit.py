@@ -103,10 +103,13 @@ def today_opens() -> str:
 def catalog_file(folder: Path) -> Path:
     """sponsors.json as the generator writes it, with the window open today."""
     from generator import build, pages
+    from lambdas.survey import questionnaire
 
     sl = build.read(ROOT / "sponsors.yaml", opens=today_opens())
     path = folder / "sponsors.json"
     path.write_text(pages.manifest(sl, set()), encoding="utf-8")
+    # The build publishes the questionnaires beside sponsors.json; the function reads them from there.
+    (folder / "questionnaires.json").write_text(questionnaire.to_json(), encoding="utf-8")
     return path
 
 
@@ -137,7 +140,7 @@ else:
         app.boto3.client("dynamodb", config=Config(retries={"max_attempts": 2, "mode": "standard"},
                                                    connect_timeout=2, read_timeout=3))
         stages["DynamoDB client"] = clock() - started - sum(stages.values())
-        questionnaire.load()
+        questionnaire.load(settings.questionnaires)
         stages["questionnaire.load()"] = clock() - started - sum(stages.values())
         cat.load(settings.catalog)
         stages["catalog.load()"] = clock() - started - sum(stages.values())

@@ -40,6 +40,7 @@ def _catalog_file(folder: Path, opens: str | None) -> Path:
     sl = build.read(ROOT / "sponsors.yaml", opens=opens)
     path = folder / "sponsors.json"
     path.write_text(pages.manifest(sl, set()), encoding="utf-8")
+    (folder / "questionnaires.json").write_text(questionnaire.to_json(), encoding="utf-8")
     return path
 
 
