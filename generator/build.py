@@ -27,6 +27,7 @@ log = logging.getLogger("mkdocs.plugins.sponsor-pages")
 
 CODE = Path(__file__).parent
 SURVEY = CODE.parent / "lambdas" / "survey"  # the questionnaires and their model: the forms are made from them
+QUESTIONNAIRES = SURVEY / "questionnaires.yaml"
 KEEP_OUTPUTS = 3  # remembered results kept in the cache: the current one and a few to go back to
 
 
@@ -84,18 +85,19 @@ def check_published(sl: SponsorList, published: set[str], path: Path) -> None:
 
 
 def run(path: Path, cache_dir: Path, published: set[str], site_url: str | None = None, workers: int | None = None,
-        opens: str | None = None) -> Output:
+        opens: str | None = None, questionnaires: Path | None = None) -> Output:
     """read → validate → check published links → generate; or the remembered output of exactly these inputs."""
     fonts.use_cache(cache_dir / "fonts")
     code = _code_digest()
-    memo = cache_dir / "outputs" / f"{_memo_key(path, f'{site_url}|{opens}', code)}.pickle"
+    questionnaires = questionnaires or QUESTIONNAIRES
+    memo = cache_dir / "outputs" / f"{_memo_key(path, f'{site_url}|{opens}|{_digest(questionnaires)}', code)}.pickle"
     # The published links change with every deploy, so they are checked and recorded outside the remembered part.
     out = _recall(memo)
     if out is None:
         sl = read(path, site_url, opens)
         check_published(sl, published, path)
         previous = _latest(memo.parent, code)
-        out = generate(sl, cache_dir, workers, previous)
+        out = generate(sl, cache_dir, workers, previous, questionnaires)
         typeface().save()
         out.inputs, out.code = _signatures(sl), code
         _remember(memo, out)
@@ -106,7 +108,8 @@ def run(path: Path, cache_dir: Path, published: set[str], site_url: str | None =
     return out
 
 
-def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None, previous: Output | None = None) -> Output:
+def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None, previous: Output | None = None,
+             questionnaires: Path | None = None) -> Output:
     """Draw what is missing from the cache and render every page; nothing is written outside the cache.
 
     With `previous` (an earlier result of the same code), sponsors whose inputs did not change keep their parts.
@@ -136,9 +139,10 @@ def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None, previ
             members = [a for a in part.assets if a.uri not in (part.mine.mark, part.mine.mark_png)]
             part.kit = assets.pack_kit(sponsor, members, pages.kit_texts(sl, sponsor, part.mine), store)
         out.files.append(part.kit)
-    survey = questionnaire.load()
+    questionnaires = questionnaires or QUESTIONNAIRES
+    survey = questionnaire.load(questionnaires)
     # Published with the site and deployed with the functions: the server checks exactly what the forms ask.
-    out_questionnaires = questionnaire.to_json()
+    out_questionnaires = questionnaire.to_json(questionnaires)
     writer = pages.PageWriter(sl, {slug: part.mine for slug, part in plan.part_of.items()}, survey)
     out.pages = writer.all(previous.page_parts if previous else None)
     out.plan_parts, out.page_parts = plan.parts, writer.parts
@@ -162,6 +166,13 @@ def _code_digest() -> str:
                           *SURVEY.glob("*.py"), *SURVEY.glob("*.yaml")]):
         h.update(source.name.encode() + b"\0" + source.read_bytes())
     return h.hexdigest()
+
+
+def _digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "missing"
 
 
 def _memo_key(path: Path, site_url: str | None, code: str) -> str:

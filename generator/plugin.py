@@ -35,6 +35,10 @@ log = logging.getLogger("mkdocs.plugins.sponsor-pages")
 THEME_SCRIPTS = "assets/javascripts/"
 
 
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
+
+
 def _remove_in_background(folder: Path) -> None:
     """Delete the replaced site without making the build wait for thousands of unlinks."""
     try:
@@ -89,7 +93,7 @@ class SponsorPagesPlugin(BasePlugin[PluginConfig]):
         try:
             self.output = build.run(self.sponsors_path, base / self.config.cache_dir, published,
                                     os.environ.get("SURVEY_SITE_URL"), self.config.workers,
-                                    os.environ.get("SURVEY_OPENS"))
+                                    os.environ.get("SURVEY_OPENS"), _path(os.environ.get("SURVEY_QUESTIONNAIRES")))
         except (SponsorsError, FontMissing, QuestionnaireError) as exc:
             raise PluginError(str(exc)) from exc
         self.sl = self.output.sponsors

@@ -106,7 +106,9 @@ def test_answer_lose_the_network_mid_submit_and_land_once(browser, stack):
     before = len(_submissions(stack["db"]))
     page.goto(stack["url"] + "s/guangdong-cyber/wechat/")
     assert page.locator("meta[name=survey-sponsor]").get_attribute("content") == "guangdong-cyber"
+    assert page.locator("#survey").is_visible()  # the rehearsal's window is open
     _answer_everything(page)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # nothing wider than a phone
     assert "已完成" in page.locator("#progress-text").inner_text()
     # The proof of work is found while the respondent answers
     page.wait_for_function("(JSON.parse(localStorage.getItem('survey-draft:public') || '{}').proof || {}).nonce",
@@ -166,6 +168,24 @@ def test_missing_answers_are_marked_on_the_question_and_focused(browser, stack):
     assert page.locator("#f-region-p").get_attribute("aria-invalid") == "true"
     assert page.evaluate("document.activeElement.id") == "f-region-p"
     assert "e-region" in page.locator("#q-region").get_attribute("aria-describedby")
+
+
+def test_the_form_can_be_answered_with_the_keyboard_alone(browser, stack):
+    page = _phone(browser, stack)
+    page.goto(stack["url"] + "s/beijing-ccs/website/")
+    focused = []
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        focused.append(page.evaluate("document.activeElement.name || document.activeElement.id"))
+    assert "region.province" in focused and "homepage" not in focused  # the honeypot is out of reach
+    page.locator("#f-region-p").focus()
+    page.keyboard.press("ArrowDown")  # the first province
+    page.keyboard.press("Tab")
+    page.keyboard.press("ArrowDown")  # its first city
+    assert page.locator("#f-region-c").input_value() == "东城区"
+    page.locator("#q-gender input").first.focus()
+    page.keyboard.press("Space")
+    assert page.locator("#q-gender input").first.is_checked()
 
 
 def test_follow_up_questions_appear_only_when_they_apply(browser, stack):
