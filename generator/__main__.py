@@ -1,6 +1,6 @@
 """Command line.
 
-  python -m generator check [sponsors.yaml]   validate the sponsor list without building
+  python -m generator check [sponsors.yaml]   validate the sponsor list and the questionnaires without building
   python -m generator serve [--port 8000] [--rehearse]
                                               build every page for this machine's address, then serve the site
                                               and the collection API with an in-memory database
@@ -18,6 +18,8 @@ import threading
 from datetime import datetime
 from pathlib import Path
 
+from lambdas.survey import questionnaire
+
 from . import build, pages
 from .fonts import FontMissing
 from .model import BEIJING, SponsorsError
@@ -29,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     check = sub.add_parser("check", help="validate sponsors.yaml (and, with --site, that no published link vanished)")
     check.add_argument("sponsors", nargs="?", default="sponsors.yaml", type=Path)
     check.add_argument("--site", type=Path, default=Path("site"), help="the last built site (default: site)")
+    check.add_argument("--questionnaires", type=Path, default=build.QUESTIONNAIRES,
+                       help="the questionnaire file (default: lambdas/survey/questionnaires.yaml)")
     serve = sub.add_parser("serve", help="build the site for 127.0.0.1 and serve it")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--config", default="mkdocs.yml")
@@ -40,12 +44,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         sl = build.read(args.sponsors)
         build.check_published(sl, pages.read_published(args.site), args.sponsors)
-    except (SponsorsError, FontMissing) as exc:
+        survey = questionnaire.load(args.questionnaires)
+    except (SponsorsError, FontMissing, questionnaire.QuestionnaireError) as exc:
         print(exc, file=sys.stderr)
         return 1
     initiators = sum(1 for s in sl.sponsors if s.is_initiator)
     links = sum(len(s.channels) for s in sl.sponsors)
     print(f"{args.sponsors}: OK: {initiators} initiators, {len(sl.sponsors) - initiators} support units, {links} attributed links")
+    sizes = ", ".join(f"{qid} {len(qn.questions)} questions" for qid, qn in survey.questionnaires.items())
+    print(f"{args.questionnaires}: OK: {sizes}")
     return 0
 
 

@@ -100,3 +100,15 @@ def test_form_fields_map_back_to_the_answers_check_takes(survey):
     assert answers[by_type["rating"].id] == 4
     assert answers[by_type["matrix"].id] == {by_type["matrix"].rows[0][0]: 5}
     assert unknown == ["stray"]
+
+
+def test_the_check_command_validates_the_questionnaires_too(tmp_path, capsys):
+    from generator.__main__ import main
+    from tests.conftest import ROOT
+
+    good = _write(tmp_path, GOOD)
+    assert main(["check", str(ROOT / "sponsors.yaml"), "--site", str(tmp_path), "--questionnaires", str(good)]) == 0
+    assert "public 3 questions" in capsys.readouterr().out
+    good.write_text(GOOD.replace("min_seconds: 30", "min_seconds: -1"), encoding="utf-8")
+    assert main(["check", str(ROOT / "sponsors.yaml"), "--site", str(tmp_path), "--questionnaires", str(good)]) == 1
+    assert "questionnaires.public.min_seconds" in capsys.readouterr().err
