@@ -78,6 +78,7 @@
       }
     });
     if (draft.values && draft.values.length) say("已恢复您上次填写的内容。");
+    else if (read("survey-done:" + qid)) say("您已在本设备提交过这份问卷，感谢您的参与。");
   }
   function changed(e) {
     if (e.target.name === "region.province") filterCities();
@@ -293,7 +294,7 @@
       say("提交未成功：" + (data.message || "请检查标红的题目"));
       if (first) focusOn(first);
     } else if (status === 409) {
-      say("此设备已提交过一份不同的答卷，感谢您的参与。");
+      say("您此前已提交过这份答卷（内容与本次不同），以首次提交为准，感谢您的参与。");
     } else if (status === 403) {
       say(data.message || "当前不在调查时间内。");
     } else {

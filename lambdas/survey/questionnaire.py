@@ -57,7 +57,9 @@ class Question:
     min: int = 0  # multi: fewest choices when answered
     max: int = 0  # multi: most choices
     max_length: int = 0  # text, textarea
-    show_if: tuple[str, frozenset[str]] | None = None  # (question, option ids that show this one)
+    # (question, option ids that show this one), sorted: the model's repr keys the build's cache, so it must not
+    # depend on set order, which changes from one process to the next
+    show_if: tuple[str, tuple[str, ...]] | None = None
 
     def field_names(self) -> list[str]:
         """The names this question's inputs carry in the form."""
@@ -105,7 +107,7 @@ class Questionnaire:
             if q.show_if is not None:
                 shown_by = clean.get(q.show_if[0])
                 chosen = {shown_by} if isinstance(shown_by, str) else set(shown_by or ())
-                if not chosen & q.show_if[1]:
+                if chosen.isdisjoint(q.show_if[1]):
                     continue
             if _empty(value):
                 if q.required:
@@ -446,7 +448,7 @@ def _choices(value: object, where: str, problems: list[str]) -> tuple[tuple[str,
     return tuple(result)
 
 
-def _show_if(value: object, where: str, seen: dict[str, Question], problems: list[str]) -> tuple[str, frozenset[str]] | None:
+def _show_if(value: object, where: str, seen: dict[str, Question], problems: list[str]) -> tuple[str, tuple[str, ...]] | None:
     if not isinstance(value, dict) or set(value) != {"question", "any"} or not isinstance(value["any"], list):
         problems.append(f"{where}: write {{question: <earlier question id>, any: [<option ids>]}}")
         return None
@@ -459,7 +461,7 @@ def _show_if(value: object, where: str, seen: dict[str, Question], problems: lis
     if wrong or not value["any"]:
         problems.append(f"{where}.any: option ids of '{target.id}' ({', '.join(sorted(options))}); wrong: {wrong}")
         return None
-    return target.id, frozenset(value["any"])
+    return target.id, tuple(sorted(set(value["any"])))
 
 
 def _unknown(body: dict, allowed: set[str], where: str, problems: list[str]) -> None:

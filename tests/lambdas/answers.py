@@ -16,7 +16,7 @@ def valid_answers(qn: Questionnaire, rng: random.Random | None = None, province:
         if q.show_if is not None:
             shown_by = out.get(q.show_if[0])
             chosen = {shown_by} if isinstance(shown_by, str) else set(shown_by or ())
-            if not chosen & q.show_if[1]:
+            if chosen.isdisjoint(q.show_if[1]):
                 continue
         if q.type == "single":
             out[q.id] = rng.choice(q.options)[0]
