@@ -13,6 +13,7 @@ import base64
 import functools
 import importlib
 import os
+import re
 import secrets
 import threading
 import time
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
@@ -92,20 +93,32 @@ class Api:
         self.route_table = route_table
         self.lock = threading.Lock()
         self._handlers: dict[str, Callable[[dict, Any], dict]] = {}
+        # "GET /api/counts/sponsors/{slug}" matches any one path segment in place of {slug}, as API Gateway does.
+        self._patterns = [(route, re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(route)) + r"\Z"))
+                          for route in route_table]
+
+    def match(self, method: str, path: str) -> tuple[str, dict[str, str]] | None:
+        for route, pattern in self._patterns:
+            m = pattern.match(f"{method} {path}")
+            if m:
+                return route, m.groupdict()
+        return None
 
     def invoke(self, method: str, target: str, headers: dict[str, str], body: bytes,
                source_ip: str) -> tuple[int, dict[str, str], bytes]:
         url = urlsplit(target)
-        route = f"{method} {url.path}"
-        dotted = self.route_table.get(route)
-        if dotted is None:
+        found = self.match(method, url.path)
+        if found is None:
             return 404, {"Content-Type": "application/json"}, b'{"message":"Not Found"}'
+        route, params = found
+        dotted = self.route_table[route]
         lower = {k.lower(): v for k, v in headers.items()}
         text = lower.get("content-type", "").startswith("application/json")
         now = time.time()
         event = {
             "version": "2.0", "routeKey": route, "rawPath": url.path, "rawQueryString": url.query,
-            "headers": lower,
+            "headers": lower, "pathParameters": params,
+            "queryStringParameters": {k: ",".join(v) for k, v in parse_qs(url.query).items()} or None,
             "requestContext": {
                 "accountId": "000000000000", "apiId": "local", "domainName": lower.get("host", "127.0.0.1"),
                 "domainPrefix": "local", "requestId": str(uuid.uuid4()), "routeKey": route, "stage": "$default",

@@ -8,12 +8,21 @@ unattributed, with what it claimed kept beside it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 UNATTRIBUTED = "-"  # never a slug or a channel: those start with a letter or digit
+
+
+@dataclass(frozen=True)
+class SponsorInfo:
+    slug: str
+    name: str
+    kind: str  # initiator, media, enterprise
+    province: str
+    nominated_by: str | None
 
 
 @dataclass(frozen=True)
@@ -23,6 +32,13 @@ class Catalog:
     site_url: str
     channels: dict[str, frozenset[str]]  # sponsor slug -> its channels
     aliases: dict[str, str]  # former slug -> current slug
+    sponsors: dict[str, SponsorInfo] = field(default_factory=dict)  # in the sponsor list's order
+
+    def days(self) -> list[str]:
+        """Every Beijing-time day of the window, first to last."""
+        first = self.opens.astimezone(BEIJING).date()
+        last = (self.closes - timedelta(microseconds=1)).astimezone(BEIJING).date()
+        return [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
 
     def attribute(self, sponsor: str, channel: str) -> tuple[str, str]:
         """The (sponsor, channel) a submission counts for; UNATTRIBUTED where the list does not know them."""
@@ -53,4 +69,6 @@ def load(path: Path) -> Catalog:
         site_url=c["site_url"],
         channels={slug: frozenset(s["channels"]) for slug, s in data["sponsors"].items()},
         aliases=dict(data.get("aliases", {})),
+        sponsors={slug: SponsorInfo(slug, s["name"], s["kind"], s["province"], s.get("nominated_by"))
+                  for slug, s in data["sponsors"].items()},
     )

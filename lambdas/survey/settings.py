@@ -23,9 +23,9 @@ class Settings:
     max_body: int = 16 * 1024
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+    def from_env(cls, env: dict[str, str] | None = None, need_secret: bool = True) -> Settings:
         env = dict(os.environ if env is None else env)
-        missing = [k for k in ("SURVEY_TABLE", "SURVEY_SECRET") if not env.get(k)]
+        missing = [k for k in ("SURVEY_TABLE", "SURVEY_SECRET") if not env.get(k) and (need_secret or k != "SURVEY_SECRET")]
         if missing:
             raise SettingsError(f"set {', '.join(missing)} in the function's environment (see infra/template.yaml)")
         try:
@@ -36,7 +36,7 @@ class Settings:
         if not 1 <= shards <= 256 or not 0 <= bits <= 28:
             raise SettingsError("SURVEY_SHARDS must be 1–256 and SURVEY_PROOF_BITS 0–28")
         catalog = Path(env.get("SURVEY_CATALOG") or Path(__file__).parent.parent / "sponsors.json")
-        return cls(env["SURVEY_TABLE"], catalog, env["SURVEY_SECRET"].encode(), shards, bits)
+        return cls(env["SURVEY_TABLE"], catalog, env.get("SURVEY_SECRET", "").encode(), shards, bits)
 
     @property
     def questionnaires(self) -> Path:

@@ -82,6 +82,7 @@ class Store:
         self.client = client
         self.table = table
         self.shards = shards
+        self.read_units = 0.0  # consumed by counter reads, as DynamoDB reports it
 
     # -- markers ----------------------------------------------------------------------------------------------
 
@@ -180,6 +181,68 @@ class Store:
             raise _unavailable(exc) from exc
         except BotoCoreError as exc:
             raise Unavailable(str(exc)) from exc
+
+    def counters(self, day: str) -> Iterator[dict[str, Any]]:
+        """Every counter item of one Beijing day, shard by shard (queries only: the cost follows the counters,
+        never the number of submissions)."""
+        for shard in range(self.shards):
+            kwargs: dict[str, Any] = {
+                "TableName": self.table, "KeyConditionExpression": "pk = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": f"C#{day}#{shard:03d}"}},
+                "ReturnConsumedCapacity": "TOTAL",
+            }
+            while True:
+                try:
+                    page = self.client.query(**kwargs)
+                except ClientError as exc:
+                    raise _unavailable(exc) from exc
+                except BotoCoreError as exc:
+                    raise Unavailable(str(exc)) from exc
+                self.read_units += page.get("ConsumedCapacity", {}).get("CapacityUnits", 0)
+                for raw in page.get("Items", []):
+                    yield _plain(raw)
+                if "LastEvaluatedKey" not in page:
+                    break
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def scan(self, prefix: str, segment: int = 0, segments: int = 1) -> Iterator[dict[str, Any]]:
+        """Every item whose key starts with `prefix` ("S#" submissions, "C#" counters), one segment of a parallel
+        scan. For the secretariat's recount and export only: the live API never scans."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table, "Segment": segment, "TotalSegments": segments,
+            "FilterExpression": "begins_with(pk, :p)", "ExpressionAttributeValues": {":p": {"S": prefix}},
+        }
+        while True:
+            page = self.client.scan(**kwargs)
+            for raw in page.get("Items", []):
+                yield _plain(raw)
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def set_counter(self, key: dict, item: dict[str, Any], expected: tuple[int, int] | None) -> bool:
+        """Set a counter to the recounted values if it still holds `expected` (None: if it does not exist);
+        False if live traffic changed it meanwhile."""
+        names = {"#r": "received", "#v": "valid", "#q": "questionnaire", "#s": "sponsor", "#c": "channel",
+                 "#p": "province", "#d": "day"}
+        values = {":r": {"N": str(item["received"])}, ":v": {"N": str(item["valid"])},
+                  ":q": {"S": item["questionnaire"]}, ":s": {"S": item["sponsor"]}, ":c": {"S": item["channel"]},
+                  ":p": {"S": item["province"]}, ":d": {"S": item["day"]}}
+        if expected is None:
+            condition = "attribute_not_exists(pk)"
+        else:
+            condition = "#r = :er AND #v = :ev"
+            values |= {":er": {"N": str(expected[0])}, ":ev": {"N": str(expected[1])}}
+        try:
+            self.client.update_item(
+                TableName=self.table, Key=key, ConditionExpression=condition, ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                UpdateExpression="SET #r = :r, #v = :v, #q = :q, #s = :s, #c = :c, #p = :p, #d = :d")
+            return True
+        except ClientError as exc:
+            if _code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise _unavailable(exc) from exc
 
     def pending(self, older_than: str) -> Iterator[dict[str, Any]]:
         """Stored submissions still waiting to be counted, received before `older_than` (ISO time)."""

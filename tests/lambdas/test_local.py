@@ -22,7 +22,12 @@ def test_the_local_table_has_the_templates_keys_and_index():
 
 def test_routes_come_from_the_template_and_resolve_to_handlers():
     table = local.routes(local.template())
-    assert table == {"POST /api/submit": "lambdas.submit.app.handler", "GET /api/challenge": "lambdas.submit.app.handler"}
+    assert table["POST /api/submit"] == table["GET /api/challenge"] == "lambdas.submit.app.handler"
+    assert table["GET /api/counts/sponsors/{slug}"] == "lambdas.counts.app.handler"
+    api = local.Api(table)
+    assert api.match("GET", "/api/counts/sponsors/zhejiang-cyberspace") == (
+        "GET /api/counts/sponsors/{slug}", {"slug": "zhejiang-cyberspace"})
+    assert api.match("GET", "/api/counts/sponsors/a/b") is None and api.match("POST", "/api/counts") is None
     assert callable(local._resolve(table["POST /api/submit"]))
     assert local._sweep_handler() == "lambdas.sweep.app.handler"
 

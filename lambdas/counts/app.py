@@ -1,0 +1,161 @@
+"""The counts function: GET /api/counts/... serves the campaign's numbers from counter items alone.
+
+It reads the counters of each day of the window with queries (never a scan of submissions, so its cost stays flat
+as submissions grow to millions), keeps them for a few seconds per container, and answers with Cache-Control so
+CloudFront absorbs the load of dashboards left open on thousands of screens.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+
+from lambdas.survey import catalog as catalogs
+from lambdas.survey import counts
+from lambdas.survey.catalog import BEIJING, Catalog, day_of
+from lambdas.survey.regions import PROVINCES
+from lambdas.survey.settings import Settings
+from lambdas.survey.store import Store, Unavailable
+
+OPENAPI = Path(__file__).resolve().parent.parent / "openapi.json"
+FRESH_SECONDS = 20.0  # a container re-reads the counters at most this often
+CACHE = "public, max-age=60, stale-while-revalidate=300"
+KINDS = ("initiator", "media", "enterprise")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+
+logger = Logger(service="counts")
+app = APIGatewayHttpResolver()
+
+
+class Source:
+    """The counter rows of the window, re-read when older than FRESH_SECONDS."""
+
+    def __init__(self, store: Store, cat: Catalog, clock: Any = time.monotonic) -> None:
+        self.store = store
+        self.catalog = cat
+        self.clock = clock
+        self._rows: list[counts.Row] = []
+        self._read_at = -1e9
+        self.updated = ""
+
+    def rows(self) -> list[counts.Row]:
+        if self.clock() - self._read_at > FRESH_SECONDS:
+            today = day_of(datetime.now(timezone.utc))
+            items = [i for d in self.catalog.days() if d <= today for i in self.store.counters(d)]
+            self._rows = counts.rows_from_items(items)
+            self._read_at = self.clock()
+            self.updated = datetime.now(BEIJING).isoformat(timespec="seconds")
+        return self._rows
+
+
+source: Source | None = None
+
+
+def configure(new: Source | None) -> None:
+    global source
+    source = new
+
+
+def _source() -> Source:
+    global source
+    if source is None:
+        settings = Settings.from_env(need_secret=False)
+        cat = catalogs.load(settings.catalog)
+        source = Source(Store(boto3.client("dynamodb"), settings.table, settings.shards), cat)
+    return source
+
+
+class BadRequest(Exception):
+    def __init__(self, status: int, error: str, field: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.error, self.field, self.message = status, error, field, message
+
+
+def _json(status: int, body: dict[str, Any], cache: str = CACHE) -> Response:
+    return Response(status, "application/json", json.dumps(body, ensure_ascii=False), {"Cache-Control": cache})
+
+
+@app.exception_handler(BadRequest)
+def _bad(exc: BadRequest) -> Response:
+    return _json(exc.status, {"error": exc.error, "fields": [{"field": exc.field, "message": exc.message}]})
+
+
+@app.exception_handler(Unavailable)
+def _unavailable(exc: Unavailable) -> Response:
+    logger.warning("counters unavailable", extra={"error": str(exc)})
+    return Response(503, "application/json", '{"error":"unavailable","message":"服务繁忙，请稍后重试"}',
+                    {"Cache-Control": "no-store", "Retry-After": "5"})
+
+
+def _day(src: Source) -> str | None:
+    day = app.current_event.get_query_string_value("day")
+    if day is None:
+        return None
+    if not _DAY.match(day):
+        raise BadRequest(400, "bad_day", "day", "日期格式应为 YYYY-MM-DD（北京时间）")
+    days = src.catalog.days()
+    if day not in days:
+        raise BadRequest(400, "bad_day", "day", f"日期应在调查期内：{days[0]} 至 {days[-1]}")
+    return day
+
+
+def _rows(src: Source) -> list[counts.Row]:
+    day = _day(src)
+    rows = src.rows()
+    return [r for r in rows if r.day == day] if day else rows
+
+
+@app.get("/api/counts")
+def campaign() -> Response:
+    src = _source()
+    rows = _rows(src)
+    view = counts.campaign(rows, src.catalog.days())
+    return _json(200, {"updated": src.updated, "opens": src.catalog.opens.isoformat(),
+                       "closes": src.catalog.closes.isoformat(), **view, "unattributed": counts.unattributed(rows)})
+
+
+@app.get("/api/counts/sponsors")
+def sponsors() -> Response:
+    src = _source()
+    kind = app.current_event.get_query_string_value("kind")
+    province = app.current_event.get_query_string_value("province")
+    if kind is not None and kind not in KINDS:
+        raise BadRequest(400, "bad_kind", "kind", f"应为 {', '.join(KINDS)} 之一")
+    if province is not None and province not in PROVINCES:
+        raise BadRequest(400, "bad_province", "province", "应为省级行政区全称，如 浙江省")
+    board = counts.leaderboard(_rows(src), src.catalog, kind, province)
+    return _json(200, {"updated": src.updated, "sponsors": board})
+
+
+@app.get("/api/counts/sponsors/<slug>")
+def one_sponsor(slug: str) -> Response:
+    src = _source()
+    current = src.catalog.aliases.get(slug, slug)
+    if current not in src.catalog.sponsors:
+        raise BadRequest(404, "unknown_sponsor", "slug", f"没有这家单位：{slug[:64]}")
+    view = counts.sponsor(_rows(src), src.catalog, current, src.catalog.days())
+    return _json(200, {"updated": src.updated, **view})
+
+
+@app.get("/api/counts/provinces")
+def provinces() -> Response:
+    src = _source()
+    return _json(200, {"updated": src.updated, "provinces": counts.provinces(_rows(src))})
+
+
+@app.get("/api/openapi.json")
+def openapi() -> Response:
+    return Response(200, "application/json", OPENAPI.read_text(encoding="utf-8"), {"Cache-Control": CACHE})
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict, context: object) -> dict:
+    return app.resolve(event, context)
