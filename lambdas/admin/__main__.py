@@ -1,0 +1,133 @@
+"""The secretariat's commands, against the deployed table or the local stack's.
+
+  python -m lambdas.admin recount [--fix]            recount from the stored submissions; report (and fix) drift
+  python -m lambdas.admin export --out DIR [filters]  submissions as CSV (UTF-8 with BOM) and Parquet, suggestions apart
+  python -m lambdas.admin report --out DIR            per-province and per-sponsor summary, Markdown and CSV
+  python -m lambdas.admin snapshot --out DIR          freeze each finished day's counts into a hash-chained file
+  python -m lambdas.admin snapshot --verify DIR       check the chain
+
+The table comes from --table / SURVEY_TABLE, the endpoint from --endpoint-url / AWS_ENDPOINT_URL_DYNAMODB (the
+local stack prints its own), the sponsors and window from the site's sponsors.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from lambdas.survey import catalog as catalogs
+from lambdas.survey import counts, questionnaire, recount
+from lambdas.survey.catalog import BEIJING
+from lambdas.survey.settings import DEFAULT_SHARDS
+from lambdas.survey.store import Store
+
+from . import export, report, snapshot
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lambdas.admin", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--table", default=os.environ.get("SURVEY_TABLE", "survey-local"))
+    parser.add_argument("--endpoint-url", default=os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"))
+    parser.add_argument("--site", type=Path, default=Path("site"), help="the built site (its sponsors.json and questionnaires.json)")
+    parser.add_argument("--shards", type=int, default=int(os.environ.get("SURVEY_SHARDS", DEFAULT_SHARDS)))
+    sub = parser.add_subparsers(dest="command", required=True)
+    rc = sub.add_parser("recount", help="recount every counter from the stored submissions")
+    rc.add_argument("--fix", action="store_true", help="set drifted counters to their recount")
+    ex = sub.add_parser("export", help="stream submissions to CSV and Parquet")
+    ex.add_argument("--out", type=Path, required=True)
+    ex.add_argument("--day")
+    ex.add_argument("--sponsor")
+    ex.add_argument("--province")
+    ex.add_argument("--valid", choices=["yes", "no", "all"], default="all")
+    ex.add_argument("--format", choices=["csv", "parquet", "both"], default="both")
+    ex.add_argument("--segments", type=int, default=4, help="parallel scan segments")
+    rp = sub.add_parser("report", help="per-province and per-sponsor summary")
+    rp.add_argument("--out", type=Path, required=True)
+    sn = sub.add_parser("snapshot", help="freeze finished days into hash-chained files, or verify them")
+    group = sn.add_mutually_exclusive_group(required=True)
+    group.add_argument("--out", type=Path)
+    group.add_argument("--verify", type=Path)
+    args = parser.parse_args(argv)
+
+    if args.command == "snapshot" and args.verify:
+        problems = snapshot.verify(args.verify)
+        for p in problems:
+            print(p, file=sys.stderr)
+        files = len(list(args.verify.glob("*.json")))
+        print(f"{args.verify}: {files} day(s), chain {'BROKEN' if problems else 'intact'}")
+        return 1 if problems else 0
+
+    store = Store(_client(args.endpoint_url), args.table, args.shards)
+    cat = catalogs.load(args.site / "sponsors.json")
+    if args.command == "recount":
+        found, pending = recount.check(store, lambda it: export.progress(it, "submissions"))
+        for d in found:
+            have = "missing" if d.actual is None else f"{d.actual[0]} received / {d.actual[1]} valid"
+            print(f"drift {d.day} {d.sponsor} {d.channel} {d.province} ({d.questionnaire}, shard {d.shard}): "
+                  f"counter {have}, recount {d.expected[0]} / {d.expected[1]}")
+        print(f"{len(found)} drifted counter(s); {pending} submission(s) pending (the sweeper counts them)")
+        if found and args.fix:
+            fixed, skipped = recount.fix(store, found)
+            print(f"fixed {fixed}; {skipped} changed meanwhile by live traffic (run again)")
+            return 0 if not skipped else 1
+        return 1 if found else 0
+    if args.command == "export":
+        survey = questionnaire.load(args.site / "questionnaires.json")
+        valid = {"yes": True, "no": False, "all": None}[args.valid]
+        filters = export.Filters(args.day, args.sponsor, args.province, valid)
+        formats = ("csv", "parquet") if args.format == "both" else (args.format,)
+        rows = export.progress(_parallel(store, args.segments), "submissions")
+        written = export.export(rows, survey, args.out, filters, formats)
+        print(f"{args.out}: " + ", ".join(f"{qid} {n} rows" for qid, n in written.items()))
+        return 0
+    rows = counts.rows_from_items(i for d in cat.days() for i in store.counters(d))
+    now = datetime.now(timezone.utc)
+    if args.command == "report":
+        paths = report.write(args.out, rows, cat, now.astimezone(BEIJING).isoformat(timespec="minutes"))
+        print("\n".join(str(p) for p in paths))
+        return 0
+    written = snapshot.freeze(args.out, rows, cat, now)
+    print(f"{args.out}: froze {', '.join(written) or 'nothing new'}")
+    return 0
+
+
+def _client(endpoint: str | None):  # type: ignore[no-untyped-def]
+    import boto3
+
+    return boto3.client("dynamodb", endpoint_url=endpoint) if endpoint else boto3.client("dynamodb")
+
+
+def _parallel(store: Store, segments: int):  # type: ignore[no-untyped-def]
+    """Submissions from a parallel scan: DynamoDB serves each segment from its own partitions."""
+    from concurrent.futures import ThreadPoolExecutor
+    from queue import Queue
+
+    done = object()
+    queue: Queue = Queue(maxsize=10_000)
+
+    def run(segment: int) -> None:
+        try:
+            for item in store.scan("S#", segment, segments):
+                queue.put(item)
+        finally:
+            queue.put(done)
+
+    with ThreadPoolExecutor(segments) as pool:
+        futures = [pool.submit(run, s) for s in range(segments)]
+        finished = 0
+        while finished < segments:
+            item = queue.get()
+            if item is done:
+                finished += 1
+            else:
+                yield item
+        for f in futures:
+            f.result()  # surface a failed segment
+
+
+if __name__ == "__main__":
+    sys.exit(main())
