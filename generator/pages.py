@@ -26,7 +26,7 @@ from .model import Campaign, Sponsor, SponsorList
 if TYPE_CHECKING:
     from .records import SponsorAssets
 
-HUB_PAGES = ("index.md", "initiators.md", "supporters.md", "slogans.md", "materials.md")
+HUB_PAGES = ("index.md", "initiators.md", "supporters.md", "slogans.md", "materials.md", "progress.md")
 
 
 class Page(NamedTuple):
@@ -154,6 +154,10 @@ class PageWriter:
             Page("supporters.md", self._render("supporters.html.j2", groups=parent_groups, **common), _front("支持单位名录", f"{c.title}的 {len(supporters)} 家支持单位", hide=["toc"])),
             Page("slogans.md", self._render("slogans.html.j2"), _front("宣传标语", f"{c.title}宣传标语")),
             Page("materials.md", self._render("materials.html.j2"), _front("宣传素材", f"{c.title}宣传素材及问卷入口位置推荐")),
+            Page("progress.md", self._render(
+                "progress.html.j2", provinces=PROVINCES, opens_ms=int(c.opens.timestamp() * 1000),
+                closes_ms=int(c.closes.timestamp() * 1000),
+            ), _front("实时进度", f"{c.title}样本采集实时进度：总量、每日样本、各单位排行、各省份样本", hide=["toc"])),
         ]
 
     def sponsor(self, s: Sponsor) -> list[Page]:

@@ -235,6 +235,43 @@ def test_outside_the_window_the_page_says_so(browser, tmp_path):
     page.close()
 
 
+def _api(stack: dict, path: str) -> Any:
+    with urllib.request.urlopen(stack["url"] + "api/" + path, timeout=5) as response:
+        return json.loads(response.read())
+
+
+def test_the_progress_page_shows_what_the_counts_api_returns(browser, stack):
+    page = _phone(browser, stack)
+    page.goto(stack["url"] + "progress/")
+    page.wait_for_function("document.querySelector('[data-table=board] tbody tr') !== null")
+    campaign, board = _api(stack, "counts"), _api(stack, "counts/sponsors")
+    assert campaign["total"]["received"] == len(_submissions(stack["db"])) >= 2
+    assert page.locator('[data-field="received"]').inner_text() == f"{campaign['total']['received']:,}"
+    assert page.locator('[data-field="valid"]').inner_text() == f"{campaign['total']['valid']:,}"
+    assert "天" in page.locator('[data-field="countdown"]').inner_text()
+    assert page.locator('[data-chart="days"] svg rect').count() == 2 * len(campaign["days"])
+    rows = page.locator('[data-table="board"] tbody tr')
+    assert rows.count() == len(board["sponsors"])
+    first = board["sponsors"][0]
+    assert rows.first.locator("td").nth(1).inner_text() == first["name"]
+    assert rows.first.locator("td").nth(4).inner_text() == str(first["valid"])
+    page.select_option('[data-filter-board="province"]', "北京市")
+    assert rows.count() == sum(1 for e in board["sponsors"] if e["province"] == "北京市")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert page.outside == []
+
+
+def test_a_sponsor_page_shows_its_own_count(browser, stack):
+    page = _phone(browser, stack)
+    page.goto(stack["url"] + "sponsors/guangdong-cyber/")
+    page.wait_for_function("document.querySelector('[data-table=channels] tbody tr') !== null")
+    mine = _api(stack, "counts/sponsors/guangdong-cyber")
+    assert mine["total"]["received"] >= 1
+    assert page.locator('.sp-counts [data-field="received"]').inner_text() == str(mine["total"]["received"])
+    wechat = page.locator('[data-table="channels"] tbody tr', has_text="微信公众号")
+    assert wechat.locator("td").nth(1).inner_text() == str(mine["channels"]["wechat"]["received"])
+
+
 def test_the_api_is_same_origin(stack):
     with urllib.request.urlopen(stack["url"] + "api/challenge", timeout=5) as response:
         assert json.loads(response.read())["bits"] == 16
