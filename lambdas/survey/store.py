@@ -28,6 +28,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 PENDING_INDEX = "pending"
+MARKER_LIFETIME = 180 * 24 * 3600  # repeat markers matter during the campaign; the table's TTL removes them after
 KEY_SCHEMA = {"partition": "pk", "sort": "sk", "pending": ("pending", "received")}  # the template defines the same
 UNAVAILABLE = {
     "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "InternalServerError",
@@ -91,7 +92,8 @@ class Store:
         try:
             self.client.put_item(
                 TableName=self.table,
-                Item={"pk": {"S": marker}, "sk": {"S": "marker"}, "owner": {"S": owner}},
+                Item={"pk": {"S": marker}, "sk": {"S": "marker"}, "owner": {"S": owner},
+                      "expires": {"N": str(int(time.time()) + MARKER_LIFETIME)}},
                 ConditionExpression="attribute_not_exists(pk) OR #o = :o",
                 ExpressionAttributeNames={"#o": "owner"},
                 ExpressionAttributeValues={":o": {"S": owner}},

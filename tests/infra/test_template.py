@@ -1,0 +1,68 @@
+"""The SAM template: lint-clean in AWS and AWS China regions, and consistent with the code that relies on it."""
+
+from __future__ import annotations
+
+import importlib
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from lambdas import local
+from lambdas.survey import store
+from tests.conftest import ROOT
+
+TEMPLATE = ROOT / "infra" / "template.yaml"
+
+
+def test_cfn_lint_is_clean_in_aws_and_aws_china_regions():
+    result = subprocess.run([str(Path(sys.executable).with_name("cfn-lint")), "--regions", "us-east-1", "ap-east-1", "cn-north-1",
+                             "cn-northwest-1", "--", str(TEMPLATE)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_arns_name_the_partition_and_domains_the_url_suffix():
+    text = TEMPLATE.read_text(encoding="utf-8")
+    assert "arn:aws:" not in text and "arn:${AWS::Partition}:" in text
+    assert "amazonaws.com" not in text and "${AWS::URLSuffix}" in text
+
+
+def test_the_tables_keys_are_the_ones_the_code_uses():
+    tpl = local.template(TEMPLATE)
+    table = local.table_definition(tpl)
+    assert [(k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]] == [
+        (store.KEY_SCHEMA["partition"], "HASH"), (store.KEY_SCHEMA["sort"], "RANGE")]
+    [index] = table["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == store.PENDING_INDEX
+    assert tuple(k["AttributeName"] for k in index["KeySchema"]) == store.KEY_SCHEMA["pending"]
+    props = next(r["Properties"] for r in tpl["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table")
+    assert props["BillingMode"] == "PAY_PER_REQUEST" and props["DeletionProtectionEnabled"] is True
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["TimeToLiveSpecification"]["AttributeName"] == "expires"  # markers only; see store.claim
+
+
+def test_every_handler_in_the_template_resolves():
+    tpl = local.template(TEMPLATE)
+    handlers = [r["Properties"]["Handler"] for r in tpl["Resources"].values() if r["Type"] == "AWS::Serverless::Function"]
+    assert len(handlers) == 3
+    for dotted in handlers:
+        module, _, func = dotted.rpartition(".")
+        assert callable(getattr(importlib.import_module(module), func)), dotted
+
+
+def test_functions_get_only_what_they_call():
+    tpl = local.template(TEMPLATE)
+    fns = {name: r["Properties"] for name, r in tpl["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
+    actions = {name: {a for p in props["Policies"] for s in p["Statement"] for a in s["Action"]} for name, props in fns.items()}
+    assert actions["CountsFunction"] == {"dynamodb:Query"}
+    assert "dynamodb:Scan" not in set().union(*actions.values()) and "dynamodb:DeleteItem" not in set().union(*actions.values())
+    glob = tpl["Globals"]["Function"]
+    assert glob["Runtime"] >= "python3.12" and glob["Architectures"] == ["arm64"]
+    for name, props in fns.items():
+        assert props.get("LoggingConfig", {}).get("LogGroup"), f"{name} logs without a retention"
+
+
+def test_the_api_is_routed_through_the_sites_distribution():
+    text = TEMPLATE.read_text(encoding="utf-8")
+    assert re.search(r"PathPattern: /api/\*\n\s+TargetOriginId: api", text)
+    assert "BlockPublicPolicy: true" in text and "ThrottlingRateLimit" in text
