@@ -284,7 +284,7 @@ def _parameters(args: argparse.Namespace) -> dict[str, str]:
     return params
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m infra.deploy", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--stack", required=True)
@@ -299,9 +299,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="show what would happen; change nothing")
     parser.add_argument("--skip-stack", action="store_true", help="site only: build, upload changed files, invalidate")
     parser.add_argument("--teardown", action="store_true", help="delete the stack (data is retained)")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
     import boto3
 
+    args = parse(argv)
     session = boto3.Session(profile_name=args.profile, region_name=args.region)
     if not session.region_name:
         print("Set --region (or AWS_REGION).", file=sys.stderr)
