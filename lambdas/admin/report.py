@@ -32,7 +32,7 @@ def write(out: Path, rows: list[counts.Row], cat: Catalog, updated: str) -> list
             w = csv.writer(fh)
             w.writerow(head)
             w.writerows([[safe(c) for c in r] for r in data])
-    lines = [f"# 样本统计报告", "", f"数据截至 {updated}；收到 {total['received']} 份，有效 {total['valid']} 份。", "",
+    lines = ["# 样本统计报告", "", f"数据截至 {updated}；收到 {total['received']} 份，有效 {total['valid']} 份。", "",
              "## 各省份样本", "", _table(p_head, p_rows), "", "## 各单位样本", "", _table(s_head, s_rows), ""]
     paths[2].write_text("\n".join(lines), encoding="utf-8")
     return paths

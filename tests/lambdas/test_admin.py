@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
