@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from lambdas.survey.store import Store, Unavailable
 
 OPENAPI = Path(__file__).resolve().parent.parent / "openapi.json"
 FRESH_SECONDS = 20.0  # a container re-reads the counters at most this often
+SETTLE = timedelta(hours=1)  # after midnight, the sweeper has long counted what was pending at it
 CACHE = "public, max-age=60, stale-while-revalidate=300"
 KINDS = ("initiator", "media", "enterprise")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
@@ -36,24 +37,47 @@ app = APIGatewayHttpResolver()
 
 
 class Source:
-    """The counter rows of the window, re-read when older than FRESH_SECONDS."""
+    """The counter rows of the window, re-read when older than FRESH_SECONDS; a finished day is read once.
+
+    A day stops changing once the sweeper has counted what was pending at its midnight (SETTLE later), so only
+    today's counters (and yesterday's, just after midnight) are read again: a refresh late in the campaign costs a
+    tenth of a full read. The views computed from the rows are kept until the next refresh.
+    """
 
     def __init__(self, store: Store, cat: Catalog, clock: Any = time.monotonic) -> None:
         self.store = store
         self.catalog = cat
         self.clock = clock
+        self._settled: dict[str, list[counts.Row]] = {}
         self._rows: list[counts.Row] = []
         self._read_at = -1e9
+        self._views: dict[tuple, Any] = {}
         self.updated = ""
 
     def rows(self) -> list[counts.Row]:
         if self.clock() - self._read_at > FRESH_SECONDS:
-            today = day_of(datetime.now(timezone.utc))
-            items = [i for d in self.catalog.days() if d <= today for i in self.store.counters(d)]
-            self._rows = counts.rows_from_items(items)
+            now = datetime.now(timezone.utc)
+            today, settled_before = day_of(now), day_of(now - SETTLE)
+            rows: list[counts.Row] = []
+            for day in self.catalog.days():
+                if day > today:
+                    break
+                if day not in self._settled:
+                    day_rows = counts.rows_from_items(self.store.counters(day))
+                    if day < settled_before:
+                        self._settled[day] = day_rows
+                rows += self._settled.get(day) or day_rows
+            self._rows, self._views = rows, {}
             self._read_at = self.clock()
             self.updated = datetime.now(BEIJING).isoformat(timespec="seconds")
         return self._rows
+
+    def view(self, key: tuple, make: Any) -> Any:
+        """A view of the current rows, computed once per refresh."""
+        self.rows()
+        if key not in self._views:
+            self._views[key] = make()
+        return self._views[key]
 
 
 source: Source | None = None
@@ -107,19 +131,22 @@ def _day(src: Source) -> str | None:
     return day
 
 
-def _rows(src: Source) -> list[counts.Row]:
-    day = _day(src)
-    rows = src.rows()
-    return [r for r in rows if r.day == day] if day else rows
+def _rows(src: Source, day: str | None) -> list[counts.Row]:
+    return src.view(("rows", day), lambda: [r for r in src.rows() if r.day == day] if day else src.rows())
 
 
 @app.get("/api/counts")
 def campaign() -> Response:
     src = _source()
-    rows = _rows(src)
-    view = counts.campaign(rows, src.catalog.days())
+    day = _day(src)
+
+    def make() -> dict[str, Any]:
+        rows = _rows(src, day)
+        return {**counts.campaign(rows, src.catalog.days()), "unattributed": counts.unattributed(rows)}
+
+    view = src.view(("campaign", day), make)
     return _json(200, {"updated": src.updated, "opens": src.catalog.opens.isoformat(),
-                       "closes": src.catalog.closes.isoformat(), **view, "unattributed": counts.unattributed(rows)})
+                       "closes": src.catalog.closes.isoformat(), **view})
 
 
 @app.get("/api/counts/sponsors")
@@ -131,7 +158,9 @@ def sponsors() -> Response:
         raise BadRequest(400, "bad_kind", "kind", f"应为 {', '.join(KINDS)} 之一")
     if province is not None and province not in PROVINCES:
         raise BadRequest(400, "bad_province", "province", "应为省级行政区全称，如 浙江省")
-    board = counts.leaderboard(_rows(src), src.catalog, kind, province)
+    day = _day(src)
+    board = src.view(("board", day, kind, province),
+                     lambda: counts.leaderboard(_rows(src, day), src.catalog, kind, province))
     return _json(200, {"updated": src.updated, "sponsors": board})
 
 
@@ -141,14 +170,18 @@ def one_sponsor(slug: str) -> Response:
     current = src.catalog.aliases.get(slug, slug)
     if current not in src.catalog.sponsors:
         raise BadRequest(404, "unknown_sponsor", "slug", f"没有这家单位：{slug[:64]}")
-    view = counts.sponsor(_rows(src), src.catalog, current, src.catalog.days())
+    day = _day(src)
+    view = src.view(("sponsor", day, current),
+                    lambda: counts.sponsor(_rows(src, day), src.catalog, current, src.catalog.days()))
     return _json(200, {"updated": src.updated, **view})
 
 
 @app.get("/api/counts/provinces")
 def provinces() -> Response:
     src = _source()
-    return _json(200, {"updated": src.updated, "provinces": counts.provinces(_rows(src))})
+    day = _day(src)
+    view = src.view(("provinces", day), lambda: counts.provinces(_rows(src, day)))
+    return _json(200, {"updated": src.updated, "provinces": view})
 
 
 @app.get("/api/openapi.json")

@@ -26,13 +26,18 @@ class Row(NamedTuple):
 
 
 def rows_from_items(items: Iterable[dict[str, Any]]) -> list[Row]:
-    """Counter items (any shards, any days) merged into one row per key."""
-    merged: dict[tuple[str, ...], list[int]] = defaultdict(lambda: [0, 0])
+    """Counter items (any shards, any days; as read, or as projected to pk, sk, received, valid) merged into one
+    row per key. What a counter counts is read from its keys, the one place it is written."""
+    merged: dict[tuple[str, str], list[int]] = {}
     for item in items:
-        k = (item["day"], item["questionnaire"], item["sponsor"], item["channel"], item["province"])
-        merged[k][0] += int(item.get("received", 0))
-        merged[k][1] += int(item.get("valid", 0))
-    return [Row(*k, r, v) for k, (r, v) in sorted(merged.items())]
+        k = (item["pk"].split("#", 2)[1], item["sk"])
+        pair = merged.get(k)
+        if pair is None:
+            merged[k] = [int(item.get("received", 0)), int(item.get("valid", 0))]
+        else:
+            pair[0] += int(item.get("received", 0))
+            pair[1] += int(item.get("valid", 0))
+    return [Row(day, *sk.split("#", 3), r, v) for (day, sk), (r, v) in sorted(merged.items())]
 
 
 def _pair(received: int = 0, valid: int = 0) -> dict[str, int]:

@@ -45,9 +45,8 @@ def expected(submissions: Iterable[dict[str, Any]]) -> tuple[dict[CounterKey, tu
 def actual(counters: Iterable[dict[str, Any]]) -> dict[CounterKey, tuple[int, int]]:
     found = {}
     for c in counters:
-        shard = int(c["pk"].rsplit("#", 1)[1])
-        found[(c["day"], shard, c["questionnaire"], c["sponsor"], c["channel"], c["province"])] = (
-            int(c.get("received", 0)), int(c.get("valid", 0)))
+        _, day, shard = c["pk"].split("#")
+        found[(day, int(shard), *c["sk"].split("#", 3))] = (int(c.get("received", 0)), int(c.get("valid", 0)))
     return found
 
 
@@ -70,10 +69,8 @@ def fix(store: Store, found: list[Drift]) -> tuple[int, int]:
     """Set each drifted counter to its recount; returns (fixed, skipped because live traffic changed it)."""
     fixed = skipped = 0
     for d in found:
-        item = {"day": d.day, "questionnaire": d.questionnaire, "sponsor": d.sponsor, "channel": d.channel,
-                "province": d.province, "received": d.expected[0], "valid": d.expected[1]}
         key = counter_key(d.day, d.shard, d.questionnaire, d.sponsor, d.channel, d.province)
-        if store.set_counter(key, item, d.actual):
+        if store.set_counter(key, d.expected[0], d.expected[1], d.actual):
             fixed += 1
         else:
             skipped += 1

@@ -197,11 +197,17 @@ class MemoryClient:
         self._segments: dict[tuple[int, int], list[tuple[str, Any]]] = {}
 
     def query(self, *, KeyConditionExpression: str, ExpressionAttributeValues: dict[str, Any],
-              ExclusiveStartKey: dict[str, Any] | None = None, **_: Any) -> dict[str, Any]:
+              ExclusiveStartKey: dict[str, Any] | None = None, ProjectionExpression: str | None = None,
+              ExpressionAttributeNames: dict[str, str] | None = None, **_: Any) -> dict[str, Any]:
         assert KeyConditionExpression == "pk = :pk", KeyConditionExpression
         pk = ExpressionAttributeValues[":pk"]["S"]
         pairs = [(pk, r) for r in self.partitions.get(pk, ())]
-        return self._page(pairs, int(ExclusiveStartKey["position"]["N"]) if ExclusiveStartKey else 0, lambda _: True)
+        page = self._page(pairs, int(ExclusiveStartKey["position"]["N"]) if ExclusiveStartKey else 0, lambda _: True)
+        if ProjectionExpression:  # read units follow whole items; only the projected attributes travel
+            names = ExpressionAttributeNames or {}
+            keep = {names.get(a.strip(), a.strip()) for a in ProjectionExpression.split(",")}
+            page["Items"] = [{k: v for k, v in i.items() if k in keep} for i in page["Items"]]
+        return page
 
     def scan(self, *, Segment: int = 0, TotalSegments: int = 1, FilterExpression: str,
              ExpressionAttributeValues: dict[str, Any], ExclusiveStartKey: dict[str, Any] | None = None,
@@ -359,6 +365,12 @@ def audiences(data: dict[str, Any], qids: list[str]) -> list[Audience]:
 Record = tuple[int, str, str, str, str, int, int]  # shard, questionnaire, sponsor, channel, province, received, valid
 
 
+def key_base(key: str) -> int:
+    import hashlib
+
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big")
+
+
 def counter_records(auds: list[Audience], days: list[str], unit: float) -> dict[str, list[Record]]:
     """Each day's counter items: every submission drawn onto a key and a shard, then summed per (key, shard)."""
     rng = random.Random(SEED)
@@ -371,7 +383,11 @@ def counter_records(auds: list[Audience], days: list[str], unit: float) -> dict[
             if not n:
                 continue
             cells: dict[tuple[int, int], list[int]] = {}
-            for k, shard in zip(rng.choices(range(len(a.keys)), cum_weights=a.cum, k=n), rng.choices(range(SHARDS), k=n)):
+            # As Store.shard_of places them: the key's own shard or the next, by the submission id.
+            picks = rng.choices(range(len(a.keys)), cum_weights=a.cum, k=n)
+            shards = [(key_base(key_of(a.keys[k][0], a.slug, *a.keys[k][1:])) + rng.randrange(SPREAD)) % SHARDS
+                      for k in picks]
+            for k, shard in zip(picks, shards):
                 cell = cells.setdefault((k, shard), [0, 0])
                 cell[0] += 1
                 cell[1] += rng.random() < VALID
@@ -388,8 +404,7 @@ def counter_raw(day: str, r: Record) -> dict[str, Any]:
 
     shard, q, sponsor, channel, province, received, valid = r
     return {**counter_key(day, shard, q, sponsor, channel, province),
-            "received": {"N": str(received)}, "valid": {"N": str(valid)}, "questionnaire": {"S": q},
-            "sponsor": {"S": sponsor}, "channel": {"S": channel}, "province": {"S": province}, "day": {"S": day}}
+            "received": {"N": str(received)}, "valid": {"N": str(valid)}}
 
 
 def counter_partitions(records: dict[str, list[Record]]) -> dict[str, list[tuple[str, Record]]]:
@@ -468,6 +483,7 @@ def bare_queries(client: Any, table: str, days: list[str]) -> float:
     for day, shard in itertools.product(days, range(SHARDS)):
         kwargs: dict[str, Any] = {"TableName": table, "KeyConditionExpression": "pk = :pk",
                                   "ExpressionAttributeValues": {":pk": {"S": f"C#{day}#{shard:03d}"}},
+                                  "ProjectionExpression": "pk, sk, received, #v", "ExpressionAttributeNames": {"#v": "valid"},
                                   "ReturnConsumedCapacity": "TOTAL"}
         while True:
             page = client.query(**kwargs)
