@@ -62,11 +62,12 @@ class Source:
             for day in self.catalog.days():
                 if day > today:
                     break
-                if day not in self._settled:
+                day_rows = self._settled.get(day)
+                if day_rows is None:
                     day_rows = counts.rows_from_items(self.store.counters(day))
                     if day < settled_before:
                         self._settled[day] = day_rows
-                rows += self._settled.get(day) or day_rows
+                rows += day_rows
             self._rows, self._views = rows, {}
             self._read_at = self.clock()
             self.updated = datetime.now(BEIJING).isoformat(timespec="seconds")
