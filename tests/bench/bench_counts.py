@@ -366,6 +366,7 @@ Record = tuple[int, str, str, str, str, int, int]  # shard, questionnaire, spons
 
 
 def key_base(key: str) -> int:
+    """The key's own shard before the spread, as Store.shard_of computes it."""
     import hashlib
 
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big")
@@ -385,6 +386,8 @@ def counter_records(auds: list[Audience], days: list[str], unit: float) -> dict[
             cells: dict[tuple[int, int], list[int]] = {}
             # As Store.shard_of places them: the key's own shard or the next, by the submission id.
             picks = rng.choices(range(len(a.keys)), cum_weights=a.cum, k=n)
+            from lambdas.survey.store import SPREAD, key_of
+
             shards = [(key_base(key_of(a.keys[k][0], a.slug, *a.keys[k][1:])) + rng.randrange(SPREAD)) % SHARDS
                       for k in picks]
             for k, shard in zip(picks, shards):
