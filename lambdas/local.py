@@ -2,9 +2,10 @@
 embedded, in-memory database.
 
 Requests under the API's routes become API Gateway HTTP API (payload v2) events for the handler the template
-names for that route; the table is created from the template's own definition. Handler calls are serialized:
-moto's transactions are not safe to run concurrently (a rollback restores a copy of the whole table), and one at
-a time is still several hundred submissions a second.
+names for that route; the table is created from the template's own definition. Handler calls run one at a time, as
+in one Lambda container (the resolver keeps the current event on itself), and the database answers one request at
+a time (see `database`). It is a faithful stand-in, not a fast one: moto copies the whole table for each
+transaction, so the submit path slows as the table grows (tests/bench/load_test.py measures it).
 """
 
 from __future__ import annotations
@@ -148,19 +149,46 @@ class Stack:
 
 @contextmanager
 def database() -> Iterator[str]:
-    """moto's DynamoDB server on a free loopback port, in this process; everything in it is lost at exit."""
+    """moto's server on a free loopback port, in this process, answering one request at a time; everything in it
+    is lost at exit.
+
+    One at a time because moto's transactions are not isolated: a transaction that fails restores a copy of the
+    whole table taken when it began, undoing whatever ran meanwhile. Serializing the handlers is not enough: a
+    client that times out retries while moto still runs the first attempt.
+    """
     import logging
 
-    from moto.server import ThreadedMotoServer
+    from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access line per DynamoDB call is noise here
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
+    backend = DomainDispatcherApplication(create_backend_app)
+    lock = threading.Lock()
+
+    def one_at_a_time(environ: dict, start_response: Callable) -> list[bytes]:
+        with lock:
+            return list(backend(environ, start_response))
+
+    server = make_server("127.0.0.1", 0, one_at_a_time, threaded=True, request_handler=MotoRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
     try:
-        yield f"http://{host}:{port}"
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
-        server.stop()
+        server.shutdown()
+        thread.join(timeout=5)
+        _release_moto_copies()
+
+
+def _release_moto_copies() -> None:
+    """moto keeps every model instance it creates (for its dashboard), and each transaction deep-copies the table
+    to roll back with, so a long local run would hold every copy ever made. Nothing reads them: let them go."""
+    try:
+        from moto.core.model_instances import model_data
+    except ImportError:  # another moto layout: nothing to release
+        return
+    for model in model_data.get("dynamodb", {}).values():
+        model.instances_tracked = []
 
 
 def environment(database_url: str, site_dir: Path, table: str = TABLE) -> dict[str, str]:
@@ -173,12 +201,30 @@ def environment(database_url: str, site_dir: Path, table: str = TABLE) -> dict[s
     }
 
 
-def create_table(database_url: str, tpl: dict[str, Any], table: str = TABLE) -> None:
+def _client(database_url: str) -> Any:
     import boto3
 
-    client = boto3.client("dynamodb", endpoint_url=database_url, region_name="us-east-1",
-                          aws_access_key_id="local", aws_secret_access_key="local")
-    client.create_table(**table_definition(tpl, table))
+    return boto3.client("dynamodb", endpoint_url=database_url, region_name="us-east-1",
+                        aws_access_key_id="local", aws_secret_access_key="local")
+
+
+def _drop_table(database_url: str, table: str = TABLE) -> None:
+    """moto's data is process-wide: a stopped stack leaves no table behind for the next one in the process."""
+    from botocore.exceptions import ClientError
+
+    try:
+        _client(database_url).delete_table(TableName=table)
+    except ClientError:
+        pass  # already gone
+
+
+def create_table(database_url: str, tpl: dict[str, Any], table: str = TABLE) -> None:
+    _client(database_url).create_table(**table_definition(tpl, table))
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # a burst of phones must queue, not be refused and retried a second later
+    daemon_threads = True
 
 
 class _Handler(SimpleHTTPRequestHandler):
@@ -216,12 +262,13 @@ class _Handler(SimpleHTTPRequestHandler):
 def stack(site_dir: Path, port: int = 8000, sweep_every: float = SWEEP_EVERY) -> Iterator[tuple[Stack, ThreadingHTTPServer]]:
     """Start the database, the table, the API and the static site; yield them; stop everything on exit."""
     tpl = template()
+    saved = dict(os.environ)
     with database() as db_url:
         os.environ.update(environment(db_url, site_dir))
         create_table(db_url, tpl)
         api = Api(routes(tpl))
         handler = functools.partial(type("Handler", (_Handler,), {"api": api}), directory=str(site_dir))
-        server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        server = _Server(("127.0.0.1", port), handler)
         stop = threading.Event()
         sweeper = threading.Thread(target=_sweep_loop, args=(api, stop, sweep_every), daemon=True)
         sweeper.start()
@@ -234,6 +281,9 @@ def stack(site_dir: Path, port: int = 8000, sweep_every: float = SWEEP_EVERY) ->
             server.shutdown()
             server.server_close()
             sweeper.join(timeout=5)
+            _drop_table(db_url)
+            os.environ.clear()
+            os.environ.update(saved)
 
 
 def _sweep_loop(api: Api, stop: threading.Event, every: float) -> None:
@@ -245,6 +295,7 @@ def _sweep_loop(api: Api, stop: threading.Event, every: float) -> None:
                 sweep({}, Context("sweep", str(uuid.uuid4())))
             except Exception as exc:  # a failed sweep is retried on the next tick, as the scheduled one would be
                 print(f"sweeper: {exc}", flush=True)
+            _release_moto_copies()
 
 
 def _sweep_handler() -> str:
@@ -264,10 +315,7 @@ def describe(s: Stack) -> str:
 
 def dump(s: Stack) -> list[dict[str, Any]]:
     """Every item in the local table (tests and curious users)."""
-    import boto3
-
-    client = boto3.client("dynamodb", endpoint_url=s.database_url, region_name="us-east-1",
-                          aws_access_key_id="local", aws_secret_access_key="local")
+    client = _client(s.database_url)
     items, kwargs = [], {"TableName": s.table}
     while True:
         page = client.scan(**kwargs)
