@@ -746,9 +746,6 @@ def run(config: Config) -> dict[str, Any]:
                 end = settle(stk, settings.shards)
             report = figures(config, burst, seconds, burst_start, end, faults, logs, challenge, puts, probes,
                              settings.proof_bits)
-            # moto's in-process backend outlives its server: without this the table (and every submission in it)
-            # stays in memory, and the next stack() in this process fails with "Table already exists".
-            plain_client(stk.database_url).delete_table(TableName=stk.table)
     report["backlog"] = backlog
     report["db_retries"] = retries.seen
     report["db_retry_ids"] = sorted(retries.ids)
