@@ -311,16 +311,3 @@ def describe(s: Stack) -> str:
     return (f"API: {s.url}api/ (the handlers in lambdas/, routes from infra/template.yaml)\n"
             f"Data: table '{s.table}' in an embedded DynamoDB (moto server) at {s.database_url}; "
             "it lives in memory and is gone when this stops")
-
-
-def dump(s: Stack) -> list[dict[str, Any]]:
-    """Every item in the local table (tests and curious users)."""
-    client = _client(s.database_url)
-    items, kwargs = [], {"TableName": s.table}
-    while True:
-        page = client.scan(**kwargs)
-        items += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs
 from lambdas.survey.catalog import Catalog, day_of
 from lambdas.survey.questionnaire import FieldError, Invalid, Survey
 from lambdas.survey.settings import Settings
-from lambdas.survey.store import Exists, Store, Submission, Unavailable, key_of, shard_of
+from lambdas.survey.store import Exists, Store, Submission, Unavailable
 
 from . import proof
 
@@ -131,12 +131,7 @@ class Intake:
         log = {"id": sub_id, "questionnaire": env.questionnaire, "sponsor": sponsor, "channel": channel,
                "valid": not reasons, "reasons": reasons}
         try:
-            self.store.put_pending(submission)
-            stored = {"id": sub_id, "digest": digest, "pending": "yes", "valid": not reasons,
-                      "questionnaire": env.questionnaire, "sponsor": sponsor, "channel": channel,
-                      "province": submission.province, "day": submission.day,
-                      "shard": shard_of(sub_id, key_of(env.questionnaire, sponsor, channel, submission.province),
-                                        self.store.shards)}
+            stored = self.store.put_pending(submission)
         except Exists as exc:
             if exc.item.get("digest") != digest:
                 raise Refused(409, "conflict", "此编号已用于另一份不同的答卷", [FieldError("id", "编号重复")]) from exc

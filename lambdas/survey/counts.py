@@ -68,9 +68,9 @@ def campaign(rows: list[Row], days: list[str]) -> dict[str, Any]:
 def leaderboard(rows: list[Row], cat: Catalog, kind: str | None = None, province: str | None = None) -> list[dict[str, Any]]:
     """Every sponsor's totals, most valid samples first; an initiator's group adds the support units it nominated."""
     own: dict[str, dict[str, int]] = {slug: _pair() for slug in cat.sponsors}
-    unattributed = _pair()
     for row in rows:
-        _add(own[row.sponsor] if row.sponsor in own else unattributed, row)
+        if row.sponsor in own:
+            _add(own[row.sponsor], row)
     groups = {slug: dict(pair) for slug, pair in own.items() if cat.sponsors[slug].kind == "initiator"}
     for slug, info in cat.sponsors.items():
         if info.nominated_by in groups:

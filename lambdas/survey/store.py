@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,27 +106,21 @@ class Store:
 
     def claim(self, marker: str, owner: str) -> bool:
         """True if `marker` is new or already owned by `owner`; False if another submission holds it."""
-        try:
-            self.client.put_item(
-                TableName=self.table,
-                Item={"pk": {"S": marker}, "sk": {"S": "marker"}, "owner": {"S": owner},
-                      "expires": {"N": str(int(time.time()) + MARKER_LIFETIME)}},
-                ConditionExpression="attribute_not_exists(pk) OR #o = :o",
-                ExpressionAttributeNames={"#o": "owner"},
-                ExpressionAttributeValues={":o": {"S": owner}},
-            )
-            return True
-        except ClientError as exc:
-            if _code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise _unavailable(exc) from exc
-        except BotoCoreError as exc:
-            raise Unavailable(str(exc)) from exc
+        return self._if_condition_holds(
+            self.client.put_item,
+            TableName=self.table,
+            Item={"pk": {"S": marker}, "sk": {"S": "marker"}, "owner": {"S": owner},
+                  "expires": {"N": str(int(time.time()) + MARKER_LIFETIME)}},
+            ConditionExpression="attribute_not_exists(pk) OR #o = :o",
+            ExpressionAttributeNames={"#o": "owner"},
+            ExpressionAttributeValues={":o": {"S": owner}},
+        )
 
     # -- submissions ------------------------------------------------------------------------------------------
 
-    def put_pending(self, s: Submission) -> None:
-        """Store `s` with its pending marker, or raise Exists with the stored item if the id is taken."""
+    def put_pending(self, s: Submission) -> dict[str, Any]:
+        """Store `s` with its pending marker and return it as stored (plain values), or raise Exists with the
+        stored item if the id is taken."""
         shard = shard_of(s.id, key_of(s.questionnaire, s.sponsor, s.channel, s.province), self.shards)
         item = {
             **_sub_key(s.id),
@@ -142,23 +137,19 @@ class Store:
         if s.claimed:
             item["claimed"] = {"S": s.claimed}
         try:
-            self.client.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)",
-                                 ReturnValuesOnConditionCheckFailure="ALL_OLD")
+            with _translated():
+                self.client.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)",
+                                     ReturnValuesOnConditionCheckFailure="ALL_OLD")
         except ClientError as exc:
-            if _code(exc) == "ConditionalCheckFailedException":
-                old = exc.response.get("Item") or self.get_raw(s.id)
-                raise Exists(_plain(old or {})) from exc
-            raise _unavailable(exc) from exc
-        except BotoCoreError as exc:
-            raise Unavailable(str(exc)) from exc
+            if not _failed_condition(exc):
+                raise
+            old = exc.response.get("Item") or self.get_raw(s.id)
+            raise Exists(_plain(old or {})) from exc
+        return _plain(item)
 
     def get_raw(self, submission_id: str) -> dict | None:
-        try:
+        with _translated():
             return self.client.get_item(TableName=self.table, Key=_sub_key(submission_id), ConsistentRead=True).get("Item")
-        except ClientError as exc:
-            raise _unavailable(exc) from exc
-        except BotoCoreError as exc:
-            raise Unavailable(str(exc)) from exc
 
     def get(self, submission_id: str) -> dict[str, Any] | None:
         raw = self.get_raw(submission_id)
@@ -167,109 +158,95 @@ class Store:
     # -- counting ---------------------------------------------------------------------------------------------
 
     def count(self, item: dict[str, Any]) -> bool:
-        """Count a stored submission (plain item) if it is still pending: True if this call counted it."""
+        """Count a stored submission (plain item) if it is still pending: True if this call counted it; False if a
+        retry or the sweeper counted it already."""
         shard = int(item["shard"])
         key = counter_key(item["day"], shard, item["questionnaire"], item["sponsor"], item["channel"], item["province"])
-        try:
-            self.client.transact_write_items(TransactItems=[
-                {"Update": {
-                    "TableName": self.table, "Key": _sub_key(item["id"]),
-                    "UpdateExpression": "REMOVE pending SET counted = :now",
-                    "ConditionExpression": "attribute_exists(pending)",
-                    "ExpressionAttributeValues": {":now": {"S": _now_iso()}},
-                }},
-                # A counter is its keys and two numbers: the keys say what it counts, and every byte more would be
-                # paid for on each of the thousands of reads a day the dashboards make.
-                {"Update": {
-                    "TableName": self.table, "Key": key, "UpdateExpression": "ADD #r :one, #v :valid",
-                    "ExpressionAttributeNames": {"#r": "received", "#v": "valid"},
-                    "ExpressionAttributeValues": {":one": {"N": "1"}, ":valid": {"N": "1" if item["valid"] else "0"}},
-                }},
-            ])
-            return True
-        except ClientError as exc:
-            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-            if _code(exc) == "TransactionCanceledException" and reasons and reasons[0] == "ConditionalCheckFailed":
-                return False  # counted already, by a retry or the sweeper
-            raise _unavailable(exc) from exc
-        except BotoCoreError as exc:
-            raise Unavailable(str(exc)) from exc
+        return self._if_condition_holds(self.client.transact_write_items, TransactItems=[
+            {"Update": {
+                "TableName": self.table, "Key": _sub_key(item["id"]),
+                "UpdateExpression": "REMOVE pending SET counted = :now",
+                "ConditionExpression": "attribute_exists(pending)",
+                "ExpressionAttributeValues": {":now": {"S": _now_iso()}},
+            }},
+            # A counter is its keys and two numbers: the keys say what it counts, and every byte more would be
+            # paid for on each of the thousands of reads a day the dashboards make.
+            {"Update": {
+                "TableName": self.table, "Key": key, "UpdateExpression": "ADD #r :one, #v :valid",
+                "ExpressionAttributeNames": {"#r": "received", "#v": "valid"},
+                "ExpressionAttributeValues": {":one": {"N": "1"}, ":valid": {"N": "1" if item["valid"] else "0"}},
+            }},
+        ])
 
     def counters(self, day: str) -> Iterator[dict[str, Any]]:
         """Every counter item of one Beijing day, shard by shard (queries only: the cost follows the counters,
         never the number of submissions)."""
         for shard in range(self.shards):
-            kwargs: dict[str, Any] = {
-                "TableName": self.table, "KeyConditionExpression": "pk = :pk",
-                "ExpressionAttributeValues": {":pk": {"S": f"C#{day}#{shard:03d}"}},
-                "ProjectionExpression": "pk, sk, received, #v", "ExpressionAttributeNames": {"#v": "valid"},
-                "ReturnConsumedCapacity": "TOTAL",
-            }
-            while True:
-                try:
-                    page = self.client.query(**kwargs)
-                except ClientError as exc:
-                    raise _unavailable(exc) from exc
-                except BotoCoreError as exc:
-                    raise Unavailable(str(exc)) from exc
+            for page in self._pages(
+                self.client.query, TableName=self.table, KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": f"C#{day}#{shard:03d}"}},
+                ProjectionExpression="pk, sk, received, #v", ExpressionAttributeNames={"#v": "valid"},
+                ReturnConsumedCapacity="TOTAL",
+            ):
                 self.read_units += page.get("ConsumedCapacity", {}).get("CapacityUnits", 0)
-                for raw in page.get("Items", []):
-                    yield _plain(raw)
-                if "LastEvaluatedKey" not in page:
-                    break
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+                yield from map(_plain, page.get("Items", []))
 
     def scan(self, prefix: str, segment: int = 0, segments: int = 1) -> Iterator[dict[str, Any]]:
         """Every item whose key starts with `prefix` ("S#" submissions, "C#" counters), one segment of a parallel
         scan. For the secretariat's recount and export only: the live API never scans."""
-        kwargs: dict[str, Any] = {
-            "TableName": self.table, "Segment": segment, "TotalSegments": segments,
-            "FilterExpression": "begins_with(pk, :p)", "ExpressionAttributeValues": {":p": {"S": prefix}},
-        }
-        while True:
-            page = self.client.scan(**kwargs)
-            for raw in page.get("Items", []):
-                yield _plain(raw)
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for page in self._pages(self.client.scan, TableName=self.table, Segment=segment, TotalSegments=segments,
+                                FilterExpression="begins_with(pk, :p)",
+                                ExpressionAttributeValues={":p": {"S": prefix}}):
+            yield from map(_plain, page.get("Items", []))
 
     def set_counter(self, key: dict, received: int, valid: int, expected: tuple[int, int] | None) -> bool:
         """Set a counter to the recounted values if it still holds `expected` (None: if it does not exist);
         False if live traffic changed it meanwhile."""
-        names = {"#r": "received", "#v": "valid"}
         values = {":r": {"N": str(received)}, ":v": {"N": str(valid)}}
         if expected is None:
             condition = "attribute_not_exists(pk)"
         else:
             condition = "#r = :er AND #v = :ev"
             values |= {":er": {"N": str(expected[0])}, ":ev": {"N": str(expected[1])}}
-        try:
-            self.client.update_item(
-                TableName=self.table, Key=key, ConditionExpression=condition, ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                UpdateExpression="SET #r = :r, #v = :v")
-            return True
-        except ClientError as exc:
-            if _code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise _unavailable(exc) from exc
+        return self._if_condition_holds(
+            self.client.update_item, TableName=self.table, Key=key, ConditionExpression=condition,
+            ExpressionAttributeNames={"#r": "received", "#v": "valid"}, ExpressionAttributeValues=values,
+            UpdateExpression="SET #r = :r, #v = :v")
 
     def pending(self, older_than: str) -> Iterator[dict[str, Any]]:
         """Stored submissions still waiting to be counted, received before `older_than` (ISO time)."""
         for shard in range(self.shards):
-            kwargs: dict[str, Any] = {
-                "TableName": self.table, "IndexName": PENDING_INDEX,
-                "KeyConditionExpression": "pending = :p AND received < :t",
-                "ExpressionAttributeValues": {":p": {"S": f"P#{shard:03d}"}, ":t": {"S": older_than}},
-            }
-            while True:
-                page = self.client.query(**kwargs)
-                for raw in page.get("Items", []):
-                    yield _plain(raw)
-                if "LastEvaluatedKey" not in page:
-                    break
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            for page in self._pages(
+                self.client.query, TableName=self.table, IndexName=PENDING_INDEX,
+                KeyConditionExpression="pending = :p AND received < :t",
+                ExpressionAttributeValues={":p": {"S": f"P#{shard:03d}"}, ":t": {"S": older_than}},
+            ):
+                yield from map(_plain, page.get("Items", []))
+
+    # -- calls ------------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _if_condition_holds(call: Any, **kwargs: Any) -> bool:
+        """Make a conditional write: True if it was made, False if its condition (or a transaction's) failed."""
+        try:
+            with _translated():
+                call(**kwargs)
+            return True
+        except ClientError as exc:
+            if not _failed_condition(exc):
+                raise
+            return False
+
+    @staticmethod
+    def _pages(call: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """Every page of a query or a scan."""
+        while True:
+            with _translated():
+                page = call(**kwargs)
+            yield page
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def sweep(self, older_than: str) -> int:
         """Count every submission left pending before `older_than`; returns how many this call counted."""
@@ -290,12 +267,29 @@ def _code(exc: ClientError) -> str:
     return exc.response.get("Error", {}).get("Code", "")
 
 
-def _unavailable(exc: ClientError) -> Exception:
-    """Throttles and outages become Unavailable (the client retries); anything else is a bug and stays as it is."""
-    if _code(exc) in UNAVAILABLE or _code(exc) == "TransactionCanceledException" or \
-            exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
-        return Unavailable(_code(exc))
-    return exc
+@contextmanager
+def _translated() -> Iterator[None]:
+    """Throttles and outages become Unavailable (the client retries later); a failed condition stays a
+    ClientError for the caller to read; anything else is a bug and stays as it is."""
+    try:
+        yield
+    except ClientError as exc:
+        if _failed_condition(exc):
+            raise
+        if _code(exc) in UNAVAILABLE or _code(exc) == "TransactionCanceledException" or \
+                exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
+            raise Unavailable(_code(exc)) from exc
+        raise
+    except BotoCoreError as exc:
+        raise Unavailable(str(exc)) from exc
+
+
+def _failed_condition(exc: ClientError) -> bool:
+    """A write's condition failed, or a transaction was cancelled because its first item's condition failed."""
+    if _code(exc) == "ConditionalCheckFailedException":
+        return True
+    reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+    return _code(exc) == "TransactionCanceledException" and bool(reasons) and reasons[0] == "ConditionalCheckFailed"
 
 
 def _plain(raw: dict) -> dict[str, Any]:
