@@ -140,18 +140,19 @@ def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None, previ
             part.kit = assets.pack_kit(sponsor, members, pages.kit_texts(sl, sponsor, part.mine), store)
         out.files.append(part.kit)
     questionnaires = questionnaires or QUESTIONNAIRES
-    survey = questionnaire.load(questionnaires)
-    # Published with the site and deployed with the functions: the server checks exactly what the forms ask.
-    out_questionnaires = questionnaire.to_json(questionnaires)
-    writer = pages.PageWriter(sl, {slug: part.mine for slug, part in plan.part_of.items()}, survey)
+    data = questionnaire.read(questionnaires)
+    survey = questionnaire.parse(data, questionnaires)
+    script, script_version = forms.script()
+    writer = pages.PageWriter(sl, {slug: part.mine for slug, part in plan.part_of.items()}, survey, script_version)
     out.pages = writer.all(previous.page_parts if previous else None)
     out.plan_parts, out.page_parts = plan.parts, writer.parts
     mark = Path(store.path(key("campaign-mark", sl.campaign.title, typeface().digest, images.RENDERER_VERSION), "svg"))
     if not mark.is_file():
         write_atomic(mark, images.campaign_mark_svg(sl.campaign.title))
     out.extra["assets/img/campaign-mark.svg"] = mark.read_text(encoding="utf-8")
-    out.extra["assets/js/form.js"] = forms.script()[0]
-    out.extra["questionnaires.json"] = out_questionnaires
+    out.extra["assets/js/form.js"] = script
+    # Published with the site and deployed with the functions: the server checks exactly what the forms ask.
+    out.extra["questionnaires.json"] = questionnaire.dumps(data)
     out.trees = publish.group([(p.uri, p.body) for p in out.pages if p.front is None], out.files)
     log.info(
         f"sponsor-pages: {len(sl.sponsors)} sponsors, {len(out.pages)} pages, {len(out.files)} files "

@@ -102,14 +102,16 @@ def kit_texts(sl: SponsorList, sponsor: Sponsor, mine: SponsorAssets) -> dict[st
 
 
 class PageWriter:
-    def __init__(self, sl: SponsorList, assets: dict[str, SponsorAssets], survey: Survey) -> None:
+    def __init__(self, sl: SponsorList, assets: dict[str, SponsorAssets], survey: Survey, script_version: str) -> None:
         self.sl = sl
         self.c = sl.campaign
         self.assets = assets
         self.env = _env(self.c)
         self.survey = survey
         self.forms = forms.bodies(self.env, survey)
-        self.script_version = forms.script()[1]
+        self.script_version = script_version
+        # The first questionnaire lives at the attributed link itself, every other one in a folder below it.
+        self.folders = {qid: "" if i == 0 else qid for i, qid in enumerate(survey.questionnaires)}
         # Entry pages hold the forms, so a sponsor's pages change with the questionnaire or the form script.
         self._campaign_key = key("campaign", repr(self.c), repr(survey), self.script_version)
 
@@ -177,18 +179,19 @@ class PageWriter:
         ]
         if s.is_initiator:
             pages.append(Page(page_dir + "invitation.md", self._render("invitation.html.j2", **context), _front(f"支持单位邀请函 · {s.name}", f"{s.name}支持单位邀请函", hide=["navigation", "toc"], search={"exclude": True})))
-        first = next(iter(self.survey.questionnaires))
         entry = self.env.get_template("entry.html.j2")
         for channel in s.channels:
             for qid, qn in self.survey.questionnaires.items():
-                sub = "" if qid == first else qid
+                sub = self.folders[qid]
                 others = [
-                    {"audience": o.audience, "title": o.title, "href": ("../" if sub else "") + ("" if oid == first else oid + "/")}
+                    {"audience": o.audience, "title": o.title,
+                     "href": ("../" if sub else "") + (self.folders[oid] + "/" if self.folders[oid] else "")}
                     for oid, o in self.survey.questionnaires.items() if oid != qid
                 ]
-                pages.append(Page(links.entry_path(s.slug, channel, sub) + "index.html", entry.render(
+                path = links.entry_path(s.slug, channel, sub)
+                pages.append(Page(path + "index.html", entry.render(
                     c=self.c, s=s, channel=channel, qn=qn, form=self.forms[qid], others=others,
-                    consent=self.survey.consent, url=links.entry_url(self.c, s.slug, channel) + (sub + "/" if sub else ""),
+                    consent=self.survey.consent, url=self.c.site_url + path,
                     root="../../../../" if sub else "../../../", mark=mine.mark_png, share_image=self.c.site_url + share,
                     opens_ms=int(self.c.opens.timestamp() * 1000), closes_ms=int(self.c.closes.timestamp() * 1000),
                     script_version=self.script_version,
@@ -204,17 +207,13 @@ class PageWriter:
             for sub in targets:
                 pages.append(self._redirect(links.sponsor_path(old) + sub, links.sponsor_path(new) + sub))
             for channel in s.channels:
-                for sub in self._subforms():
+                for sub in self.folders.values():
                     pages.append(self._redirect(links.entry_path(old, channel, sub), links.entry_path(new, channel, sub)))
         for old in self.c.retired_slugs:
             pages.append(self._redirect(links.sponsor_path(old), ""))
             for channel in self.c.channels:
                 pages.append(self._redirect(links.entry_path(old, channel), ""))
         return pages
-
-    def _subforms(self) -> list[str]:
-        """"" for the first questionnaire (at the link itself), then the folder of each other one."""
-        return [""] + list(self.survey.questionnaires)[1:]
 
     def _redirect(self, old_dir: str, new_dir: str) -> Page:
         html = self._render("redirect.html.j2", target=rel(new_dir or "./", old_dir), canonical=self.c.site_url + new_dir)

@@ -291,6 +291,11 @@ def to_json(path: Path = SOURCE) -> str:
     """The checked questionnaire file as JSON: what the site publishes and the collection API reads."""
     data = read(path)
     parse(data, path)
+    return dumps(data)
+
+
+def dumps(data: object) -> str:
+    """Data read from the questionnaire file (and checked by `parse`) as the JSON the site publishes."""
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
