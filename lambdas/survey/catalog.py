@@ -23,6 +23,7 @@ class SponsorInfo:
     kind: str  # initiator, media, enterprise
     province: str
     nominated_by: str | None
+    channels: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,6 @@ class Catalog:
     opens: datetime
     closes: datetime
     site_url: str
-    channels: dict[str, frozenset[str]]  # sponsor slug -> its channels
     aliases: dict[str, str]  # former slug -> current slug
     sponsors: dict[str, SponsorInfo] = field(default_factory=dict)  # in the sponsor list's order
 
@@ -43,10 +43,10 @@ class Catalog:
     def attribute(self, sponsor: str, channel: str) -> tuple[str, str]:
         """The (sponsor, channel) a submission counts for; UNATTRIBUTED where the list does not know them."""
         slug = self.aliases.get(sponsor, sponsor)
-        known = self.channels.get(slug)
-        if known is None:
+        info = self.sponsors.get(slug)
+        if info is None:
             return UNATTRIBUTED, UNATTRIBUTED
-        return slug, channel if channel in known else UNATTRIBUTED
+        return slug, channel if channel in info.channels else UNATTRIBUTED
 
     def window(self, now: datetime) -> str:
         """"open", "not_open" or "closed" at `now`; the window is [opens, closes) in Beijing time."""
@@ -67,8 +67,8 @@ def load(path: Path) -> Catalog:
         opens=datetime.fromisoformat(c["opens"]),
         closes=datetime.fromisoformat(c["closes"]),
         site_url=c["site_url"],
-        channels={slug: frozenset(s["channels"]) for slug, s in data["sponsors"].items()},
         aliases=dict(data.get("aliases", {})),
-        sponsors={slug: SponsorInfo(slug, s["name"], s["kind"], s["province"], s.get("nominated_by"))
+        sponsors={slug: SponsorInfo(slug, s["name"], s["kind"], s["province"], s.get("nominated_by"),
+                                    frozenset(s["channels"]))
                   for slug, s in data["sponsors"].items()},
     )

@@ -103,7 +103,7 @@ def sponsor(rows: list[Row], cat: Catalog, slug: str, days: list[str]) -> dict[s
     """One sponsor's totals, per-day series and split by channel (its own samples, not its group's)."""
     info = cat.sponsors[slug]
     mine = [r for r in rows if r.sponsor == slug]
-    channels = {ch: _pair() for ch in sorted(cat.channels[slug])}
+    channels = {ch: _pair() for ch in sorted(info.channels)}
     for row in mine:
         _add(channels.setdefault(row.channel, _pair()), row)
     view = campaign(mine, days)

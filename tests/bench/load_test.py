@@ -460,7 +460,7 @@ def plan(config: Config, proofs: list[dict[str, str]]) -> list[Planned]:
         qid = "public" if rng.random() < PUBLIC_SHARE else "pro"
         body = {
             "id": f"load-{config.seed}-{i:06d}-{rng.getrandbits(32):08x}",
-            "questionnaire": qid, "sponsor": sponsor, "channel": rng.choice(sorted(cat.channels[sponsor])),
+            "questionnaire": qid, "sponsor": sponsor, "channel": rng.choice(sorted(cat.sponsors[sponsor].channels)),
             "answers": valid_answers(survey.questionnaires[qid], rng),
             "homepage": "", "device": f"dev-{rng.getrandbits(64):016x}",
             "proof": proofs[i % len(proofs)],
