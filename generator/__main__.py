@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 from lambdas.survey import questionnaire
+from lambdas.survey import rules as validity
 
 from . import build, pages
 from .fonts import FontMissing
@@ -45,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         sl = build.read(args.sponsors)
         build.check_published(sl, pages.read_published(args.site), args.sponsors)
         survey = questionnaire.load(args.questionnaires)
-    except (SponsorsError, FontMissing, questionnaire.QuestionnaireError) as exc:
+        rules = validity.parse(validity.read(build.RULES), build.RULES, tuple(survey.questionnaires))
+    except (SponsorsError, FontMissing, questionnaire.QuestionnaireError, validity.RulesError) as exc:
         print(exc, file=sys.stderr)
         return 1
     initiators = sum(1 for s in sl.sponsors if s.is_initiator)
@@ -53,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.sponsors}: OK: {initiators} initiators, {len(sl.sponsors) - initiators} support units, {links} attributed links")
     sizes = ", ".join(f"{qid} {len(qn.questions)} questions" for qid, qn in survey.questionnaires.items())
     print(f"{args.questionnaires}: OK: {sizes}")
+    print(f"{build.RULES}: OK: version {rules.version}, {sum(r.invalid for r in rules.reasons.values())} invalidating reasons")
     return 0
 
 

@@ -28,6 +28,7 @@ log = logging.getLogger("mkdocs.plugins.sponsor-pages")
 CODE = Path(__file__).parent
 SURVEY = CODE.parent / "lambdas" / "survey"  # the questionnaires and their model: the forms are made from them
 QUESTIONNAIRES = SURVEY / "questionnaires.yaml"
+RULES = SURVEY / "rules.yaml"  # the validity rules: a page of the site, and the copy the submit function judges by
 KEEP_OUTPUTS = 3  # remembered results kept in the cache: the current one and a few to go back to
 
 
@@ -115,6 +116,7 @@ def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None, previ
     With `previous` (an earlier result of the same code), sponsors whose inputs did not change keep their parts.
     """
     from lambdas.survey import questionnaire
+    from lambdas.survey import rules as validity
 
     from . import assets, forms, images  # drawing code is only needed when something changed
 
@@ -142,8 +144,11 @@ def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None, previ
     questionnaires = questionnaires or QUESTIONNAIRES
     data = questionnaire.read(questionnaires)
     survey = questionnaire.parse(data, questionnaires)
+    rules_data = validity.read(RULES)
+    rules = validity.parse(rules_data, RULES, tuple(survey.questionnaires))
     script, script_version = forms.script()
-    writer = pages.PageWriter(sl, {slug: part.mine for slug, part in plan.part_of.items()}, survey, script_version)
+    writer = pages.PageWriter(sl, {slug: part.mine for slug, part in plan.part_of.items()}, survey, script_version,
+                              rules)
     out.pages = writer.all(previous.page_parts if previous else None)
     out.plan_parts, out.page_parts = plan.parts, writer.parts
     mark = Path(store.path(key("campaign-mark", sl.campaign.title, typeface().digest, images.RENDERER_VERSION), "svg"))
@@ -153,6 +158,7 @@ def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None, previ
     out.extra["assets/js/form.js"] = script
     # Published with the site and deployed with the functions: the server checks exactly what the forms ask.
     out.extra["questionnaires.json"] = questionnaire.dumps(data)
+    out.extra["rules.json"] = validity.dumps(rules_data)
     out.trees = publish.group([(p.uri, p.body) for p in out.pages if p.front is None], out.files)
     log.info(
         f"sponsor-pages: {len(sl.sponsors)} sponsors, {len(out.pages)} pages, {len(out.files)} files "

@@ -17,6 +17,7 @@ from markupsafe import escape
 from typing import TYPE_CHECKING, NamedTuple
 
 from lambdas.survey.questionnaire import Survey
+from lambdas.survey.rules import Rules
 
 from . import forms, links
 from .cache import key
@@ -26,7 +27,7 @@ from .model import Campaign, Sponsor, SponsorList
 if TYPE_CHECKING:
     from .records import SponsorAssets
 
-HUB_PAGES = ("index.md", "initiators.md", "supporters.md", "slogans.md", "materials.md", "progress.md")
+HUB_PAGES = ("index.md", "initiators.md", "supporters.md", "slogans.md", "materials.md", "progress.md", "rules.md")
 
 
 class Page(NamedTuple):
@@ -102,7 +103,9 @@ def kit_texts(sl: SponsorList, sponsor: Sponsor, mine: SponsorAssets) -> dict[st
 
 
 class PageWriter:
-    def __init__(self, sl: SponsorList, assets: dict[str, SponsorAssets], survey: Survey, script_version: str) -> None:
+    def __init__(self, sl: SponsorList, assets: dict[str, SponsorAssets], survey: Survey, script_version: str,
+                 rules: Rules) -> None:
+        self.rules = rules  # the validity rules, published as a page from the same data the server judges by
         self.sl = sl
         self.c = sl.campaign
         self.assets = assets
@@ -160,6 +163,8 @@ class PageWriter:
                 "progress.html.j2", provinces=PROVINCES, opens_ms=int(c.opens.timestamp() * 1000),
                 closes_ms=int(c.closes.timestamp() * 1000),
             ), _front("实时进度", f"{c.title}样本采集实时进度：总量、每日样本、各单位排行、各省份样本", hide=["toc"])),
+            Page("rules.md", self._render("rules.html.j2", rules=self.rules, survey=self.survey),
+                 _front("有效样本判定规则", f"{c.title}有效样本判定规则（{self.rules.version} 版）")),
         ]
 
     def sponsor(self, s: Sponsor) -> list[Page]:
@@ -216,7 +221,8 @@ class PageWriter:
         return pages
 
     def _redirect(self, old_dir: str, new_dir: str) -> Page:
-        html = self._render("redirect.html.j2", target=rel(new_dir or "./", old_dir), canonical=self.c.site_url + new_dir)
+        html = self._render("redirect.html.j2", target=rel(new_dir or "./", old_dir), canonical=self.c.site_url + new_dir,
+                            root="../" * old_dir.count("/"))
         return Page(old_dir + "index.html", html)
 
 

@@ -2,9 +2,11 @@
 embedded, in-memory database.
 
 Requests under the API's routes become API Gateway HTTP API (payload v2) events for the handler the template
-names for that route; the table is created from the template's own definition. Handler calls run one at a time, as
-in one Lambda container (the resolver keeps the current event on itself), and the database answers one request at
-a time (see `database`). It is a faithful stand-in, not a fast one: moto copies the whole table for each
+names for that route, run with exactly the environment the template gives that function; the table and the
+secrets are created from the template's own definitions. The server stands in for CloudFront as well: it sends
+the template's security headers, and it sets (never passes on) the viewer-address and origin-token headers the
+API believes. Handler calls run one at a time, as in one Lambda container (the resolver keeps the current event on
+itself), and the database answers one request at a time (see `database`). It is a faithful stand-in, not a fast one: moto copies the whole table for each
 transaction, so the submit path slows as the table grows (tests/bench/load_test.py measures it).
 """
 
@@ -34,15 +36,29 @@ TEMPLATE = ROOT / "infra" / "template.yaml"
 TABLE = "survey-local"
 SWEEP_EVERY = 10.0  # seconds
 MAX_REQUEST = 1024 * 1024  # what the adapter reads at most; the handler enforces the real cap
+MAX_CONNECTIONS = 64  # connections served at once; more wait in the listen queue
+SOCKET_TIMEOUT = 30  # seconds a connection may sit idle or trickle its request
+EDGE_HEADERS = ("cloudfront-viewer-address", "x-origin-verify")  # what only the edge may set
+REGION = "us-east-1"
 
 
 class _TemplateLoader(yaml.SafeLoader):
-    """Reads CloudFormation's short-form intrinsics (!Ref, !Sub, !GetAtt ...) as plain values."""
+    """Reads CloudFormation's short-form intrinsics as their long form: `!Ref X` is {"Ref": "X"}, `!GetAtt A.b` is
+    {"Fn::GetAtt": ["A", "b"]}, any other `!Fn` is {"Fn::Fn": value}."""
 
 
-_TemplateLoader.add_multi_constructor("!", lambda loader, suffix, node: (
-    loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode)
-    else loader.construct_sequence(node) if isinstance(node, yaml.SequenceNode) else loader.construct_mapping(node)))
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    value = (loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode)
+             else loader.construct_sequence(node, deep=True) if isinstance(node, yaml.SequenceNode)
+             else loader.construct_mapping(node, deep=True))
+    if suffix == "Ref":
+        return {"Ref": value}
+    if suffix == "GetAtt" and isinstance(value, str):
+        return {"Fn::GetAtt": value.split(".", 1)}
+    return {f"Fn::{suffix}": value}
+
+
+_TemplateLoader.add_multi_constructor("!", _intrinsic)
 
 
 def template(path: Path = TEMPLATE) -> dict[str, Any]:
@@ -68,6 +84,56 @@ def routes(tpl: dict[str, Any]) -> dict[str, str]:
     return table
 
 
+def functions(tpl: dict[str, Any]) -> dict[str, str]:
+    """Handler ("module.function") -> the function's logical id in the template."""
+    return {r["Properties"]["Handler"]: name for name, r in tpl["Resources"].items()
+            if r["Type"] == "AWS::Serverless::Function"}
+
+
+def function_environment(tpl: dict[str, Any], function: str, physical: dict[str, str],
+                         parameters: dict[str, str] | None = None) -> dict[str, str]:
+    """The variables the template gives `function` (Globals and its own), with every !Ref resolved: a resource to
+    its physical id in `physical`, a parameter to `parameters` or its default. An unresolvable value is an error,
+    so a variable the template cannot give is never made up here."""
+    merged = {**tpl.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {}),
+              **tpl["Resources"][function]["Properties"].get("Environment", {}).get("Variables", {})}
+    params = {k: str(v.get("Default", "")) for k, v in tpl.get("Parameters", {}).items()} | (parameters or {})
+
+    def resolve(name: str, value: Any) -> str:
+        if isinstance(value, (str, int, float)):
+            return str(value)
+        ref = value.get("Ref") if isinstance(value, dict) else None
+        if ref in physical:
+            return physical[ref]
+        if ref in params:
+            return params[ref]
+        raise LookupError(f"{function}: cannot resolve {name} = {value!r} (give its physical id)")
+
+    return {name: resolve(name, value) for name, value in merged.items()}
+
+
+def runtime_environment(database_url: str, function: str) -> dict[str, str]:
+    """What Lambda itself gives every function (region, credentials, name), pointed at the local services."""
+    return {
+        "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local", "AWS_LAMBDA_FUNCTION_NAME": function,
+        "AWS_ENDPOINT_URL_DYNAMODB": database_url, "AWS_ENDPOINT_URL_SECRETS_MANAGER": database_url,
+    }
+
+
+@contextmanager
+def environ(env: dict[str, str]) -> Iterator[None]:
+    """Run with exactly `env` as the process environment, as a Lambda container would (callers hold the lock)."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 def _resolve(dotted: str) -> Callable[[dict, Any], dict]:
     module, _, func = dotted.rpartition(".")
     return getattr(importlib.import_module(module), func)
@@ -90,8 +156,11 @@ class Context:
 class Api:
     """API Gateway in miniature: route, build a v2 event, call the handler, return its response."""
 
-    def __init__(self, route_table: dict[str, str]) -> None:
+    def __init__(self, route_table: dict[str, str], environments: dict[str, dict[str, str]] | None = None,
+                 origin_token: str = "") -> None:
         self.route_table = route_table
+        self.environments = environments or {}  # handler -> its function's environment; none: the process's own
+        self.origin_token = origin_token  # what CloudFront would add to every request it forwards
         self.lock = threading.Lock()
         self._handlers: dict[str, Callable[[dict, Any], dict]] = {}
         # "GET /api/counts/sponsors/{slug}" matches any one path segment in place of {slug}, as API Gateway does.
@@ -106,14 +175,17 @@ class Api:
         return None
 
     def invoke(self, method: str, target: str, headers: dict[str, str], body: bytes,
-               source_ip: str) -> tuple[int, dict[str, str], bytes]:
+               source_ip: str, source_port: int = 0) -> tuple[int, dict[str, str], bytes]:
         url = urlsplit(target)
         found = self.match(method, url.path)
         if found is None:
             return 404, {"Content-Type": "application/json"}, b'{"message":"Not Found"}'
         route, params = found
         dotted = self.route_table[route]
-        lower = {k.lower(): v for k, v in headers.items()}
+        lower = {k.lower(): v for k, v in headers.items() if k.lower() not in EDGE_HEADERS}
+        if self.origin_token:  # as CloudFront does: its own headers replace whatever the client sent
+            lower["cloudfront-viewer-address"] = f"{source_ip}:{source_port}"
+            lower["x-origin-verify"] = self.origin_token
         text = lower.get("content-type", "").startswith("application/json")
         now = time.time()
         event = {
@@ -133,10 +205,18 @@ class Api:
         }
         handler = self._handlers.get(dotted) or self._handlers.setdefault(dotted, _resolve(dotted))
         with self.lock:
-            result = handler(event, Context(dotted.split(".")[1], event["requestContext"]["requestId"]))
+            result = self.call(dotted, handler, event)
         out = result.get("body") or ""
         payload = base64.b64decode(out) if result.get("isBase64Encoded") else out.encode("utf-8")
         return int(result.get("statusCode", 200)), dict(result.get("headers") or {}), payload
+
+    def call(self, dotted: str, handler: Callable[[dict, Any], dict], event: dict) -> dict:
+        context = Context(dotted.split(".")[1], str(uuid.uuid4()))
+        env = self.environments.get(dotted)
+        if env is None:
+            return handler(event, context)
+        with environ(env):
+            return handler(event, context)
 
 
 @dataclass
@@ -191,20 +271,58 @@ def _release_moto_copies() -> None:
         model.instances_tracked = []
 
 
-def environment(database_url: str, site_dir: Path, table: str = TABLE) -> dict[str, str]:
-    """What the template would give the functions, pointed at the local database and the built site."""
-    return {
-        "SURVEY_TABLE": table, "SURVEY_SECRET": secrets.token_hex(32),
-        "SURVEY_CATALOG": str(site_dir / "sponsors.json"), "SURVEY_SHARDS": "16",
-        "AWS_ENDPOINT_URL_DYNAMODB": database_url, "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "POWERTOOLS_SERVICE_NAME": "survey-local",
-    }
+def create_secrets(database_url: str, tpl: dict[str, Any]) -> tuple[dict[str, str], str]:
+    """Every Secrets Manager secret of the template, with fresh random values, in the local database's Secrets
+    Manager: logical id -> ARN, and the origin token's value (which the stand-in CloudFront sends)."""
+    client = _client(database_url, "secretsmanager")
+    arns, origin = {}, ""
+    for name, res in tpl["Resources"].items():
+        if res["Type"] != "AWS::SecretsManager::Secret":
+            continue
+        value = secrets.token_urlsafe(48)
+        arns[name] = client.create_secret(Name=f"{TABLE}-{name}-{secrets.token_hex(4)}", SecretString=value)["ARN"]
+        if name == "OriginTokenSecret":
+            origin = value
+    return arns, origin
 
 
-def _client(database_url: str) -> Any:
+def environments(tpl: dict[str, Any], database_url: str, site_dir: Path, physical: dict[str, str],
+                 table: str = TABLE) -> dict[str, dict[str, str]]:
+    """Each handler's environment: the template's variables for its function, what Lambda adds, and the one
+    local difference, where the build's catalog lies (in Lambda it is packaged beside the code)."""
+    out = {}
+    for dotted, function in functions(tpl).items():
+        env = function_environment(tpl, function, {"SurveyTable": table, **physical})
+        out[dotted] = {**env, **runtime_environment(database_url, function),
+                       "SURVEY_CATALOG": str(site_dir / "sponsors.json")}
+    return out
+
+
+def security_headers(tpl: dict[str, Any]) -> dict[str, str]:
+    """The response headers the distribution adds (its response-headers policy), as HTTP headers."""
+    policy = next((r["Properties"]["ResponseHeadersPolicyConfig"] for r in tpl["Resources"].values()
+                   if r["Type"] == "AWS::CloudFront::ResponseHeadersPolicy"), {})
+    sec = policy.get("SecurityHeadersConfig", {})
+    out = {}
+    if "ContentSecurityPolicy" in sec:
+        out["Content-Security-Policy"] = sec["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    if "StrictTransportSecurity" in sec:
+        hsts = sec["StrictTransportSecurity"]
+        out["Strict-Transport-Security"] = f"max-age={hsts['AccessControlMaxAgeSec']}" + (
+            "; includeSubDomains" if hsts.get("IncludeSubdomains") else "")
+    if "ContentTypeOptions" in sec:
+        out["X-Content-Type-Options"] = "nosniff"
+    if "FrameOptions" in sec:
+        out["X-Frame-Options"] = sec["FrameOptions"]["FrameOption"]
+    if "ReferrerPolicy" in sec:
+        out["Referrer-Policy"] = sec["ReferrerPolicy"]["ReferrerPolicy"]
+    return out
+
+
+def _client(database_url: str, service: str = "dynamodb") -> Any:
     import boto3
 
-    return boto3.client("dynamodb", endpoint_url=database_url, region_name="us-east-1",
+    return boto3.client(service, endpoint_url=database_url, region_name=REGION,
                         aws_access_key_id="local", aws_secret_access_key="local")
 
 
@@ -226,9 +344,35 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128  # a burst of phones must queue, not be refused and retried a second later
     daemon_threads = True
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # At most MAX_CONNECTIONS threads: the next connection waits here, and the kernel queues the ones after it.
+        self.slots.acquire()
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
 
 class _Handler(SimpleHTTPRequestHandler):
     api: Api
+    headers_out: dict[str, str] = {}  # the edge's security headers, on every response
+    timeout = SOCKET_TIMEOUT  # a slow or silent client cannot hold a thread for ever
+
+    def end_headers(self) -> None:
+        for k, v in self.headers_out.items():
+            self.send_header(k, v)
+        super().end_headers()
 
     def do_POST(self) -> None:
         self._api("POST")
@@ -240,12 +384,17 @@ class _Handler(SimpleHTTPRequestHandler):
             super().do_GET()
 
     def _api(self, method: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        raw = (self.headers.get("Content-Length") or "0").strip()
+        if not raw.isdigit() or not raw.isascii():
+            self.send_error(400, "Content-Length must be a whole number of bytes")
+            return
+        length = int(raw)
         if length > MAX_REQUEST:
             self.send_error(413)
             return
         body = self.rfile.read(length) if length else b""
-        status, headers, payload = self.api.invoke(method, self.path, dict(self.headers), body, self.client_address[0])
+        status, headers, payload = self.api.invoke(method, self.path, dict(self.headers), body,
+                                                   self.client_address[0], self.client_address[1])
         self.send_response(status)
         for k, v in headers.items():
             self.send_header(k, v)
@@ -254,20 +403,21 @@ class _Handler(SimpleHTTPRequestHandler):
         self.wfile.write(payload)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-        if self.path.startswith("/api/"):
-            super().log_message(format, *args)
+        # The request line and status, never the client's address: no raw IP is logged, here as on AWS.
+        if getattr(self, "path", "").startswith("/api/") or not hasattr(self, "path"):
+            print(f"[{self.log_date_time_string()}] {format % args}", flush=True)
 
 
 @contextmanager
 def stack(site_dir: Path, port: int = 8000, sweep_every: float = SWEEP_EVERY) -> Iterator[tuple[Stack, ThreadingHTTPServer]]:
     """Start the database, the table, the API and the static site; yield them; stop everything on exit."""
     tpl = template()
-    saved = dict(os.environ)
     with database() as db_url:
-        os.environ.update(environment(db_url, site_dir))
         create_table(db_url, tpl)
-        api = Api(routes(tpl))
-        handler = functools.partial(type("Handler", (_Handler,), {"api": api}), directory=str(site_dir))
+        arns, origin_token = create_secrets(db_url, tpl)
+        api = Api(routes(tpl), environments(tpl, db_url, site_dir, arns), origin_token)
+        handler = functools.partial(type("Handler", (_Handler,), {"api": api, "headers_out": security_headers(tpl)}),
+                                    directory=str(site_dir))
         server = _Server(("127.0.0.1", port), handler)
         stop = threading.Event()
         sweeper = threading.Thread(target=_sweep_loop, args=(api, stop, sweep_every), daemon=True)
@@ -282,17 +432,26 @@ def stack(site_dir: Path, port: int = 8000, sweep_every: float = SWEEP_EVERY) ->
             server.server_close()
             sweeper.join(timeout=5)
             _drop_table(db_url)
-            os.environ.clear()
-            os.environ.update(saved)
+            _forget_handlers(api)
+
+
+def _forget_handlers(api: Api) -> None:
+    """A stopped stack's containers are gone: the next stack in this process starts its functions cold."""
+    for dotted in [*api.environments, _sweep_handler()]:
+        module = importlib.import_module(dotted.rpartition(".")[0])
+        for name, default in (("intake", None), ("_store", None), ("source", None)):
+            if hasattr(module, name):
+                setattr(module, name, default)
 
 
 def _sweep_loop(api: Api, stop: threading.Event, every: float) -> None:
     """The scheduled sweeper, as EventBridge would run it, under the same lock as the API."""
-    sweep = _resolve(_sweep_handler())
+    dotted = _sweep_handler()
+    sweep = _resolve(dotted)
     while not stop.wait(every):
         with api.lock:
             try:
-                sweep({}, Context("sweep", str(uuid.uuid4())))
+                api.call(dotted, sweep, {})
             except Exception as exc:  # a failed sweep is retried on the next tick, as the scheduled one would be
                 print(f"sweeper: {exc}", flush=True)
             _release_moto_copies()

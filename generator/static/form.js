@@ -204,22 +204,30 @@
     return out;
   }
 
-  /* ---- proof of work, found in the background while the respondent answers ---- */
+  /* ---- proof of work for this submission's id, found in the background while the respondent answers ---- */
+  function fresh(p) { return p && p.nonce && Date.now() < p.expires - 600000; } // ten minutes to spare for sending
   function getProof(attempt) {
-    var p = draft.proof;
-    if (p && p.nonce && Date.now() - p.at < 2 * 24 * 3600 * 1000) { proof = p; return; }
+    var old = draft.proof;
+    if (fresh(old)) { proof = old; return; }
     if (!window.crypto || !crypto.subtle || !window.TextEncoder) return; // sent without: flagged, still stored
-    fetch(api + "challenge", { cache: "no-store" }).then(function (r) {
+    if (!draft.id) { draft.id = randomId(); save(); } // the challenge is issued for this submission alone
+    // An expired challenge is renewed, not replaced: the server keeps its start time for the time-taken check.
+    var url = api + "challenge?id=" + draft.id + (old && old.challenge ? "&renew=" + encodeURIComponent(old.challenge) : "");
+    fetch(url, { cache: "no-store" }).then(function (r) {
       if (!r.ok) throw new Error(r.status);
       return r.json();
-    }).then(function (c) { return solve(c.challenge, c.bits); }).then(function (found) {
+    }).then(function (c) {
+      // Expiry on this device's clock: the server's lifetime from its own issue time, which may differ from ours.
+      var expires = Date.now() + (c.expires - +c.challenge.split(".")[0]);
+      return solve(c.challenge, c.bits, expires);
+    }).then(function (found) {
       proof = draft.proof = found;
       save();
     }).catch(function () {
       setTimeout(function () { getProof((attempt || 0) + 1); }, Math.min(30000, 2000 * Math.pow(2, attempt || 0)));
     });
   }
-  function solve(challenge, bits) {
+  function solve(challenge, bits, expires) {
     var enc = new TextEncoder(), start = 0, batch = 256;
     function ok(buf) {
       var b = new Uint8Array(buf), left = bits, i = 0;
@@ -232,7 +240,7 @@
         for (var n = start; n < start + batch; n++) tries.push(crypto.subtle.digest("SHA-256", enc.encode(challenge + ":" + n)));
         Promise.all(tries).then(function (hashes) {
           for (var i = 0; i < hashes.length; i++) {
-            if (ok(hashes[i])) return resolve({ challenge: challenge, nonce: String(start + i), at: Date.now() });
+            if (ok(hashes[i])) return resolve({ challenge: challenge, nonce: String(start + i), expires: expires });
           }
           start += batch;
           setTimeout(round, 0); // keep the page responsive
@@ -257,6 +265,7 @@
     sending = true;
     button.disabled = true;
     say("正在提交…");
+    if (proof && !fresh(proof)) { proof = null; getProof(); } // a draft that outlived its challenge renews it
     var wait = proof || !(window.crypto && crypto.subtle) ? Promise.resolve() : (say("正在进行安全验证…"), waitForProof(20000));
     wait.then(function () { send(0); });
   }

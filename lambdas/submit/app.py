@@ -1,16 +1,19 @@
 """The submit function: POST /api/submit stores one answered questionnaire; GET /api/challenge hands out a
-proof-of-work challenge. A thin adapter from API Gateway (HTTP API, payload v2) to `intake.py`.
+proof-of-work challenge for one submission. A thin adapter from API Gateway (HTTP API, payload v2) to `intake.py`.
 
-Everything is built once per container, at import: the questionnaire's checks, the sponsor catalog, the client.
+Everything is built once per container, at first use: the keys (one Secrets Manager call), the rules and the
+questionnaires' checks (JSON from the site build, so no YAML parser is loaded), the sponsor catalog, the client.
 No Tracer on this path (it adds about 30 ms to every cold start: tests/bench/bench_submit.py) and no request
-bodies in logs. The questionnaires come as JSON from the site build, so no YAML parser is loaded either.
+bodies in logs.
 """
 
 from __future__ import annotations
 
 import base64
+import hmac
 import html
 import json
+import os
 from datetime import datetime, timezone
 
 import boto3
@@ -18,7 +21,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from botocore.config import Config
 
-from lambdas.survey import catalog, questionnaire
+from lambdas.survey import catalog, iplocate, keys, questionnaire, rules
 from lambdas.survey.settings import Settings
 from lambdas.survey.store import Store
 
@@ -26,21 +29,26 @@ from .intake import Intake, Outcome, Request
 
 logger = Logger(service="submit")
 app = APIGatewayHttpResolver()
+ORIGIN_HEADER = "x-origin-verify"  # set by CloudFront on every request it forwards (infra/template.yaml)
+VIEWER_HEADER = "cloudfront-viewer-address"  # "ip:port", set by CloudFront, never passed on from the viewer
 
 
-def create(settings: Settings, client: object | None = None) -> Intake:
+def create(settings: Settings, env: dict[str, str] | None = None, client: object | None = None) -> Intake:
     client = client or boto3.client("dynamodb", config=Config(
         # Fail fast and let the browser retry: a request held for long retries ties up concurrency in a spike.
         retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=2, read_timeout=3,
     ))
-    return Intake(settings, questionnaire.load(settings.questionnaires), catalog.load(settings.catalog),
-                  Store(client, settings.table, settings.shards))
+    survey = questionnaire.load(settings.questionnaires)
+    return Intake(settings, keys.load(dict(os.environ if env is None else env)),
+                  rules.parse(rules.read(settings.rules), settings.rules, tuple(survey.questionnaires)),
+                  survey, catalog.load(settings.catalog), Store(client, settings.table, settings.shards),
+                  iplocate.province)
 
 
 intake: Intake | None = None
 
 
-def configure(new: Intake) -> None:
+def configure(new: Intake | None) -> None:
     global intake
     intake = new
 
@@ -52,18 +60,50 @@ def _intake() -> Intake:
     return intake
 
 
+class DirectAccess(Exception):
+    """A request that did not come through the site's CloudFront distribution."""
+
+
+def viewer(headers: dict[str, str], source_ip: str, token: str) -> str:
+    """The viewer's address, believing only what CloudFront set. Where an edge stands in front (a token is set),
+    a request must carry the edge's token; its viewer header is then CloudFront's own, since CloudFront replaces
+    whatever a client sent under that name. With no edge, the connection's own address is the only truth."""
+    if not token:
+        return source_ip
+    if not hmac.compare_digest(headers.get(ORIGIN_HEADER, "").encode(), token.encode()):
+        raise DirectAccess
+    address = headers.get(VIEWER_HEADER, "")
+    return address.rsplit(":", 1)[0].strip("[]") if address else source_ip
+
+
+def _direct() -> Response:
+    return Response(403, "application/json", json.dumps({"error": "direct_access", "message": "请通过调查网站提交"},
+                                                        ensure_ascii=False), {"Cache-Control": "no-store"})
+
+
 @app.get("/api/challenge")
 def challenge() -> Response:
-    body = _intake().challenge(datetime.now(timezone.utc))
-    return Response(200, "application/json", json.dumps(body), {"Cache-Control": "no-store"})
+    event = app.current_event
+    it = _intake()
+    try:
+        ip = viewer(event.headers or {}, event.request_context.http.source_ip, it.keys.origin_token)
+    except DirectAccess:
+        return _direct()
+    params = event.query_string_parameters or {}
+    outcome = it.challenge(params.get("id", ""), params.get("renew", ""), ip, datetime.now(timezone.utc))
+    headers = {"Cache-Control": "no-store", **outcome.headers}
+    return Response(outcome.status, "application/json", json.dumps(outcome.body, ensure_ascii=False), headers)
 
 
 @app.post("/api/submit")
 def submit() -> Response:
     event = app.current_event
     headers = event.headers or {}
-    # Behind CloudFront the viewer's address arrives in this header (as "ip:port"); directly, in the source IP.
-    viewer = headers.get("cloudfront-viewer-address", "").rsplit(":", 1)[0]
+    it = _intake()
+    try:
+        ip = viewer(headers, event.request_context.http.source_ip, it.keys.origin_token)
+    except DirectAccess:
+        return _direct()
     raw = event.raw_event
     body = raw.get("body") or ""
     try:
@@ -74,10 +114,12 @@ def submit() -> Response:
     req = Request(
         body=data,
         content_type=headers.get("content-type", ""),
-        ip=viewer or event.request_context.http.source_ip,
+        ip=ip,
         now=datetime.now(timezone.utc),
+        origin=headers.get("origin", ""),
+        fetch_site=headers.get("sec-fetch-site", ""),
     )
-    outcome = _intake().submit(req)
+    outcome = it.submit(req)
     logger.info("submission", extra=outcome.log)
     return _respond(outcome)
 

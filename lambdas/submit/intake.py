@@ -1,8 +1,9 @@
-"""Taking in one submission: parse → check the window → validate → attribute → flag → store once → count.
+"""Taking in one submission: parse → check the window → validate → attribute → judge → store once → count.
 
 Plain functions on plain data; `app.py` adapts them to API Gateway. Every refusal is a 4xx naming the field, and
 nothing is stored unless the answers fit the questionnaire. A submission that passes is stored even when it looks
-automated or repeated: it is flagged `valid=false` with its reasons, never dropped.
+automated, repeated or over a cap: it is judged by the published rules (rules.yaml), stored with `valid=false`
+and its reasons, counted as received, never dropped.
 """
 
 from __future__ import annotations
@@ -11,13 +12,17 @@ import hashlib
 import hmac
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
-from lambdas.survey.catalog import Catalog, day_of
+from lambdas.survey import rules as validity
+from lambdas.survey.catalog import Catalog, day_of, seconds_to_midnight
+from lambdas.survey.keys import Keys
 from lambdas.survey.questionnaire import FieldError, Invalid, Survey
+from lambdas.survey.rules import Rules, Signals, Subject
 from lambdas.survey.settings import Settings
 from lambdas.survey.store import Exists, Store, Submission, Unavailable
 
@@ -34,8 +39,10 @@ RETRY_AFTER = "3"
 class Request:
     body: bytes
     content_type: str
-    ip: str
+    ip: str  # the viewer's address, as far as it can be believed (see app.viewer)
     now: datetime  # aware
+    origin: str = ""  # the Origin header, "" when absent
+    fetch_site: str = ""  # the Sec-Fetch-Site header, "" when absent
 
 
 @dataclass
@@ -67,15 +74,41 @@ class Refused(Exception):
 
 
 class Intake:
-    def __init__(self, settings: Settings, survey: Survey, catalog: Catalog, store: Store) -> None:
+    def __init__(self, settings: Settings, keys: Keys, rules: Rules, survey: Survey, catalog: Catalog,
+                 store: Store, locate: Callable[[str], str] = lambda ip: "") -> None:
+        missing = [q for q in survey.questionnaires if q not in rules.min_seconds]
+        if missing:
+            raise validity.RulesError(f"rules {rules.version}: no min_seconds for {', '.join(missing)}")
         self.settings = settings
+        self.keys = keys
+        self.rules = rules
         self.survey = survey
         self.catalog = catalog
         self.store = store
+        self.locate = locate  # address -> province, from an offline database; the address itself is never kept
+        site = urlsplit(catalog.site_url)
+        self.origins = {f"{site.scheme}://{site.netloc}"} | ({settings.site_origin} if settings.site_origin else set())
 
-    def challenge(self, now: datetime) -> dict[str, Any]:
-        return {"challenge": proof.issue(self.settings.secret, _ms(now), self.settings.proof_bits),
-                "bits": self.settings.proof_bits}
+    def challenge(self, submission_id: str, renew: str, ip: str, now: datetime) -> Outcome:
+        """A proof-of-work challenge for one submission, within the address's daily allowance."""
+        if not _ID.match(submission_id or ""):
+            return Outcome(400, {"error": "invalid", "message": "需要提交编号",
+                                 "fields": [FieldError("id", "需要 8–64 位字母、数字、- 或 _ 组成的提交编号").as_dict()]})
+        try:
+            allowed = self.store.take(f"L#{day_of(now)}#{self._hash('ip', ip)}", self.rules.address_challenges_per_day,
+                                      sort="challenges")
+        except Unavailable:
+            return Outcome(503, {"error": "unavailable", "message": "服务繁忙，请稍后重试"},
+                           headers={"Retry-After": RETRY_AFTER})
+        if not allowed:
+            # Until the next Beijing day: a network past its allowance gets nothing more today.
+            return Outcome(429, {"error": "address_volume", "message": "当前网络今日的访问量已达上限，请明日再试或更换网络"},
+                           headers={"Retry-After": str(seconds_to_midnight(now))})
+        now_ms = _ms(now)
+        started = proof.renewal_start(self.keys.challenge, renew, submission_id, now_ms) if renew else None
+        return Outcome(200, {"challenge": proof.issue(self.keys.challenge, submission_id, now_ms,
+                                                       self.rules.proof_bits, started),
+                             "bits": self.rules.proof_bits, "expires": now_ms + self.rules.proof_ms})
 
     def submit(self, req: Request) -> Outcome:
         kind = req.content_type.split(";", 1)[0].strip().lower()
@@ -120,52 +153,65 @@ class Intake:
         sub_id = env.id or "f" + self._hash("form", f"{ip_hash}|{env.questionnaire}|{env.sponsor}|{canonical}")
         sponsor, channel = self.catalog.attribute(env.sponsor, env.channel)
         digest = hashlib.sha256(f"{env.questionnaire}|{env.sponsor}|{env.channel}|{canonical}".encode()).hexdigest()
-        reasons, seconds = self._flags(env, sub_id, questionnaire.min_seconds, ip_hash, canonical, req.now)
+        earlier = self.store.get(sub_id)
+        if earlier is not None:  # a retry: judged and stored already; judging again would take a second place
+            return self._again(earlier, digest, {"id": sub_id, "retry": True})
+        signals = self._signals(env, kind, sub_id, req)
+        subject = Subject(sub_id, env.questionnaire, day_of(req.now), ip_hash,
+                          hashlib.sha256(f"{env.questionnaire}|{canonical}".encode()).hexdigest()[:32])
+        reasons = validity.judge(self.rules, signals, subject, self.store)
+        valid = validity.is_valid(self.rules, reasons)
         submission = Submission(
             id=sub_id, questionnaire=env.questionnaire, sponsor=sponsor, channel=channel,
-            province=questionnaire.province_of(answers), day=day_of(req.now), received=_iso(req.now),
-            valid=not reasons, reasons=tuple(reasons), digest=digest, answers=canonical, ip_hash=ip_hash,
+            province=questionnaire.province_of(answers), day=subject.day, received=_iso(req.now),
+            valid=valid, reasons=tuple(reasons), digest=digest, answers=canonical, ip_hash=ip_hash,
             claimed="" if (sponsor, channel) == (env.sponsor, env.channel) else f"{env.sponsor[:64]}/{env.channel[:32]}",
-            seconds=seconds,
+            seconds=signals.seconds, rules=self.rules.version,
+            signals=json.dumps(signals.as_item(), separators=(",", ":")), device_hash=signals.device,
+            ip_province=self.locate(req.ip),
         )
         log = {"id": sub_id, "questionnaire": env.questionnaire, "sponsor": sponsor, "channel": channel,
-               "valid": not reasons, "reasons": reasons}
+               "valid": valid, "reasons": reasons}
         try:
             stored = self.store.put_pending(submission)
         except Exists as exc:
-            if exc.item.get("digest") != digest:
-                raise Refused(409, "conflict", "此编号已用于另一份不同的答卷", [FieldError("id", "编号重复")]) from exc
-            stored, log["retry"] = exc.item, True
+            return self._again(exc.item, digest, {**log, "retry": True})
+        return self._counted(stored, log)
+
+    def _again(self, stored: dict[str, Any], digest: str, log: dict[str, Any]) -> Outcome:
+        """The answer to a submission whose id is stored already: the same success, or a conflict."""
+        if stored.get("digest") != digest:
+            raise Refused(409, "conflict", "此编号已用于另一份不同的答卷", [FieldError("id", "编号重复")])
+        return self._counted(stored, log)
+
+    def _counted(self, stored: dict[str, Any], log: dict[str, Any]) -> Outcome:
         if "pending" in stored:
             try:
                 self.store.count(stored)
             except Unavailable:
                 log["count"] = "deferred"  # stored and marked pending: the sweeper counts it
-        return Outcome(200, {"status": "stored", "id": sub_id}, log={"status": 200, **log})
+        return Outcome(200, {"status": "stored", "id": stored["id"]}, log={"status": 200, **log})
 
-    def _flags(self, env: Envelope, sub_id: str, min_seconds: int, ip_hash: str, canonical: str,
-               now: datetime) -> tuple[list[str], int]:
-        reasons = []
-        if env.homepage:
-            reasons.append("honeypot")
-        verdict, issued = proof.check(self.settings.secret, env.challenge, env.nonce, _ms(now))
-        seconds = -1
-        if verdict != "ok":
-            reasons.append(verdict)
-        else:
-            seconds = (_ms(now) - issued) // 1000
-            if seconds < min_seconds:
-                reasons.append("too_fast")
-        if env.device and not self.store.claim(f"D#{self._hash('device', env.device)}#{env.questionnaire}", sub_id):
-            reasons.append("repeat_device")
-        answers_key = hashlib.sha256(f"{env.questionnaire}|{canonical}".encode()).hexdigest()[:32]
-        if not self.store.claim(f"A#{ip_hash}#{answers_key}", sub_id):
-            reasons.append("repeat_answers")
-        return reasons, seconds
+    def _signals(self, env: Envelope, kind: str, sub_id: str, req: Request) -> Signals:
+        verdict, started = proof.check(self.keys.challenge, env.challenge, env.nonce, sub_id, _ms(req.now),
+                                       self.rules.proof_ms)
+        return Signals(
+            honeypot=bool(env.homepage), proof=verdict,
+            seconds=(_ms(req.now) - started) // 1000 if verdict == "ok" else -1,
+            device=self._hash("device", env.device) if env.device else "",
+            cross_site=self._cross_site(req), json=kind == JSON,
+        )
+
+    def _cross_site(self, req: Request) -> bool:
+        """Whether the browser says the post comes from a page of another site. Browsers send Origin with every
+        POST; Sec-Fetch-Site where Origin is missing. A client that sends neither is judged by the other rules."""
+        if req.origin:
+            return req.origin.rstrip("/") not in self.origins
+        return req.fetch_site in ("cross-site", "same-site")
 
     def _hash(self, purpose: str, value: str) -> str:
-        """A keyed hash: stable for counting repeats, useless for recovering an address without the secret."""
-        return hmac.new(self.settings.secret, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
+        """A keyed hash: stable for counting repeats, useless for recovering an address without the key."""
+        return hmac.new(self.keys.address, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
 
     # -- parsing ----------------------------------------------------------------------------------------------
 
@@ -176,6 +222,10 @@ class Intake:
             raise Refused(400, "malformed", "提交内容不是有效的 JSON", [FieldError("body", "不是有效的 JSON")]) from exc
         if not isinstance(data, dict):
             raise Refused(400, "malformed", "提交内容应为 JSON 对象", [FieldError("body", "应为 JSON 对象")])
+        where = _unencodable(data)
+        if where is not None:
+            # JSON may escape a lone surrogate ("\ud800"), which no UTF-8 text can hold: refuse it here, by field.
+            raise Refused(400, "malformed", "提交内容包含无法识别的字符", [FieldError(where or "body", "包含无法识别的字符")])
         errors = [FieldError(str(k)[:40], "未知字段") for k in data if k not in ENVELOPE]
         sub_id = data.get("id")
         if not isinstance(sub_id, str) or not _ID.match(sub_id):
@@ -224,6 +274,25 @@ class Intake:
             raise Refused(400, "invalid", "请检查标出的字段", errors)
         return Envelope(sub_id, qid, text["sponsor"], text["channel"], data["answers"], text["homepage"].strip(),
                         text["device"], challenge, nonce)
+
+
+def _unencodable(value: object, path: str = "") -> str | None:
+    """The dotted path of the first key or text that is not valid Unicode text, or None."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path
+        return None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for k, v in items:
+        name = f"{path}.{k}" if path else str(k)
+        if isinstance(k, str) and _unencodable(k) is not None:
+            return path or "body"
+        found = _unencodable(v, name)
+        if found is not None:
+            return found[:80]
+    return None
 
 
 def _ms(now: datetime) -> int:

@@ -55,6 +55,13 @@ class Catalog:
         return "open" if now < self.closes else "closed"
 
 
+def seconds_to_midnight(now: datetime) -> int:
+    """Seconds until the next Beijing day begins: when a daily allowance starts again."""
+    local = now.astimezone(BEIJING)
+    midnight = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(1, int((midnight - local).total_seconds()))
+
+
 def day_of(now: datetime) -> str:
     """The Beijing-time calendar day, the unit of every daily count."""
     return now.astimezone(BEIJING).date().isoformat()

@@ -82,7 +82,6 @@ class Questionnaire:
     title: str
     audience: str
     intro: str
-    min_seconds: int
     sections: tuple[Section, ...]
     questions: tuple[Question, ...] = field(init=False)
     _checks: tuple[tuple[Question, Callable[[Any], Any]], ...] = field(init=False, repr=False, compare=False)
@@ -331,17 +330,15 @@ def _survey(data: object, problems: list[str]) -> Survey | None:
 
 def _questionnaire(qid: str, body: object, where: str, problems: list[str]) -> Questionnaire | None:
     if not isinstance(body, dict):
-        problems.append(f"{where}: must be a mapping with title, audience, intro, min_seconds and sections")
+        problems.append(f"{where}: must be a mapping with title, audience, intro and sections")
         return None
+    if "min_seconds" in body:  # a validity threshold: it belongs with the other rules
+        problems.append(f"{where}.min_seconds: moved to rules.yaml (limits.min_seconds.{qid})")
     _unknown(body, {"title", "audience", "intro", "min_seconds", "sections"}, where, problems)
     texts = {k: body.get(k) for k in ("title", "audience", "intro")}
     for k, v in texts.items():
         if not isinstance(v, str) or not v.strip():
             problems.append(f"{where}.{k}: required text")
-    min_seconds = body.get("min_seconds")
-    if not isinstance(min_seconds, int) or isinstance(min_seconds, bool) or not 0 <= min_seconds <= 3600:
-        problems.append(f"{where}.min_seconds: a whole number of seconds (0–3600), the fastest believable completion")
-        min_seconds = 0
     sections_in = body.get("sections")
     if not isinstance(sections_in, list) or not sections_in:
         problems.append(f"{where}.sections: a list of sections, each with a title and questions")
@@ -368,7 +365,7 @@ def _questionnaire(qid: str, body: object, where: str, problems: list[str]) -> Q
     if problems:
         return None
     return Questionnaire(qid, _text(texts["title"]), _text(texts["audience"]), _text(texts["intro"]),
-                         min_seconds, tuple(sections))
+                         tuple(sections))
 
 
 _QUESTION_KEYS = {"id", "type", "text", "required", "hint", "options", "rows", "low", "high", "min", "max",

@@ -4,8 +4,10 @@ Items (pk, sk):
   S#<id>, submission                  one stored submission; `pending` is set until it has been counted
   C#<day>#<shard>, <q>#<sponsor>#<channel>#<province>
                                       counters `received` and `valid` for one Beijing day, one counter shard
-  D#<device hash>#<q>, marker         the first submission from a device for a questionnaire
-  A#<ip hash>#<answers digest>, marker the first submission of these answers from an address
+  A#<ip hash>#<answers digest>, marker the first valid submission of these answers from an address
+  D#<device hash>#<q>, limit          valid samples a device brought to a questionnaire (`n`, capped)
+  L#<day>#<ip hash>#<q>, limit        valid samples an address brought to a questionnaire on one Beijing day
+  L#<day>#<ip hash>, challenges       challenges an address fetched on one Beijing day
 
 Exactly once: a submission is first stored with a `pending` marker by a write conditional on its id being new,
 then counted by one transaction that clears the marker (on condition it is still there) and adds to its counter.
@@ -66,6 +68,10 @@ class Submission:
     ip_hash: str = ""
     claimed: str = ""  # "<sponsor>/<channel>" as the request named them, when it differs from the attribution
     seconds: int = -1  # from the proof's challenge to receipt; -1 when unknown
+    rules: str = ""  # the version of the validity rules it was judged by
+    signals: str = ""  # JSON of what the request said (rules.Signals), so another rule set can judge it again
+    device_hash: str = ""
+    ip_province: str = ""  # derived from the address at receipt (the address itself is never stored)
 
 
 SPREAD = 2  # shards one counter key is spread over
@@ -104,7 +110,7 @@ class Store:
 
     # -- markers ----------------------------------------------------------------------------------------------
 
-    def claim(self, marker: str, owner: str) -> bool:
+    def first(self, marker: str, owner: str) -> bool:
         """True if `marker` is new or already owned by `owner`; False if another submission holds it."""
         return self._if_condition_holds(
             self.client.put_item,
@@ -115,6 +121,41 @@ class Store:
             ExpressionAttributeNames={"#o": "owner"},
             ExpressionAttributeValues={":o": {"S": owner}},
         )
+
+    def take(self, key: str, cap: int, sort: str = "limit") -> bool:
+        """Take one of `cap` places under `key` (an atomic counter): False, and nothing taken, when all are."""
+        return self._if_condition_holds(
+            self.client.update_item,
+            TableName=self.table, Key={"pk": {"S": key}, "sk": {"S": sort}},
+            UpdateExpression="ADD n :one SET expires = if_not_exists(expires, :e)",
+            ConditionExpression="attribute_not_exists(n) OR n < :cap",
+            ExpressionAttributeValues={":one": {"N": "1"}, ":cap": {"N": str(cap)},
+                                       ":e": {"N": str(int(time.time()) + MARKER_LIFETIME)}},
+        )
+
+    def set_verdict(self, submission_id: str, valid: bool, reasons: list[str], rules: str,
+                    expected: tuple[bool, list[str], str]) -> bool:
+        """Record a new verdict on a counted submission if its verdict is still `expected`; False if it changed
+        meanwhile or the submission is still pending (the sweeper counts it with whatever verdict it then has)."""
+        values: dict[str, Any] = {":v": {"BOOL": valid}, ":rules": {"S": rules}, ":ev": {"BOOL": expected[0]},
+                                  ":erules": {"S": expected[2]}}
+        update = "SET #v = :v, #rules = :rules"
+        if reasons:
+            update += ", reasons = :r"
+            values[":r"] = {"L": [{"S": r} for r in reasons]}
+        else:
+            update += " REMOVE reasons"
+        condition = "attribute_not_exists(pending) AND #v = :ev AND " + (
+            "#rules = :erules" if expected[2] else "(attribute_not_exists(#rules) OR #rules = :erules)")
+        if expected[1]:
+            condition += " AND reasons = :er"
+            values[":er"] = {"L": [{"S": r} for r in expected[1]]}
+        else:
+            condition += " AND attribute_not_exists(reasons)"
+        return self._if_condition_holds(
+            self.client.update_item, TableName=self.table, Key=_sub_key(submission_id), UpdateExpression=update,
+            ConditionExpression=condition, ExpressionAttributeNames={"#v": "valid", "#rules": "rules"},
+            ExpressionAttributeValues=values)
 
     # -- submissions ------------------------------------------------------------------------------------------
 
@@ -136,6 +177,9 @@ class Store:
             item["ip_hash"] = {"S": s.ip_hash}
         if s.claimed:
             item["claimed"] = {"S": s.claimed}
+        for name in ("rules", "signals", "device_hash", "ip_province"):
+            if getattr(s, name):
+                item[name] = {"S": getattr(s, name)}
         try:
             with _translated():
                 self.client.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)",

@@ -26,7 +26,7 @@ def sweep(store: Store, now: datetime) -> int:
 def handler(event: dict, context: object) -> dict:
     global _store
     if _store is None:
-        settings = Settings.from_env()
+        settings = Settings.from_env()  # the table and shards only: counting needs no key
         _store = Store(boto3.client("dynamodb"), settings.table, settings.shards)
     counted = sweep(_store, datetime.now(timezone.utc))
     if counted:

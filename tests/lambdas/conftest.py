@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import json
 import random
 from datetime import datetime, timedelta, timezone
@@ -16,17 +17,19 @@ from generator import build, pages
 from lambdas import local
 from lambdas.submit import app, proof
 from lambdas.submit.intake import Intake, Request
-from lambdas.survey import catalog, questionnaire
+from lambdas.survey import catalog, questionnaire, rules
 from lambdas.survey.catalog import BEIJING
+from lambdas.survey.keys import Keys
 from lambdas.survey.settings import Settings
 from lambdas.survey.store import Store
 from tests.conftest import ROOT
 from tests.lambdas.answers import valid_answers
 
 EVENT = json.loads((ROOT / "tests" / "events" / "submit.json").read_text(encoding="utf-8"))
-SECRET = b"test-secret-" * 4
+KEYS = Keys(address=b"test-address-key-" * 3, challenge=b"test-challenge-key-" * 3, origin_token="")
 SHARDS = 4
 BITS = 8  # cheap proofs in tests; the format and the check are the same at any difficulty
+RULES = dataclasses.replace(rules.load(), proof_bits=BITS)
 TABLE = "survey-test"
 SPONSOR, CHANNEL = "zhejiang-cyberspace", "wechat"  # a sponsor with a former slug in the sample
 
@@ -41,6 +44,7 @@ def _catalog_file(folder: Path, opens: str | None) -> Path:
     path = folder / "sponsors.json"
     path.write_text(pages.manifest(sl, set()), encoding="utf-8")
     (folder / "questionnaires.json").write_text(questionnaire.to_json(), encoding="utf-8")
+    (folder / "rules.json").write_text(rules.to_json(), encoding="utf-8")
     return path
 
 
@@ -68,9 +72,10 @@ def ddb(monkeypatch: pytest.MonkeyPatch) -> Any:
         yield client
 
 
-def make_intake(client: Any, catalog_path: Path, survey: questionnaire.Survey) -> Intake:
-    settings = Settings(TABLE, catalog_path, SECRET, SHARDS, BITS)
-    return Intake(settings, survey, catalog.load(catalog_path), Store(client, TABLE, SHARDS))
+def make_intake(client: Any, catalog_path: Path, survey: questionnaire.Survey, keys: Keys = KEYS,
+                judged_by: rules.Rules = RULES, locate: Any = lambda ip: "") -> Intake:
+    settings = Settings(TABLE, catalog_path, SHARDS)
+    return Intake(settings, keys, judged_by, survey, catalog.load(catalog_path), Store(client, TABLE, SHARDS), locate)
 
 
 @pytest.fixture
@@ -83,11 +88,14 @@ def intake(ddb: Any, open_catalog: Path, survey: questionnaire.Survey) -> Intake
 
 def payload(intake: Intake, *, qid: str = "public", seed: int = 1, sub_id: str | None = None, age: int = 600,
             now: datetime | None = None, **extra: Any) -> dict[str, Any]:
-    """A complete, valid submission as the form's script sends it, with a solved proof issued `age` seconds ago."""
+    """A complete, valid submission as the form's script sends it, with a solved proof issued `age` seconds ago
+    for its id."""
     now = now or datetime.now(timezone.utc)
-    challenge = intake.challenge(now - timedelta(seconds=age))["challenge"]
+    sub_id = sub_id or f"test-{seed:08d}-{random.Random(seed).getrandbits(32):08x}"
+    challenge = proof.issue(intake.keys.challenge, sub_id, int((now - timedelta(seconds=age)).timestamp() * 1000),
+                            intake.rules.proof_bits)
     body = {
-        "id": sub_id or f"test-{seed:08d}-{random.Random(seed).getrandbits(32):08x}",
+        "id": sub_id,
         "questionnaire": qid, "sponsor": SPONSOR, "channel": CHANNEL,
         "answers": valid_answers(intake.survey.questionnaires[qid], random.Random(seed)),
         "homepage": "", "device": f"device-{seed}",

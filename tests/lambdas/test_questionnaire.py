@@ -16,7 +16,7 @@ def test_the_two_questionnaires_use_every_type_and_show_if(survey):
         assert 20 <= len(qn.questions) <= 30
         assert {q.type for q in qn.questions} == set(questionnaire.TYPES)
         assert any(q.show_if for q in qn.questions)
-        assert qn.questions[0].type == "region" and qn.min_seconds > 0
+        assert qn.questions[0].type == "region"
     assert "IP" in survey.consent
 
 
@@ -33,7 +33,6 @@ questionnaires:
     title: 标题
     audience: 公众
     intro: 说明
-    min_seconds: 30
     sections:
       - title: 基本情况
         questions:
@@ -62,7 +61,7 @@ def test_a_good_file_loads(tmp_path):
     ("any: [been]", "any: [maybe]", "wrong: ['maybe']"),
     ("question: victim", "question: loss", "earlier single or multi"),
     ("type: single\n            text: 损失", "type: dropdown\n            text: 损失", "must be one of"),
-    ("min_seconds: 30", "min_seconds: fast", "min_seconds"),
+    ("intro: 说明", "intro: 说明\n    min_seconds: 30", "moved to rules.yaml (limits.min_seconds.public)"),
     ("- {id: region, type: region, text: 省份和城市}", "- {id: where, type: text, text: 省份, max_length: 5}",
      "exactly one question of type 'region'"),
     ("id: loss", "id: victim", "used twice"),
@@ -109,9 +108,13 @@ def test_the_check_command_validates_the_questionnaires_too(tmp_path, capsys):
     good = _write(tmp_path, GOOD)
     assert main(["check", str(ROOT / "sponsors.yaml"), "--site", str(tmp_path), "--questionnaires", str(good)]) == 0
     assert "public 3 questions" in capsys.readouterr().out
-    good.write_text(GOOD.replace("min_seconds: 30", "min_seconds: -1"), encoding="utf-8")
+    good.write_text(GOOD.replace("intro: 说明", "intro: 说明\n    min_seconds: -1"), encoding="utf-8")
     assert main(["check", str(ROOT / "sponsors.yaml"), "--site", str(tmp_path), "--questionnaires", str(good)]) == 1
     assert "questionnaires.public.min_seconds" in capsys.readouterr().err
+    # A questionnaire the rules give no fastest believable time is refused too, naming the rule to add.
+    good.write_text(GOOD.replace("  public:", "  quick:"), encoding="utf-8")
+    assert main(["check", str(ROOT / "sponsors.yaml"), "--site", str(tmp_path), "--questionnaires", str(good)]) == 1
+    assert "limits.min_seconds.quick: missing" in capsys.readouterr().err
 
 
 def test_the_models_repr_is_the_same_in_every_process():

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import pytest
 from botocore.exceptions import ClientError
 
-from lambdas.submit import app
+from lambdas.submit import app, proof
 from lambdas.survey.catalog import BEIJING, UNATTRIBUTED
 from lambdas.survey.store import Store
 from lambdas.sweep.app import sweep
@@ -205,7 +205,7 @@ def test_a_forged_or_tampered_proof_is_flagged(intake, ddb):
 
 
 def test_finishing_faster_than_the_floor_is_flagged(intake, ddb):
-    floor = intake.survey.questionnaires["public"].min_seconds
+    floor = intake.rules.min_seconds["public"]
     call(event(payload(intake, seed=1, age=floor - 5)))
     call(event(payload(intake, seed=2, age=floor + 5)))
     by_id = {i["id"]: i for i in submissions(ddb)}
@@ -393,9 +393,16 @@ def test_a_shown_follow_up_is_required(intake, ddb):
     assert status == 400 and {"field": f"answers.{follow.id}", "message": "此题为必答题"} in answer["fields"]
 
 
-def test_the_challenge_endpoint_hands_out_signed_challenges(intake):
-    status, headers, body = call(event(b"", path="/api/challenge", method="GET"))
+def test_the_challenge_endpoint_hands_out_signed_challenges_for_one_submission(intake):
+    e = event(b"", path="/api/challenge", method="GET")
+    e["rawQueryString"], e["queryStringParameters"] = "id=sub-00000001", {"id": "sub-00000001"}
+    status, headers, body = call(e)
     assert status == 200 and headers["cache-control"] == "no-store"
-    issued, _, bits, sig = body["challenge"].split(".")
-    assert int(bits) == body["bits"] == 8 and len(sig) == 32
+    issued, started, bits, tag, _, sig = body["challenge"].split(".")
+    assert int(bits) == body["bits"] == 8 and len(sig) == 32 and issued == started
+    assert tag == proof.tag("sub-00000001")
     assert abs(int(issued) / 1000 - datetime.now(timezone.utc).timestamp()) < 5
+    assert body["expires"] == int(issued) + intake.rules.proof_hours * 3600 * 1000
+    # Without a submission id there is nothing to bind the challenge to.
+    status, _, body = call(event(b"", path="/api/challenge", method="GET"))
+    assert status == 400 and body["fields"][0]["field"] == "id"

@@ -1,0 +1,56 @@
+"""The submit function's keys, kept in Secrets Manager and read once per container.
+
+Three secrets, each rotated on its own (infra/README.md says when and how):
+- the address key: keys the hashes of addresses and device tokens. Rotating it makes every address and device
+  new to the repeat and volume checks, so rotate it between campaigns, not during one;
+- the challenge key: signs proof-of-work challenges. Challenges signed with the old key stop verifying, so rotate
+  it outside the window (or accept that drafts older than the rotation fetch a new challenge);
+- the origin token: the header CloudFront adds to every request it forwards to the API. A request without it did
+  not come through CloudFront, so nothing it says about its viewer can be believed.
+The function's environment holds only the secrets' ARNs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .settings import SettingsError
+
+ENV = {"address": "SURVEY_ADDRESS_KEY_SECRET", "challenge": "SURVEY_CHALLENGE_KEY_SECRET",
+       "origin": "SURVEY_ORIGIN_TOKEN_SECRET"}
+MIN_LENGTH = 32
+
+
+@dataclass(frozen=True)
+class Keys:
+    address: bytes
+    challenge: bytes
+    origin_token: str  # "" only where no edge stands in front (unit tests): then no viewer header is believed
+
+
+def load(env: dict[str, str], client: Any | None = None) -> Keys:
+    """Read the three secrets named by the environment in one call."""
+    missing = [v for v in ENV.values() if not env.get(v)]
+    if missing:
+        raise SettingsError(f"set {', '.join(missing)} in the function's environment (see infra/template.yaml)")
+    ids = {name: env[var] for name, var in ENV.items()}
+    if client is None:
+        import boto3
+
+        client = boto3.client("secretsmanager")
+    found = client.batch_get_secret_value(SecretIdList=list(ids.values()))
+    if found.get("Errors"):
+        first = found["Errors"][0]
+        raise SettingsError(f"cannot read secret {first.get('SecretId')}: {first.get('ErrorCode')} "
+                            f"{first.get('Message', '')}; check the function's role and the secret's ARN")
+    values = {}
+    for item in found.get("SecretValues", []):
+        values[item["ARN"]] = values[item["Name"]] = item.get("SecretString", "")
+    out = {}
+    for name, secret_id in ids.items():
+        value = values.get(secret_id)
+        if value is None or len(value) < MIN_LENGTH:
+            raise SettingsError(f"secret {secret_id} ({ENV[name]}) must hold at least {MIN_LENGTH} characters")
+        out[name] = value
+    return Keys(out["address"].encode(), out["challenge"].encode(), out["origin"])
