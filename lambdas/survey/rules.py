@@ -73,12 +73,13 @@ class Signals:
     json: bool  # posted by the form's script (JSON); a plain form post carries no device token by design
 
     def as_item(self) -> dict[str, Any]:
-        return {"honeypot": self.honeypot, "proof": self.proof, "seconds": self.seconds, "device": self.device,
+        """As stored (the device hash is kept beside it, as the submission's `device_hash`)."""
+        return {"honeypot": self.honeypot, "proof": self.proof, "seconds": self.seconds,
                 "cross_site": self.cross_site, "json": self.json}
 
     @classmethod
-    def from_item(cls, data: dict[str, Any]) -> Signals:
-        return cls(bool(data["honeypot"]), str(data["proof"]), int(data["seconds"]), str(data.get("device", "")),
+    def from_item(cls, data: dict[str, Any], device: str) -> Signals:
+        return cls(bool(data["honeypot"]), str(data["proof"]), int(data["seconds"]), device,
                    bool(data["cross_site"]), bool(data["json"]))
 
 

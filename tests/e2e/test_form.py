@@ -20,6 +20,7 @@ import pytest
 from tests.conftest import CAMPAIGN, SMALL_SPONSORS, write_project
 from tests.e2e.test_browser import ARGS, CHROMIUM
 from tests.e2e.test_serve import free_port
+from tests.e2e.waiting import until
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.e2e
@@ -110,12 +111,11 @@ def test_answer_lose_the_network_mid_submit_and_land_once(browser, stack):
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # nothing wider than a phone
     assert "已完成" in page.locator("#progress-text").inner_text()
     # The proof of work is found while the respondent answers
-    page.wait_for_function("(JSON.parse(localStorage.getItem('survey-draft:public') || '{}').proof || {}).nonce",
-                           timeout=60_000)
+    until(page, "(JSON.parse(localStorage.getItem('survey-draft:public') || '{}').proof || {}).nonce", timeout=60)
     # WHEN the network drops as they press submit
     page.context.set_offline(True)
     page.locator("#submit").click()
-    page.wait_for_function("document.getElementById('status').textContent.includes('网络')")
+    until(page, "document.getElementById('status').textContent.includes('网络')")
     # AND when it is back, the first response is lost after the server stored the answers
     lost: list[str] = []
 
@@ -242,7 +242,7 @@ def _api(stack: dict, path: str) -> Any:
 def test_the_progress_page_shows_what_the_counts_api_returns(browser, stack):
     page = _phone(browser, stack)
     page.goto(stack["url"] + "progress/")
-    page.wait_for_function("document.querySelector('[data-table=board] tbody tr') !== null")
+    until(page, "document.querySelector('[data-table=board] tbody tr') !== null")
     campaign, board = _api(stack, "counts"), _api(stack, "counts/sponsors")
     assert campaign["total"]["received"] == len(_submissions(stack["db"])) >= 2
     assert page.locator('[data-field="received"]').inner_text() == f"{campaign['total']['received']:,}"
@@ -263,7 +263,7 @@ def test_the_progress_page_shows_what_the_counts_api_returns(browser, stack):
 def test_a_sponsor_page_shows_its_own_count(browser, stack):
     page = _phone(browser, stack)
     page.goto(stack["url"] + "sponsors/guangdong-cyber/")
-    page.wait_for_function("document.querySelector('[data-table=channels] tbody tr') !== null")
+    until(page, "document.querySelector('[data-table=channels] tbody tr') !== null")
     mine = _api(stack, "counts/sponsors/guangdong-cyber")
     assert mine["total"]["received"] >= 1
     assert page.locator('.sp-counts [data-field="received"]').inner_text() == str(mine["total"]["received"])

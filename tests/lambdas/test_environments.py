@@ -1,0 +1,86 @@
+"""Every function starts with exactly the environment the template gives it: a variable the template forgets fails
+here, not at 09:00 on the opening day."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lambdas import local
+from tests.conftest import ROOT
+from tests.lambdas.conftest import EVENT
+
+TEMPLATE = local.template()
+SECRET_VARS = {"SURVEY_ADDRESS_KEY_SECRET", "SURVEY_CHALLENGE_KEY_SECRET", "SURVEY_ORIGIN_TOKEN_SECRET"}
+RUN = """
+import importlib, json, sys
+from lambdas.local import Context
+module, _, name = sys.argv[1].rpartition(".")
+handler = getattr(importlib.import_module(module), name)
+print(json.dumps(handler(json.loads(sys.stdin.read()), Context(name, "req-1"))))
+"""
+
+
+@pytest.fixture(scope="module")
+def aws(open_catalog: Path) -> Any:
+    """moto's server with the template's table and secrets, as a deployed stack would have them."""
+    with local.database() as url:
+        local.create_table(url, TEMPLATE)
+        arns, token = local.create_secrets(url, TEMPLATE)
+        yield {"url": url, "physical": {"SurveyTable": local.TABLE, **arns}, "token": token, "catalog": open_catalog}
+        local._drop_table(url)
+
+
+def _start(aws: Any, function: str, event: dict) -> dict:
+    handler = TEMPLATE["Resources"][function]["Properties"]["Handler"]
+    env = {**local.function_environment(TEMPLATE, function, aws["physical"]),
+           **local.runtime_environment(aws["url"], function),
+           # In Lambda the catalog is packaged beside the code; here it is the test build's.
+           "SURVEY_CATALOG": str(aws["catalog"]), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "-c", RUN, handler], input=json.dumps(event), env=env, cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, f"{function} failed to start with the template's environment:\n{result.stderr}"
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _get(path: str, query: dict[str, str], headers: dict[str, str]) -> dict:
+    e = copy.deepcopy(EVENT)
+    e.update(rawPath=path, routeKey=f"GET {path}", queryStringParameters=query, body=None)
+    e["requestContext"]["http"].update(method="GET", path=path)
+    e["headers"].update(headers)
+    return e
+
+
+def test_each_function_is_given_only_the_settings_it_reads_and_no_secret_value():
+    envs = {name: local.function_environment(TEMPLATE, name, {"SurveyTable": "t", "AddressKeySecret": "arn:a",
+                                                               "ChallengeKeySecret": "arn:c", "OriginTokenSecret": "arn:o"})
+            for name in local.functions(TEMPLATE).values()}
+    assert SECRET_VARS <= set(envs["SubmitFunction"])
+    assert not SECRET_VARS & set(envs["SweepFunction"]) and not SECRET_VARS & set(envs["CountsFunction"])
+    assert "SURVEY_PUBLIC_VALID" in envs["CountsFunction"] and "SURVEY_PUBLIC_VALID" not in envs["SubmitFunction"]
+    for env in envs.values():
+        assert all(not v.startswith("{") for v in env.values())  # every reference resolved
+        assert not any("SECRET" in k and not v.startswith("arn:") for k, v in env.items())
+
+
+def test_the_submit_function_starts_and_believes_only_the_edge(aws):
+    viewer = {"x-origin-verify": aws["token"], "cloudfront-viewer-address": "198.51.100.9:5000"}
+    answer = _start(aws, "SubmitFunction", _get("/api/challenge", {"id": "sub-00000001"}, viewer))
+    assert answer["statusCode"] == 200 and json.loads(answer["body"])["challenge"]
+    direct = _start(aws, "SubmitFunction", _get("/api/challenge", {"id": "sub-00000001"}, {}))
+    assert direct["statusCode"] == 403
+
+
+def test_the_counts_function_starts(aws):
+    answer = _start(aws, "CountsFunction", _get("/api/counts", {}, {}))
+    assert answer["statusCode"] == 200 and "total" in json.loads(answer["body"])
+
+
+def test_the_sweeper_starts_without_any_key(aws):
+    assert _start(aws, "SweepFunction", {}) == {"counted": 0}
