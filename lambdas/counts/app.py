@@ -3,13 +3,19 @@
 It reads the counters of each day of the window with queries (never a scan of submissions, so its cost stays flat
 as submissions grow to millions), keeps them for a few seconds per container, and answers with Cache-Control so
 CloudFront absorbs the load of dashboards left open on thousands of screens.
+
+Received counts are public as they happen; valid counts only as the secretariat's policy says (SURVEY_PUBLIC_VALID,
+see counts.POLICIES): where they are not published, responses leave `valid` out and say when it will appear. Only
+the parameters `day`, `kind` and `province` are read; any other leaves the answer unchanged.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -22,7 +28,7 @@ from lambdas.survey import catalog as catalogs
 from lambdas.survey import counts
 from lambdas.survey.catalog import BEIJING, Catalog, day_of
 from lambdas.survey.regions import PROVINCES
-from lambdas.survey.settings import Settings
+from lambdas.survey.settings import Settings, SettingsError
 from lambdas.survey.store import Store, Unavailable
 
 OPENAPI = Path(__file__).resolve().parent.parent / "openapi.json"
@@ -36,18 +42,39 @@ logger = Logger(service="counts")
 app = APIGatewayHttpResolver()
 
 
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def public_valid_policy(env: Mapping[str, str] | None = None) -> str:
+    """SURVEY_PUBLIC_VALID from the function's environment: what the public sees of the valid counts."""
+    value = (os.environ if env is None else env).get("SURVEY_PUBLIC_VALID") or counts.DEFAULT_POLICY
+    if value not in counts.POLICIES:
+        allowed = "; ".join(f"{name}: {what}" for name, what in counts.POLICIES.items())
+        raise SettingsError(f"SURVEY_PUBLIC_VALID is {value[:40]!r}; set one of {', '.join(counts.POLICIES)} "
+                            f"(unset means {counts.DEFAULT_POLICY}). {allowed}")
+    return value
+
+
 class Source:
     """The counter rows of the window, re-read when older than FRESH_SECONDS; a finished day is read once.
 
     A day stops changing once the sweeper has counted what was pending at its midnight (SETTLE later), so only
     today's counters (and yesterday's, just after midnight) are read again: a refresh late in the campaign costs a
     tenth of a full read. The views computed from the rows are kept until the next refresh.
+
+    `clock` times the refreshes; `now` is the wall clock that decides the days and what the policy shows.
     """
 
-    def __init__(self, store: Store, cat: Catalog, clock: Any = time.monotonic) -> None:
+    def __init__(self, store: Store, cat: Catalog, clock: Callable[[], float] = time.monotonic,
+                 now: Callable[[], datetime] = _utcnow, policy: str = counts.DEFAULT_POLICY) -> None:
+        if policy not in counts.POLICIES:
+            raise SettingsError(f"unknown policy {policy!r}: one of {', '.join(counts.POLICIES)}")
         self.store = store
         self.catalog = cat
         self.clock = clock
+        self.now = now
+        self.policy = policy
         self._settled: dict[str, list[counts.Row]] = {}
         self._rows: list[counts.Row] = []
         self._read_at = -1e9
@@ -56,7 +83,7 @@ class Source:
 
     def rows(self) -> list[counts.Row]:
         if self.clock() - self._read_at > FRESH_SECONDS:
-            now = datetime.now(timezone.utc)
+            now = self.now()
             today, settled_before = day_of(now), day_of(now - SETTLE)
             rows: list[counts.Row] = []
             for day in self.catalog.days():
@@ -70,7 +97,7 @@ class Source:
                 rows += day_rows
             self._rows, self._views = rows, {}
             self._read_at = self.clock()
-            self.updated = datetime.now(BEIJING).isoformat(timespec="seconds")
+            self.updated = now.astimezone(BEIJING).isoformat(timespec="seconds")
         return self._rows
 
     def view(self, key: tuple, make: Any) -> Any:
@@ -79,6 +106,10 @@ class Source:
         if key not in self._views:
             self._views[key] = make()
         return self._views[key]
+
+    def disclosure(self, day: str | None) -> counts.Disclosure:
+        """What the policy shows now of the valid counts of one day, or of the whole window."""
+        return counts.disclosure(self.policy, self.catalog, self.now(), [day] if day else self.catalog.days())
 
 
 source: Source | None = None
@@ -92,9 +123,10 @@ def configure(new: Source | None) -> None:
 def _source() -> Source:
     global source
     if source is None:
-        settings = Settings.from_env(need_secret=False)
+        settings = Settings.from_env()
+        policy = public_valid_policy()  # checked before any request is answered
         cat = catalogs.load(settings.catalog)
-        source = Source(Store(boto3.client("dynamodb"), settings.table, settings.shards), cat)
+        source = Source(Store(boto3.client("dynamodb"), settings.table, settings.shards), cat, policy=policy)
     return source
 
 
@@ -132,22 +164,33 @@ def _day(src: Source) -> str | None:
     return day
 
 
-def _rows(src: Source, day: str | None) -> list[counts.Row]:
-    return src.view(("rows", day), lambda: [r for r in src.rows() if r.day == day] if day else src.rows())
+def _rows(src: Source, day: str | None, shown: counts.Disclosure) -> list[counts.Row]:
+    """The rows of one day or of the whole window, with what the policy does not publish taken out."""
+    def make() -> list[counts.Row]:
+        rows = [r for r in src.rows() if r.day == day] if day else src.rows()
+        return counts.public_rows(rows, shown)
+
+    return src.view(("rows", day, shown), make)
+
+
+def _public(src: Source, key: tuple, shown: counts.Disclosure, make: Callable[[], Any]) -> Any:
+    """A view as the public may see it, computed once per refresh and per disclosure."""
+    return src.view((*key, shown), lambda: counts.redact(make(), shown))
 
 
 @app.get("/api/counts")
 def campaign() -> Response:
     src = _source()
     day = _day(src)
+    shown = src.disclosure(day)
 
     def make() -> dict[str, Any]:
-        rows = _rows(src, day)
+        rows = _rows(src, day, shown)
         return {**counts.campaign(rows, src.catalog.days()), "unattributed": counts.unattributed(rows)}
 
-    view = src.view(("campaign", day), make)
+    view = _public(src, ("campaign", day), shown, make)
     return _json(200, {"updated": src.updated, "opens": src.catalog.opens.isoformat(),
-                       "closes": src.catalog.closes.isoformat(), **view})
+                       "closes": src.catalog.closes.isoformat(), **shown.fields(), **view})
 
 
 @app.get("/api/counts/sponsors")
@@ -160,9 +203,11 @@ def sponsors() -> Response:
     if province is not None and province not in PROVINCES:
         raise BadRequest(400, "bad_province", "province", "应为省级行政区全称，如 浙江省")
     day = _day(src)
-    board = src.view(("board", day, kind, province),
-                     lambda: counts.leaderboard(_rows(src, day), src.catalog, kind, province))
-    return _json(200, {"updated": src.updated, "sponsors": board})
+    shown = src.disclosure(day)
+    rank_by = "valid" if shown.shown else "received"
+    board = _public(src, ("board", day, kind, province), shown,
+                    lambda: counts.leaderboard(_rows(src, day, shown), src.catalog, kind, province, rank_by))
+    return _json(200, {"updated": src.updated, **shown.fields(), "ranked_by": rank_by, "sponsors": board})
 
 
 @app.get("/api/counts/sponsors/<slug>")
@@ -172,17 +217,19 @@ def one_sponsor(slug: str) -> Response:
     if current not in src.catalog.sponsors:
         raise BadRequest(404, "unknown_sponsor", "slug", f"没有这家单位：{slug[:64]}")
     day = _day(src)
-    view = src.view(("sponsor", day, current),
-                    lambda: counts.sponsor(_rows(src, day), src.catalog, current, src.catalog.days()))
-    return _json(200, {"updated": src.updated, **view})
+    shown = src.disclosure(day)
+    view = _public(src, ("sponsor", day, current), shown,
+                   lambda: counts.sponsor(_rows(src, day, shown), src.catalog, current, src.catalog.days()))
+    return _json(200, {"updated": src.updated, **shown.fields(), **view})
 
 
 @app.get("/api/counts/provinces")
 def provinces() -> Response:
     src = _source()
     day = _day(src)
-    view = src.view(("provinces", day), lambda: counts.provinces(_rows(src, day)))
-    return _json(200, {"updated": src.updated, "provinces": view})
+    shown = src.disclosure(day)
+    view = _public(src, ("provinces", day), shown, lambda: counts.provinces(_rows(src, day, shown)))
+    return _json(200, {"updated": src.updated, **shown.fields(), "provinces": view})
 
 
 @app.get("/api/openapi.json")

@@ -3,15 +3,20 @@
 Plain functions on plain rows, shared by the counts API, the dashboards' data, the report and the snapshots, so
 every place that shows a number computes it the same way. A row is one counter item summed over its shards:
 (day, questionnaire, sponsor, channel, province) -> received, valid.
+
+What the public may see of the valid counts is the secretariat's policy (`Disclosure`, at the end): the report and
+the snapshots are the secretariat's own and always carry them.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
-from .catalog import UNATTRIBUTED, Catalog
+from .catalog import BEIJING, UNATTRIBUTED, Catalog
 from .regions import PROVINCES
 
 
@@ -65,8 +70,11 @@ def campaign(rows: list[Row], days: list[str]) -> dict[str, Any]:
     }
 
 
-def leaderboard(rows: list[Row], cat: Catalog, kind: str | None = None, province: str | None = None) -> list[dict[str, Any]]:
-    """Every sponsor's totals, most valid samples first; an initiator's group adds the support units it nominated."""
+def leaderboard(rows: list[Row], cat: Catalog, kind: str | None = None, province: str | None = None,
+                rank_by: str = "valid") -> list[dict[str, Any]]:
+    """Every sponsor's totals, most valid samples first (or most received, with `rank_by="received"`, where valid
+    counts are not published: then the order must not depend on them either); an initiator's group adds the support
+    units it nominated."""
     own: dict[str, dict[str, int]] = {slug: _pair() for slug in cat.sponsors}
     for row in rows:
         if row.sponsor in own:
@@ -85,7 +93,10 @@ def leaderboard(rows: list[Row], cat: Catalog, kind: str | None = None, province
         if slug in groups:
             entry["group"] = groups[slug]
         board.append(entry)
-    board.sort(key=lambda e: (-e["valid"], -e["received"], e["sponsor"]))
+    if rank_by == "received":
+        board.sort(key=lambda e: (-e["received"], e["sponsor"]))
+    else:
+        board.sort(key=lambda e: (-e["valid"], -e["received"], e["sponsor"]))
     for rank, entry in enumerate(board, 1):
         entry["rank"] = rank
     return board
@@ -120,3 +131,92 @@ def provinces(rows: list[Row]) -> list[dict[str, Any]]:
         if row.sponsor != UNATTRIBUTED and row.received:
             active[row.province].add(row.sponsor)
     return [{"province": p, **pair, "sponsors": len(active[p])} for p, pair in totals.items()]
+
+
+# -- what the public sees of the valid counts -------------------------------------------------------------------
+
+# Sponsors compete for awards on valid samples and some run bots: a valid count that moves in real time tells a bot's
+# operator which of its submissions passed. The secretariat chooses what the public pages show:
+POLICIES = {
+    "after_close": "valid counts once the survey window has closed",
+    "settled_days": "each Beijing day's valid count once the day ended 24 h ago",
+    "never": "no valid counts (the secretariat publishes them itself)",
+    "live": "valid counts as they change (rehearsals only)",
+}
+DEFAULT_POLICY = "after_close"
+# Why 24 h after the day's end rather than at its midnight: published at midnight, a day's count would tell a bot's
+# operator by the next morning which of yesterday's variants passed, in time to adapt all of today; and it may still
+# move then (the sweeper counts what was pending, a recount repairs drift). A day later the operator has run a further
+# day without feedback, so can change tactics at most every other day, and the figure is final. A day is shown from
+# exactly SETTLED_AFTER after its end, the moment `valid_from` names.
+SETTLED_AFTER = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """What the public may see of the valid counts of some days, at one moment."""
+
+    policy: str
+    shown: bool
+    through: str | None = None  # shown only for the days up to this one; None: for every day
+    valid_from: datetime | None = None  # hidden until then; None: no date set
+
+    def covers(self, day: str) -> bool:
+        return self.shown and (self.through is None or day <= self.through)
+
+    def fields(self) -> dict[str, Any]:
+        """What a response says about it."""
+        return {"valid_policy": self.policy, "valid_shown": self.shown,
+                "valid_from": self.valid_from.astimezone(BEIJING).isoformat() if self.valid_from else None,
+                "valid_through": self.through}
+
+
+def day_end(day: str) -> datetime:
+    """The moment a Beijing day ends: the next day's midnight."""
+    return datetime.combine(date.fromisoformat(day) + timedelta(days=1), time(), BEIJING)
+
+
+def disclosure(policy: str, cat: Catalog, now: datetime, days: list[str]) -> Disclosure:
+    """What the policy lets the public see at `now` of the valid counts of `days` (days of the window, in order)."""
+    if policy == "live":
+        return Disclosure(policy, True)
+    if policy == "after_close":
+        # The window is [opens, closes): at `closes` nothing more can be submitted, so nothing more is learnt.
+        return Disclosure(policy, True) if now >= cat.closes else Disclosure(policy, False, valid_from=cat.closes)
+    if policy == "settled_days":
+        settled = [d for d in days if now >= day_end(d) + SETTLED_AFTER]
+        if len(settled) == len(days):
+            return Disclosure(policy, True)
+        if settled:
+            return Disclosure(policy, True, through=settled[-1])
+        return Disclosure(policy, False, valid_from=day_end(days[0]) + SETTLED_AFTER)
+    if policy == "never":
+        return Disclosure(policy, False)
+    raise ValueError(f"unknown policy {policy!r}")
+
+
+def public_rows(rows: list[Row], shown: Disclosure) -> list[Row]:
+    """The rows with every unpublished valid count set to zero, so that no total, and no order, can carry it."""
+    if shown.shown and shown.through is None:
+        return rows
+    return [r if shown.covers(r.day) else r._replace(valid=0) for r in rows]
+
+
+def redact(view: Any, shown: Disclosure) -> Any:
+    """A view (of public_rows) without `valid` wherever it is not published: everywhere while hidden, and on the
+    per-day entries after `through`. Absent, not zero: zero would read as a count."""
+    if shown.shown and shown.through is None:
+        return view
+
+    def keep(entry: dict[str, Any]) -> bool:
+        return shown.shown and ("day" not in entry or shown.covers(entry["day"]))
+
+    def walk(x: Any) -> Any:
+        if isinstance(x, list):
+            return [walk(i) for i in x]
+        if isinstance(x, dict):
+            drop = not keep(x)
+            return {k: walk(v) for k, v in x.items() if not (drop and k == "valid")}
+        return x
+
+    return walk(view)

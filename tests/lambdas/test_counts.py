@@ -13,8 +13,10 @@ import pytest
 from lambdas import local
 from lambdas.counts import app as counts_app
 from lambdas.survey import catalog as catalogs
+from lambdas.survey import counts
 from lambdas.survey.catalog import BEIJING, UNATTRIBUTED
 from lambdas.survey.regions import CITIES
+from lambdas.survey.settings import SettingsError
 from tests.conftest import ROOT
 from tests.lambdas.conftest import event, make_intake, payload, request
 
@@ -50,13 +52,18 @@ def seeded(ddb, campaign_catalog, survey) -> dict[str, Any]:
     counts_app.configure(None)
 
 
-def get(path: str, query: str = "") -> tuple[int, dict[str, str], Any]:
+def raw(path: str, query: str = "") -> tuple[int, dict[str, str], str]:
     e = event(b"", path=path, method="GET")
     e["rawQueryString"] = query
     e["queryStringParameters"] = dict(p.split("=", 1) for p in query.split("&")) if query else None
     result = counts_app.handler(e, local.Context("counts", "req"))
     headers = {k.lower(): v for k, v in (result.get("headers") or {}).items()}
-    return result["statusCode"], headers, json.loads(result["body"])
+    return result["statusCode"], headers, result["body"]
+
+
+def get(path: str, query: str = "") -> tuple[int, dict[str, str], Any]:
+    status, headers, body = raw(path, query)
+    return status, headers, json.loads(body)
 
 
 def conforms(body: Any, schema: str) -> None:
@@ -169,7 +176,9 @@ def test_submit_responses_follow_the_document(intake):
     conforms(body, "Stored")
     status, _, body = call(event(b"{", "application/json"))
     conforms(body, "Error")
-    conforms(call(event(b"", path="/api/challenge", method="GET"))[2], "Challenge")
+    e = event(b"", path="/api/challenge", method="GET")
+    e["rawQueryString"], e["queryStringParameters"] = "id=sub-00000001", {"id": "sub-00000001"}  # one submission's
+    conforms(call(e)[2], "Challenge")
 
 
 def test_unattributed_rows_are_reported_apart(seeded):
@@ -195,3 +204,214 @@ def test_a_finished_day_is_read_once_per_container(seeded, monkeypatch):
 def test_counter_items_hold_only_their_keys_and_numbers(seeded):
     for item in seeded["intake"].store.scan("C#"):
         assert set(item) == {"pk", "sk", "received", "valid"}
+
+
+# -- what the public sees of the valid counts ---------------------------------------------------------------------
+
+ROUTES = {"/api/counts": "Campaign", "/api/counts/sponsors": "Leaderboard",
+          "/api/counts/sponsors/zhejiang-cyberspace": "Sponsor", "/api/counts/provinces": "Provinces"}
+CLOSES = datetime(2020, 8, 1, tzinfo=BEIJING)  # the sample window is [2020-07-22 09:00, 2020-07-31 24:00)
+TICK = timedelta(microseconds=1)
+
+
+def at(seeded: dict[str, Any], now: datetime, policy: str = "after_close") -> counts_app.Source:
+    """A counts source whose wall clock stands still at `now`, under `policy`."""
+    src = counts_app.Source(seeded["intake"].store, seeded["catalog"], clock=lambda: 0.0, now=lambda: now,
+                            policy=policy)
+    counts_app.configure(src)
+    return src
+
+
+def valid_fields(body: Any, where: str = "") -> list[str]:
+    """Where a response carries a `valid` count."""
+    if isinstance(body, list):
+        return [f for i, x in enumerate(body) for f in valid_fields(x, f"{where}[{i}]")]
+    if isinstance(body, dict):
+        return [f"{where}.{k}" if k == "valid" else f for k, v in body.items()
+                for f in ([f"{where}.{k}"] if k == "valid" else valid_fields(v, f"{where}.{k}"))]
+    return []
+
+
+def all_routes(query: str = "") -> dict[str, Any]:
+    """Every counts route's body, each checked against the OpenAPI document."""
+    bodies = {}
+    for path, schema in ROUTES.items():
+        status, _, body = get(path, query)
+        assert status == 200
+        conforms(body, schema)
+        bodies[path] = body
+    return bodies
+
+
+def test_the_policy_comes_from_the_environment_and_a_wrong_one_stops_the_function(ddb, campaign_catalog, monkeypatch):
+    assert counts_app.public_valid_policy({}) == "after_close"
+    for policy in counts.POLICIES:
+        assert counts_app.public_valid_policy({"SURVEY_PUBLIC_VALID": policy}) == policy
+    with pytest.raises(SettingsError) as exc:
+        counts_app.public_valid_policy({"SURVEY_PUBLIC_VALID": "after-close"})
+    message = str(exc.value)
+    assert "SURVEY_PUBLIC_VALID" in message and "'after-close'" in message
+    assert all(policy in message for policy in ("after_close", "settled_days", "never", "live"))
+    # GIVEN the function's environment WHEN it sets up THEN the policy is read and checked before any answer
+    monkeypatch.setenv("SURVEY_TABLE", "survey-test")
+    monkeypatch.setenv("SURVEY_CATALOG", str(campaign_catalog))
+    monkeypatch.setenv("SURVEY_PUBLIC_VALID", "sometimes")
+    counts_app.configure(None)
+    try:
+        with pytest.raises(SettingsError, match="SURVEY_PUBLIC_VALID"):
+            get("/api/counts")
+        monkeypatch.setenv("SURVEY_PUBLIC_VALID", "settled_days")
+        assert counts_app._source().policy == "settled_days"
+        counts_app.configure(None)
+        monkeypatch.delenv("SURVEY_PUBLIC_VALID")
+        assert counts_app._source().policy == "after_close"
+    finally:
+        counts_app.configure(None)
+
+
+def test_after_close_hides_valid_until_the_window_closes(seeded):
+    at(seeded, CLOSES - TICK)
+    bodies = all_routes()
+    for path, body in bodies.items():
+        assert valid_fields(body) == [], path  # absent, not zero
+        assert (body["valid_policy"], body["valid_shown"], body["valid_through"]) == ("after_close", False, None)
+        assert datetime.fromisoformat(body["valid_from"]) == CLOSES
+    assert bodies["/api/counts"]["total"] == {"received": 9}
+    assert bodies["/api/counts"]["days"][0] == {"day": "2020-07-22", "received": 3}
+    assert bodies["/api/counts/sponsors/zhejiang-cyberspace"]["channels"]["wechat"] == {"received": 2}
+    # One day alone is hidden the same way
+    _, _, one_day = get("/api/counts", "day=2020-07-23")
+    assert one_day["total"] == {"received": 4} and one_day["valid_shown"] is False
+    # WHEN the window closes THEN every valid count is published
+    at(seeded, CLOSES)
+    for path, body in all_routes().items():
+        assert (body["valid_shown"], body["valid_from"], body["valid_through"]) == (True, None, None), path
+    assert get("/api/counts")[2]["total"] == {"received": 9, "valid": 7}
+
+
+def test_while_valid_is_hidden_the_leaderboard_ranks_by_received(seeded):
+    at(seeded, CLOSES - TICK)
+    _, _, hidden = get("/api/counts/sponsors")
+    assert hidden["ranked_by"] == "received"
+    order = [(-e["received"], e["sponsor"]) for e in hidden["sponsors"]]
+    assert order == sorted(order) and [e["rank"] for e in hidden["sponsors"]] == list(range(1, len(order) + 1))
+    zj = next(e for e in hidden["sponsors"] if e["sponsor"] == "zhejiang-cyberspace")
+    assert zj["group"] == {"received": 6}
+    at(seeded, CLOSES)
+    _, _, shown = get("/api/counts/sponsors")
+    assert shown["ranked_by"] == "valid"
+    order = [(-e["valid"], -e["received"], e["sponsor"]) for e in shown["sponsors"]]
+    assert order == sorted(order)
+
+
+def test_ranked_by_received_the_order_owes_nothing_to_valid(campaign_catalog):
+    """Two sponsors with as many received: their order must not tell which has more valid samples."""
+    cat = catalogs.load(campaign_catalog)
+    a, b = sorted(cat.sponsors)[:2]
+    for valid_a, valid_b in ((0, 5), (5, 0)):
+        rows = [counts.Row("2020-07-22", "public", a, "-", "浙江省", 5, valid_a),
+                counts.Row("2020-07-22", "public", b, "-", "浙江省", 5, valid_b)]
+        board = counts.leaderboard(rows, cat, rank_by="received")
+        assert [e["sponsor"] for e in board[:2]] == [a, b]
+
+
+@pytest.mark.parametrize("policy", ["after_close", "settled_days", "never"])
+def test_before_any_day_is_settled_nothing_valid_shows(seeded, policy):
+    at(seeded, datetime(2020, 7, 22, 12, 0, tzinfo=BEIJING), policy)
+    for path, body in all_routes().items():
+        assert valid_fields(body) == [] and body["valid_shown"] is False, path
+
+
+def test_settled_days_shows_each_day_24_hours_after_it_ended(seeded):
+    # The first day, 07-22, ends at 07-23 00:00 and is published from 07-24 00:00 on
+    first_settles = datetime(2020, 7, 24, tzinfo=BEIJING)
+    at(seeded, first_settles - TICK, "settled_days")
+    for path, body in all_routes().items():
+        assert valid_fields(body) == [] and body["valid_shown"] is False, path
+        assert datetime.fromisoformat(body["valid_from"]) == first_settles
+    # WHEN 07-22 has been over for 24 h THEN its valid counts, and only its, are published
+    at(seeded, first_settles, "settled_days")
+    bodies = all_routes()
+    for body in bodies.values():
+        assert (body["valid_shown"], body["valid_from"], body["valid_through"]) == (True, None, "2020-07-22")
+    campaign = bodies["/api/counts"]
+    assert campaign["total"] == {"received": 7, "valid": 2}  # received up to now; valid of 07-22 alone
+    days = {d["day"]: d for d in campaign["days"]}
+    assert days["2020-07-22"] == {"day": "2020-07-22", "received": 3, "valid": 2}
+    assert days["2020-07-23"] == {"day": "2020-07-23", "received": 4}
+    assert all("valid" not in d for day, d in days.items() if day > "2020-07-22")
+    assert bodies["/api/counts/sponsors"]["ranked_by"] == "valid"
+    zj = bodies["/api/counts/sponsors/zhejiang-cyberspace"]
+    assert zj["total"] == {"received": 3, "valid": 1} and zj["channels"]["app"] == {"received": 1, "valid": 0}
+    # One day: a settled one in full, a later one hidden until its own turn
+    assert get("/api/counts", "day=2020-07-22")[2]["total"] == {"received": 3, "valid": 2}
+    later = get("/api/counts", "day=2020-07-23")[2]
+    assert later["total"] == {"received": 4} and later["valid_shown"] is False
+    assert datetime.fromisoformat(later["valid_from"]) == first_settles + timedelta(days=1)
+
+
+def test_settled_days_publishes_every_day_a_day_after_the_close(seeded):
+    at(seeded, CLOSES + timedelta(hours=24) - TICK, "settled_days")
+    assert get("/api/counts")[2]["valid_through"] == "2020-07-30"
+    at(seeded, CLOSES + timedelta(hours=24), "settled_days")
+    campaign = get("/api/counts")[2]
+    assert campaign["valid_through"] is None and campaign["total"] == {"received": 9, "valid": 7}
+    assert all("valid" in d for d in campaign["days"])
+
+
+def test_never_keeps_valid_hidden_after_the_close(seeded):
+    at(seeded, CLOSES + timedelta(days=365), "never")
+    for path, body in all_routes().items():
+        assert valid_fields(body) == [], path
+        assert (body["valid_shown"], body["valid_from"], body["valid_through"]) == (False, None, None)
+    assert get("/api/counts/sponsors")[2]["ranked_by"] == "received"
+
+
+def test_live_shows_valid_while_the_window_is_open(seeded):
+    at(seeded, datetime(2020, 7, 23, 23, 0, tzinfo=BEIJING), "live")
+    bodies = all_routes()
+    assert bodies["/api/counts"]["total"] == {"received": 7, "valid": 6}
+    assert all(b["valid_shown"] and b["valid_from"] is None for b in bodies.values())
+
+
+def test_no_reason_and_no_verdict_of_a_submission_is_public(seeded):
+    """Only sums leave the counts API: no submission, no id, no flag, no reason, under the policy that shows most."""
+    stored = list(seeded["intake"].store.scan("S#"))
+    assert any(s.get("reasons") for s in stored)  # there is something that could leak
+    secrets = {s["id"] for s in stored} | {r for s in stored for r in s.get("reasons", [])}
+    secrets |= {"reason", "honeypot", "too_fast", "repeat_device", "repeat_answers", "no_proof", "bad_proof",
+                "foreign_proof", "expired_proof", "verdict", "ip_hash", "device"}
+    at(seeded, CLOSES, "live")
+    texts = [raw(path, query)[2] for path in ROUTES for query in ("", "day=2020-07-22")]
+    texts.append(raw("/api/counts/sponsors", "province=浙江省")[2])
+    for text in texts:
+        assert not [s for s in secrets if s in text]
+    # Nor does the document promise any: no counts schema has a field for them
+    schemas = OPENAPI["components"]["schemas"]
+    names: set[str] = set()
+    todo = [schemas[s] for s in ROUTES.values()]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref", "").rpartition("/")[2]
+            todo += [schemas[ref]] if ref else []
+            names |= set(node.get("properties", {}))
+            todo += list(node.values())
+        elif isinstance(node, list):
+            todo += node
+    assert "valid" in names and not [n for n in names if n in secrets or "reason" in n]
+
+
+@pytest.mark.parametrize("path", [*ROUTES, "/api/counts/sponsors/zhejiang-wlaq"])
+def test_parameters_other_than_day_kind_and_province_change_nothing(seeded, path):
+    """A CDN that keys on every parameter may pass `?x=random` through: the answer is the same, byte for byte, and
+    the container computes nothing more for it."""
+    src = at(seeded, CLOSES - TICK)
+    plain = raw(path)
+    day = raw(path, "day=2020-07-23")
+    views = set(src._views)
+    for query in ("x=random", "x=1&y=2", "utm_source=wechat", "_=1595379600", "valid=1", "policy=live"):
+        assert raw(path, query) == plain, query
+    assert raw(path, "day=2020-07-23&x=random") == day
+    assert set(src._views) == views
+    assert plain[1]["cache-control"] == counts_app.CACHE

@@ -1,15 +1,20 @@
 // Live counts on the progress page and on each sponsor's page: numbers, a daily bar chart drawn as SVG, tables.
 // No chart library: a few hundred lines of plain DOM keep the pages light on phones.
+// Valid counts show only where the API sends them (the secretariat's policy decides when): where it leaves them out,
+// the valid columns and bars are left out too and a note says when they will be published.
 (function () {
   var meta = document.querySelector('meta[name="survey-api"]');
   var root = document.querySelector("[data-counts]");
   if (!meta || !root || !window.fetch) return;
   var api = meta.content, REFRESH = 60000, board = [], sponsorsBase = meta.dataset.sponsors || "";
   var KIND = { initiator: "发起单位", media: "支持单位（媒体）", enterprise: "支持单位（企业）" };
+  var shown = true; // whether the last answer carried valid counts
 
   function $(sel) { return root.querySelector(sel); }
   function set(field, text) { var el = $('[data-field="' + field + '"]'); if (el) el.textContent = text; }
   function n(x) { return Number(x).toLocaleString("zh-CN"); }
+  function v(x) { return x === undefined ? "待公布" : n(x); } // a valid count the API left out
+  function md(day) { return +day.slice(5, 7) + "月" + +day.slice(8) + "日"; }
   function get(path) {
     return fetch(api + path, { cache: "no-cache" }).then(function (r) {
       if (!r.ok) throw new Error(r.status);
@@ -39,7 +44,8 @@
     svg.setAttribute("aria-hidden", "true");
     days.forEach(function (d, i) {
       var x = pad + i * step, h1 = (H - 48) * d.received / max, h2 = (H - 48) * d.valid / max;
-      [[x, h1, "cp-r"], [x + bar, h2, "cp-v"]].forEach(function (b) {
+      var bars = d.valid === undefined ? [[x, h1, "cp-r"]] : [[x, h1, "cp-r"], [x + bar, h2, "cp-v"]];
+      bars.forEach(function (b) {
         var rect = document.createElementNS(NS, "rect");
         rect.setAttribute("x", b[0]); rect.setAttribute("y", H - 24 - b[1]);
         rect.setAttribute("width", bar); rect.setAttribute("height", Math.max(b[1], 0.5));
@@ -63,9 +69,32 @@
     box.appendChild(svg);
     var legend = document.createElement("p");
     legend.className = "cp-legend";
-    legend.innerHTML = '<span class="cp-key cp-r"></span>收到 <span class="cp-key cp-v"></span>有效';
+    legend.innerHTML = '<span class="cp-key cp-r"></span>收到' +
+      (shown ? ' <span class="cp-key cp-v"></span>有效' : "");
     box.appendChild(legend);
-    fill("days", days, function (d) { return [d.day, n(d.received), n(d.valid)]; });
+    fill("days", days, function (d) { return withValid([d.day, n(d.received)], v(d.valid)); });
+  }
+
+  // What the answer says of the valid counts: columns shown or not, and the note that says when they come.
+  function disclose(r) {
+    shown = r.valid_shown !== false;
+    root.querySelectorAll("[data-valid-col]").forEach(function (el) { el.hidden = !shown; });
+    set("group-label", "含推荐单位" + (shown ? "有效" : "收到"));
+    var note = $('[data-field="valid-note"]'), text = "";
+    if (r.valid_policy === "settled_days" && (!shown || r.valid_through)) {
+      text = "有效样本数按日公布：每天的有效样本数在当天结束 24 小时后公布" +
+        (r.valid_through ? "，目前已公布至" + md(r.valid_through) + "。" : "。");
+    } else if (r.valid_policy === "after_close" && !shown) {
+      text = "有效样本数将在调查结束后公布。";
+    } else if (!shown) {
+      text = "有效样本数不在本页公布，以秘书处发布的结果为准。";
+    }
+    if (text && !shown && $('[data-table="board"]')) text += "在此之前，排行按已收到问卷数排列。";
+    if (note) { note.textContent = text; note.hidden = !text; }
+  }
+  function withValid(cells, valid) {
+    if (shown) cells.push(valid);
+    return cells;
   }
 
   function countdown() {
@@ -89,32 +118,37 @@
       var a = document.createElement("a");
       a.href = sponsorsBase + e.sponsor + "/";
       a.textContent = e.name;
-      return [String(e.rank), a, e.province, n(e.received), n(e.valid), e.group ? n(e.group.valid) : "—"];
+      var group = e.group ? (shown ? v(e.group.valid) : n(e.group.received)) : "—";
+      return withValid([String(e.rank), a, e.province, n(e.received)], v(e.valid)).concat([group]);
     });
   }
 
   function campaign() {
     return Promise.all([get("counts"), get("counts/sponsors"), get("counts/provinces")]).then(function (res) {
       var c = res[0];
+      disclose(c);
       set("received", n(c.total.received));
-      set("valid", n(c.total.valid));
+      set("valid", v(c.total.valid));
       set("updated", "更新于 " + c.updated.slice(11, 16));
       chart(c.days);
       board = res[1].sponsors;
       showBoard();
-      fill("provinces", res[2].provinces, function (p) { return [p.province, n(p.received), n(p.valid), String(p.sponsors)]; });
+      fill("provinces", res[2].provinces, function (p) {
+        return withValid([p.province, n(p.received)], v(p.valid)).concat([String(p.sponsors)]);
+      });
     });
   }
 
   function sponsor(slug) {
     return get("counts/sponsors/" + encodeURIComponent(slug)).then(function (s) {
+      disclose(s);
       set("received", n(s.total.received));
-      set("valid", n(s.total.valid));
+      set("valid", v(s.total.valid));
       set("updated", "更新于 " + s.updated.slice(11, 16));
       chart(s.days);
       fill("channels", Object.keys(s.channels).map(function (k) { return [k, s.channels[k]]; }), function (c) {
         var label = root.querySelector('[data-channel="' + c[0] + '"]');
-        return [label ? label.textContent : c[0], n(c[1].received), n(c[1].valid)];
+        return withValid([label ? label.textContent : c[0], n(c[1].received)], v(c[1].valid));
       });
     });
   }
