@@ -2,6 +2,7 @@
 upload only what changed, invalidate only what changed.
 
   python -m infra.deploy --stack survey --region cn-north-1 [--site-url https://survey.example.org/] [--dry-run]
+  python -m infra.deploy --stack survey --region cn-north-1 --counter-shards 32   (raise the counter shards)
   python -m infra.deploy --stack survey --region cn-north-1 --teardown
 
 The secret comes from SURVEY_SECRET in the environment on the first deploy, and is kept from then on. Order of work:
@@ -24,8 +25,12 @@ import sys
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from lambdas.survey.catalog import day_of
+from lambdas.survey.settings import DEFAULT_SHARDS
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "infra" / "template.yaml"
@@ -92,34 +97,63 @@ def _zip(folder: Path, path: Path) -> Path:
 
 # ---- the stack --------------------------------------------------------------------------------------------------
 
-def outputs(cfn: Any, stack: str) -> dict[str, str]:
-    """The stack's outputs, or {} when it does not exist yet."""
+def stack_of(cfn: Any, stack: str) -> dict[str, Any] | None:
+    """The stack as CloudFormation describes it (outputs, parameters, status), or None when it does not exist."""
     from botocore.exceptions import ClientError
 
     try:
-        found = cfn.describe_stacks(StackName=stack)["Stacks"][0]
+        return cfn.describe_stacks(StackName=stack)["Stacks"][0]
     except ClientError as exc:
         if "does not exist" in str(exc):
-            return {}
+            return None
         raise
-    return {o["OutputKey"]: o["OutputValue"] for o in found.get("Outputs", [])}
+
+
+def outputs(cfn: Any, stack: str) -> dict[str, str]:
+    """The stack's outputs, or {} when it does not exist yet."""
+    return _outputs(stack_of(cfn, stack))
+
+
+def _outputs(found: dict[str, Any] | None) -> dict[str, str]:
+    return {o["OutputKey"]: o["OutputValue"] for o in (found or {}).get("Outputs", [])}
+
+
+def _deployed_parameters(found: dict[str, Any] | None) -> dict[str, str]:
+    return {p["ParameterKey"]: p.get("ParameterValue", "") for p in (found or {}).get("Parameters", [])}
+
+
+def _declared_parameters() -> set[str]:
+    """The parameters the template being deployed declares."""
+    from lambdas.local import template
+
+    return set(template(TEMPLATE).get("Parameters") or {})
 
 
 def deploy_stack(session: Any, stack: str, code_zip: Path, params: dict[str, str], plan: Plan) -> None:
+    """Upload the functions' package to the artifacts bucket and deploy the template through a change set.
+
+    A parameter the deploy does not set keeps its deployed value, as `sam deploy` does: a template default never
+    silently undoes what was set on the stack (CounterShards above all, see check_counter_shards)."""
     cfn, s3 = session.client("cloudformation"), session.client("s3")
     account = session.client("sts").get_caller_identity()["Account"]
     bucket = f"{stack}-artifacts-{account}-{session.region_name}"
     key = f"lambda/{hashlib.sha256(code_zip.read_bytes()).hexdigest()}.zip"
     template = TEMPLATE.read_text(encoding="utf-8").replace("CodeUri: ../build/lambda", f"CodeUri: s3://{bucket}/{key}")
-    exists = bool(outputs(cfn, stack))
+    found = stack_of(cfn, stack)
+    exists = bool(_outputs(found))
     plan.say(f"{'update' if exists else 'create'} stack {stack} in {session.region_name}; code s3://{bucket}/{key}")
     if plan.dry_run:
         return
-    _ensure_bucket(s3, bucket, session.region_name)
-    s3.upload_file(str(code_zip), bucket, key)
-    parameters = [{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()]
-    if exists and "SurveySecret" not in params:
-        parameters.append({"ParameterKey": "SurveySecret", "UsePreviousValue": True})
+    _ensure_bucket(s3, bucket, session.region_name, account)
+    # The owner is named on every request, so a bucket that another account holds is never written to.
+    s3.upload_file(str(code_zip), bucket, key, ExtraArgs={"ExpectedBucketOwner": account})
+    declared = _declared_parameters()
+    for k in sorted(set(params) - declared):
+        plan.say(f"{k} is not a parameter of this template: not sent")
+    parameters = [{"ParameterKey": k, "ParameterValue": v} for k, v in params.items() if k in declared]
+    if exists:
+        parameters += [{"ParameterKey": k, "UsePreviousValue": True}
+                       for k in sorted(_deployed_parameters(found)) if k in declared and k not in params]
     name = f"deploy-{key[7:19]}"
     cfn.create_change_set(StackName=stack, ChangeSetName=name, TemplateBody=template, Parameters=parameters,
                           ChangeSetType="UPDATE" if exists else "CREATE",
@@ -139,16 +173,33 @@ def deploy_stack(session: Any, stack: str, code_zip: Path, params: dict[str, str
     cfn.get_waiter(waiter).wait(StackName=stack, WaiterConfig={"Delay": 10, "MaxAttempts": 180})
 
 
-def _ensure_bucket(s3: Any, bucket: str, region: str) -> None:
+def _ensure_bucket(s3: Any, bucket: str, region: str, owner: str) -> None:
+    """The artifacts bucket, this account's and private; created on the first deploy. Its name is predictable, so
+    another account may have taken it first: then S3 answers 403 to a request naming `owner`, and nothing is sent."""
     from botocore.exceptions import ClientError
 
+    taken = DeployError(
+        f"the artifacts bucket {bucket} belongs to another AWS account (or these credentials may not read it), so "
+        f"the functions' code is not uploaded there: check that AWS_PROFILE / --profile is the campaign's account "
+        f"{owner}; if someone else holds the name, deploy under another --stack name")
     try:
-        s3.head_bucket(Bucket=bucket)
-    except ClientError:
-        config = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
-        s3.create_bucket(Bucket=bucket, **config)
-        s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
-            "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+        s3.head_bucket(Bucket=bucket, ExpectedBucketOwner=owner)
+        return
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("403", "AccessDenied", "301", "PermanentRedirect"):
+            raise taken from exc
+        if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket"):
+            raise
+    config = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    try:
+        s3.create_bucket(Bucket=bucket, **config)  # CreateBucket names no owner: it fails on a name that is taken
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "BucketAlreadyExists":
+            raise taken from exc
+        if exc.response.get("Error", {}).get("Code") != "BucketAlreadyOwnedByYou":
+            raise
+    s3.put_public_access_block(Bucket=bucket, ExpectedBucketOwner=owner, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
 
 
 # ---- the site ---------------------------------------------------------------------------------------------------
@@ -235,12 +286,47 @@ def _deployed_catalog(s3: Any, bucket: str) -> bytes | None:
         return None
 
 
+# ---- counter shards ---------------------------------------------------------------------------------------------
+
+def check_counter_shards(deployed: int, wanted: int | None, opens: datetime, now: datetime) -> str | None:
+    """Refuse a CounterShards change that would lose counts; say why a change is safe. Returns a line to print.
+
+    Each submission records the shard it is counted on (store.shard_of), and every reader (the counts API,
+    Store.counters in the secretariat's commands, the sweeper's pending index) queries shards 0..n-1. Raising n is
+    therefore safe at any time: written items keep their shard and are still read; only new submissions use the new
+    shards, and the recount keys by the shard each submission recorded. Lowering n hides every counter and pending
+    submission on the shards above it, for good: from the opening day on it is refused, as long as the data lives.
+    """
+    if wanted is None or wanted == deployed:
+        return None
+    if wanted > deployed:
+        return (f"CounterShards {deployed} → {wanted}: safe; counts already written stay on their shards and every "
+                f"reader queries all {wanted}; run `python -m lambdas.admin` with --shards {wanted} (or "
+                f"SURVEY_SHARDS={wanted}) from now on, or its report and snapshots miss the new shards")
+    opening = day_of(opens)
+    if day_of(now) < opening:
+        return f"CounterShards {deployed} → {wanted}: before the window opens ({opening}), no counts to lose yet"
+    raise DeployError(
+        f"CounterShards {deployed} → {wanted} refused, nothing was changed: the survey window opened on {opening}, "
+        f"and the counters and pending submissions written since sit on shards 0–{deployed - 1}; with {wanted} the "
+        f"counts pages, the secretariat's commands and the sweeper would read only shards 0–{wanted - 1}, so counts "
+        f"on shards {wanted}–{deployed - 1} would vanish and submissions pending there would never be counted. "
+        f"Deploy with --counter-shards {deployed} (or more: raising is safe) for as long as this table's data is used")
+
+
+def _opens(catalogs: list[bytes | None]) -> datetime:
+    """The earliest opening of the window among the deployed site's sponsors.json and this build's."""
+    return min(datetime.fromisoformat(json.loads(raw)["campaign"]["opens"]) for raw in catalogs if raw)
+
+
 # ---- the command ------------------------------------------------------------------------------------------------
 
 def run(args: argparse.Namespace, session: Any) -> Plan:
     plan = Plan(args.dry_run)
     cfn = session.client("cloudformation")
-    out = outputs(cfn, args.stack)
+    found = stack_of(cfn, args.stack)
+    out = _outputs(found)
+    existed = bool(out)
     params = _parameters(args)
     if args.teardown:
         plan.say(f"delete stack {args.stack}; the table and the site bucket are retained (export the data first, "
@@ -263,6 +349,13 @@ def run(args: argparse.Namespace, session: Any) -> Plan:
     plan.say(f"build the site for {site_url}")
     build_site(args.config, site_url, site_dir, deployed)
     if not args.skip_stack:
+        if existed:  # before anything changes: the build is local, the stack and the buckets are as they were
+            deployed_shards = int(_deployed_parameters(found).get("CounterShards", DEFAULT_SHARDS))
+            note = check_counter_shards(deployed_shards, args.counter_shards,
+                                        _opens([deployed, (site_dir / "sponsors.json").read_bytes()]),
+                                        datetime.now(timezone.utc))
+            if note:
+                plan.say(note)
         deploy_stack(session, args.stack, package(site_dir, args.build_dir / "lambda"), params, plan)
     if out["SiteBucket"].startswith("<"):
         plan.say("upload every file of the site to the new bucket")
@@ -278,7 +371,8 @@ def _parameters(args: argparse.Namespace) -> dict[str, str]:
     if secret:
         params["SurveySecret"] = secret
     for name, value in (("AlarmEmail", args.alarm_email), ("SiteOrigin", args.site_origin),
-                        ("SubmitReservedConcurrency", args.reserved_concurrency)):
+                        ("SubmitReservedConcurrency", args.reserved_concurrency),
+                        ("CounterShards", args.counter_shards)):
         if value is not None:
             params[name] = str(value)
     return params
@@ -296,25 +390,71 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--site-origin", help="an extra origin allowed to call the API (CORS)")
     parser.add_argument("--alarm-email")
     parser.add_argument("--reserved-concurrency", type=int)
+    parser.add_argument("--counter-shards", type=int,
+                        help="counter items per day (the stack keeps its value unless given; never lowered once the "
+                             "window has opened)")
     parser.add_argument("--dry-run", action="store_true", help="show what would happen; change nothing")
     parser.add_argument("--skip-stack", action="store_true", help="site only: build, upload changed files, invalidate")
     parser.add_argument("--teardown", action="store_true", help="delete the stack (data is retained)")
     return parser.parse_args(argv)
 
 
+CREDENTIALS_HELP = ("set AWS_PROFILE to a profile made with `aws configure` (or `aws configure sso`, then `aws sso "
+                    "login`), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --profile")
+# What AWS answers to keys that are wrong or expired (or, in AWS China, keys of the global partition, and back).
+REFUSED_CREDENTIALS = {"ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "UnrecognizedClientException",
+                       "SignatureDoesNotMatch", "InvalidAccessKeyId", "AuthFailure"}
+
+
+def aws_setup(session: Any) -> str | None:
+    """What keeps this machine from calling AWS at all, as one line saying what to set; None when nothing does."""
+    missing, fixes = [], []
+    if not session.region_name:
+        missing.append("no AWS region")
+        fixes.append("pass --region (e.g. --region cn-north-1) or set AWS_REGION")
+    if session.get_credentials() is None:
+        missing.append("no AWS credentials")
+        fixes.append(CREDENTIALS_HELP)
+    return f"{' and '.join(missing)}: {'; '.join(fixes)}" if missing else None
+
+
 def main(argv: list[str] | None = None) -> int:
     import boto3
+    from botocore.exceptions import (ClientError, CredentialRetrievalError, NoCredentialsError, PartialCredentialsError,
+                                     ProfileNotFound, SSOError, TokenRetrievalError)
 
     args = parse(argv)
-    session = boto3.Session(profile_name=args.profile, region_name=args.region)
-    if not session.region_name:
-        print("Set --region (or AWS_REGION).", file=sys.stderr)
+    try:
+        session = boto3.Session(profile_name=args.profile, region_name=args.region)
+        problem = aws_setup(session)
+    except ProfileNotFound as exc:
+        name = exc.kwargs.get("profile", "")
+        problem = (f"the AWS profile {name} is not configured: create it with `aws configure --profile {name}` (or "
+                   f"`aws configure sso --profile {name}`), or name another with --profile or AWS_PROFILE")
+    except (PartialCredentialsError, CredentialRetrievalError) as exc:
+        problem = f"the AWS credentials could not be read ({exc}): {CREDENTIALS_HELP}"
+    if problem:
+        print(f"deploy: {problem}", file=sys.stderr)
         return 2
     try:
         plan = run(args, session)
     except DeployError as exc:
         print(f"deploy: {exc}", file=sys.stderr)
         return 1
+    except (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError, TokenRetrievalError,
+            SSOError) as exc:
+        print(f"deploy: the AWS credentials are not usable ({exc}): renew them (`aws sso login`, or `aws configure`) "
+              f"and run again", file=sys.stderr)
+        return 2
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        if error.get("Code") not in REFUSED_CREDENTIALS:
+            raise
+        print(f"deploy: AWS refused the credentials in {session.region_name} ({error.get('Code')}: "
+              f"{error.get('Message')}): renew them, or check that AWS_PROFILE / --profile and --region name the "
+              f"same account and partition (AWS China keys work only in cn-north-1 and cn-northwest-1)",
+              file=sys.stderr)
+        return 2
     print(json.dumps({"uploaded": plan.uploaded, "unchanged": plan.kept, "invalidated": plan.invalidated},
                      ensure_ascii=False))
     return 0

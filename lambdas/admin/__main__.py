@@ -96,9 +96,46 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _client(endpoint: str | None):  # type: ignore[no-untyped-def]
+    """DynamoDB at `endpoint`, or AWS's. The local stack's database, on this machine, takes any keys and keeps its
+    tables in its own region, so nothing need be set for it; against AWS, a missing region or missing credentials
+    end the command with one line saying what to set."""
     import boto3
+    from botocore.exceptions import ProfileNotFound
 
-    return boto3.client("dynamodb", endpoint_url=endpoint) if endpoint else boto3.client("dynamodb")
+    target = endpoint or os.environ.get("AWS_ENDPOINT_URL")
+    if target and _on_this_machine(target):
+        # The region and stand-in keys the local stack runs its functions with (lambdas/local.py).
+        return boto3.client("dynamodb", endpoint_url=target, region_name="us-east-1",
+                            aws_access_key_id="local", aws_secret_access_key="local")
+    try:
+        session = boto3.Session(region_name=os.environ.get("AWS_REGION") or None)  # as the AWS CLI v2 reads it
+        missing: dict[str, str] = {}
+        if not session.region_name:
+            missing["no AWS region"] = "set AWS_REGION to the campaign's region (e.g. cn-north-1)"
+        if session.get_credentials() is None:
+            missing["no AWS credentials"] = ("set AWS_PROFILE to a profile made with `aws configure` (or `aws "
+                                             "configure sso`), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+    except ProfileNotFound as exc:
+        name = exc.kwargs.get("profile", "")
+        raise SystemExit(f"admin: the AWS profile {name} is not configured: create it with `aws configure --profile "
+                         f"{name}`, or set AWS_PROFILE to another") from exc
+    if missing:
+        raise SystemExit(f"admin: {' and '.join(missing)}: {'; '.join(missing.values())}; or, for the local stack, "
+                         f"pass the --endpoint-url that `serve` prints")
+    return session.client("dynamodb", endpoint_url=endpoint)
+
+
+def _on_this_machine(url: str) -> bool:
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _parallel(store: Store, segments: int):  # type: ignore[no-untyped-def]

@@ -1,23 +1,26 @@
 """Export: stream stored submissions to files analysts open, one questionnaire per file.
 
 CSV is UTF-8 with a byte-order mark, so Excel opens Chinese text correctly, and every text cell that a spreadsheet
-could read as a formula (=, +, -, @, tab, carriage return) is neutralised with a leading apostrophe. Parquet keeps
-the same columns, typed, for analysts' tools. Free-text answers (the suggestions) also go to their own file.
+could read as a formula is neutralised with a leading apostrophe (see `safe`). Parquet keeps the same columns,
+typed, for analysts' tools. Free-text answers (the suggestions) also go to their own file.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lambdas.survey.catalog import UNATTRIBUTED
 from lambdas.survey.questionnaire import Questionnaire, Survey
 
 META = ("id", "questionnaire", "day", "received", "sponsor", "channel", "claimed", "province", "valid", "reasons", "seconds")
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA = ("=", "+", "-", "@")  # also in their full-width forms (＝＋－＠), which NFKC folds to these
+_UNSAFE_FIRST = ("\t", "\r")
 BATCH = 5000  # rows per Parquet row group
 
 
@@ -35,10 +38,25 @@ class Filters:
 
 
 def safe(value: object) -> object:
-    """A cell no spreadsheet evaluates: text starting like a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA):
+    """A cell no spreadsheet evaluates: text that starts like a formula gets a leading apostrophe. Spreadsheets
+    normalise what they import, so a formula sign counts behind blanks (spaces, tabs, line breaks, the ideographic
+    space) and invisible characters (zero-width ones, the byte-order mark), and in its full-width form; a tab or
+    carriage return first is unsafe by itself. The unattributed marker, a lone "-", is no formula and stays as it is,
+    so a pivot table still groups it."""
+    if not isinstance(value, str) or value == UNATTRIBUTED:
+        return value
+    if value.startswith(_UNSAFE_FIRST) or _first_seen(value) in _FORMULA:
         return "'" + value
     return value
+
+
+def _first_seen(text: str) -> str:
+    """The first character a spreadsheet reads, folded to its plain form: ＝ is =; blanks and format characters
+    (zero-width spaces and joiners, the word joiner, the byte-order mark, direction marks) are passed over."""
+    for ch in text:
+        if not ch.isspace() and unicodedata.category(ch) != "Cf":
+            return unicodedata.normalize("NFKC", ch)[:1]
+    return ""
 
 
 def columns(qn: Questionnaire) -> list[str]:

@@ -1,12 +1,16 @@
 """The deploy command's logic against moto's server standing in for S3, CloudFront and CloudFormation: the built
-site is uploaded, a second run uploads nothing, a one-sponsor edit uploads only that sponsor's files."""
+site is uploaded, a second run uploads nothing, a one-sponsor edit uploads only that sponsor's files; the artifacts
+bucket is only ever this account's; a machine without AWS settings gets one line saying what to set; CounterShards
+is never lowered once the window has opened."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import zipfile
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import boto3
@@ -14,6 +18,7 @@ import pytest
 
 from infra import deploy
 from lambdas import local
+from lambdas.survey.catalog import BEIJING
 from tests.conftest import CAMPAIGN, SMALL_SPONSORS, write_project
 
 pytestmark = pytest.mark.e2e
@@ -112,3 +117,218 @@ def test_the_functions_package_carries_the_sites_catalog_and_its_dependencies(aw
     assert result.returncode == 0, result.stderr
     path, sponsors = result.stdout.split()
     assert Path(path).is_relative_to(tmp_path / "lambda") and int(sponsors) == 3
+
+
+# ---- the artifacts bucket is this account's --------------------------------------------------------------------
+
+ACCOUNT = "123456789012"  # the account moto answers as for any key it did not issue
+OTHER_ACCOUNT = "111122223333"
+# The stack's own parameters and code reference, without what moto cannot create (the SAM transform, CloudFront).
+SMALL_TEMPLATE = """\
+Parameters:
+  CounterShards: {Type: Number, Default: 16, MinValue: 1, MaxValue: 256}
+Resources:
+  Topic:
+    Type: AWS::SNS::Topic
+    Metadata:
+      CodeUri: ../build/lambda
+Outputs:
+  SiteUrl: {Value: "https://d111111abcdef8.cloudfront.net/"}
+  SiteBucket: {Value: %(bucket)s}
+  DistributionId: {Value: %(distribution)s}
+"""
+
+
+@pytest.fixture
+def small_stack(aws, tmp_path, monkeypatch):
+    """deploy_stack with a template moto can create, and a stand-in functions' package (pip stays offline)."""
+    site_bucket = f"site-{tmp_path.name.lower().replace('_', '-')[-40:]}"
+    aws["session"].client("s3").create_bucket(Bucket=site_bucket)
+    template = tmp_path / "template.yaml"
+    template.write_text(SMALL_TEMPLATE % {"bucket": site_bucket, "distribution": aws["distribution"]}, encoding="utf-8")
+    monkeypatch.setattr(deploy, "TEMPLATE", template)
+    code = tmp_path / "lambda.zip"
+    with zipfile.ZipFile(code, "w") as z:
+        z.writestr("lambdas/__init__.py", "")
+    monkeypatch.setattr(deploy, "package", lambda site, out: code)
+    return {"template": template, "code": code, "site_bucket": site_bucket}
+
+
+def _recorded(session: boto3.Session, service: str) -> list[tuple[str, dict]]:
+    """Every call the session's clients make to `service`, with the parameters the caller gave."""
+    calls: list[tuple[str, dict]] = []
+    session.events.register(f"provide-client-params.{service}.*",
+                            lambda params, model, **_: calls.append((model.name, dict(params))))
+    return calls
+
+
+class _Body:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def stream(self, **_: object):
+        yield self.data
+
+
+def _as_account(account: str):
+    def header(request, **_):
+        request.headers["x-moto-account-id"] = account  # moto serves the request as this account
+    return header
+
+
+def _s3_checks_expected_owner(owners: dict[str, str]):
+    """S3's own check, which moto does not make: a request naming an ExpectedBucketOwner that is not the bucket's
+    owner is answered 403 Access Denied before it reaches the bucket."""
+    from botocore.awsrequest import AWSResponse
+
+    def check(request, **_):
+        expected = request.headers.get("x-amz-expected-bucket-owner")
+        expected = expected.decode() if isinstance(expected, bytes) else expected
+        for bucket, owner in owners.items():
+            if f"/{bucket}" in request.url and expected and expected != owner:
+                body = b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+                return AWSResponse(request.url, 403, {"Content-Type": "application/xml"}, _Body(body))
+        return None
+    return check
+
+
+def test_every_call_to_the_artifacts_bucket_names_this_account_as_its_owner(aws, small_stack):
+    session = boto3.Session(region_name="us-east-1")
+    calls = _recorded(session, "s3")
+    bucket = f"survey-owned-artifacts-{ACCOUNT}-us-east-1"
+    deploy.deploy_stack(session, "survey-owned", small_stack["code"], {}, deploy.Plan(False))  # creates the bucket
+    small_stack["code"].write_bytes(small_stack["code"].read_bytes() + b"\0")  # new code: a second upload
+    deploy.deploy_stack(session, "survey-owned", small_stack["code"], {}, deploy.Plan(False))  # finds the bucket
+    to_bucket = [(op, params) for op, params in calls if params.get("Bucket") == bucket]
+    assert [op for op, _ in to_bucket].count("HeadBucket") == 2 and [op for op, _ in to_bucket].count("PutObject") == 2
+    assert {"CreateBucket", "PutPublicAccessBlock"} <= {op for op, _ in to_bucket}
+    # CreateBucket takes no owner: it fails by itself when another account holds the name
+    owned = [params.get("ExpectedBucketOwner") == ACCOUNT for op, params in to_bucket if op != "CreateBucket"]
+    assert all(owned), to_bucket
+    stack = session.client("cloudformation").describe_stacks(StackName="survey-owned")["Stacks"][0]
+    assert stack["StackStatus"].endswith("_COMPLETE")
+
+
+def test_an_artifacts_bucket_another_account_holds_is_refused_and_nothing_is_written_to_it(aws, small_stack):
+    bucket = f"survey-sniped-artifacts-{ACCOUNT}-us-east-1"
+    other = boto3.Session(region_name="us-east-1").client("s3")
+    other.meta.events.register("before-send.s3.*", _as_account(OTHER_ACCOUNT))
+    other.create_bucket(Bucket=bucket)
+    other.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
+        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]}]}))  # the trap: anyone may write
+    session = boto3.Session(region_name="us-east-1")
+    session.events.register("before-send.s3.*", _s3_checks_expected_owner({bucket: OTHER_ACCOUNT}))
+    with pytest.raises(deploy.DeployError, match=f"{bucket}.*another AWS account"):
+        deploy.deploy_stack(session, "survey-sniped", small_stack["code"], {}, deploy.Plan(False))
+    assert other.list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+    assert deploy.outputs(session.client("cloudformation"), "survey-sniped") == {}  # and no stack either
+
+
+# ---- without AWS configuration --------------------------------------------------------------------------------
+
+@pytest.fixture
+def no_aws(monkeypatch, tmp_path):
+    """An environment with no AWS settings at all, as on a fresh laptop."""
+    for name in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance role to look for here
+    return tmp_path
+
+
+@pytest.mark.parametrize(("argv", "says", "not_said"), [
+    (["--dry-run"],
+     ["no AWS region", "--region", "AWS_REGION", "no AWS credentials", "AWS_PROFILE", "aws configure"], []),
+    (["--dry-run", "--region", "cn-north-1"], ["no AWS credentials", "AWS_PROFILE", "aws configure"], ["region"]),
+    (["--region", "cn-north-1"], ["no AWS credentials", "AWS_PROFILE", "aws configure"], ["region"]),  # a real deploy
+    (["--site-url", "https://survey.example.org/"], ["no AWS region", "no AWS credentials"], []),
+    (["--dry-run", "--region", "cn-north-1", "--profile", "campaign"], ["campaign", "aws configure"], []),
+])
+def test_without_aws_configuration_one_line_says_what_to_set(no_aws, capsys, argv, says, not_said):
+    assert deploy.main(["--stack", STACK, *argv]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1, err
+    assert all(s in err for s in says) and not any(s in err for s in not_said), err
+
+
+def test_the_command_without_aws_configuration_prints_no_traceback(no_aws):
+    env = {k: v for k, v in os.environ.items()}
+    result = subprocess.run([sys.executable, "-m", "infra.deploy", "--stack", STACK, "--dry-run"], env=env,
+                            capture_output=True, text=True, cwd=deploy.ROOT)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("deploy: no AWS region"), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+# ---- CounterShards during the campaign ------------------------------------------------------------------------
+
+OPENS = datetime(2020, 7, 22, 9, 0, tzinfo=BEIJING)
+
+
+@pytest.mark.parametrize(("deployed", "wanted", "now", "refused", "note"), [
+    (32, 8, OPENS, True, None),  # the opening day
+    (32, 8, OPENS + timedelta(days=400), True, None),  # long after: the data still lives under 32
+    (32, 31, OPENS - timedelta(hours=8), True, None),  # 01:00 on the opening day, Beijing time
+    (32, 8, OPENS - timedelta(days=1), False, "before the window opens"),  # the rehearsal day
+    (16, 32, OPENS + timedelta(days=3), False, "--shards 32"),  # raising is safe, and the commands must follow
+    (16, 16, OPENS + timedelta(days=3), False, None),
+    (16, None, OPENS + timedelta(days=3), False, None),  # not asked: the stack keeps its value
+])
+def test_lowering_counter_shards_once_the_window_opened_is_refused(deployed, wanted, now, refused, note):
+    if refused:
+        with pytest.raises(deploy.DeployError) as caught:
+            deploy.check_counter_shards(deployed, wanted, OPENS, now)
+        message = str(caught.value)
+        assert f"CounterShards {deployed} → {wanted} refused" in message and "2020-07-22" in message
+        assert f"shards {wanted}–{deployed - 1}" in message and f"--counter-shards {deployed}" in message
+        assert "\n" not in message
+        return
+    said = deploy.check_counter_shards(deployed, wanted, OPENS, now)
+    assert (said is None) if note is None else (note in said)
+
+
+def _shards_stack(aws, small_stack, name: str, shards: int) -> boto3.Session:
+    session = boto3.Session(region_name="us-east-1")
+    session.client("cloudformation").create_stack(
+        StackName=name, TemplateBody=small_stack["template"].read_text(encoding="utf-8"),
+        Parameters=[{"ParameterKey": "CounterShards", "ParameterValue": str(shards)}])
+    return session
+
+
+def _deployed_shards(session: boto3.Session, name: str) -> str:
+    stack = session.client("cloudformation").describe_stacks(StackName=name)["Stacks"][0]
+    return {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}["CounterShards"]
+
+
+def _deploy_stack(aws, name: str, session: boto3.Session, *extra: str) -> deploy.Plan:
+    args = deploy.parse(["--stack", name, "--region", "us-east-1", "--config", str(aws["project"] / "mkdocs.yml"),
+                         "--build-dir", str(aws["build"].parent / f"build-{name}"), *extra])
+    return deploy.run(args, session)
+
+
+def test_a_deploy_that_lowers_counter_shards_after_the_opening_changes_nothing(aws, small_stack):
+    session = _shards_stack(aws, small_stack, "survey-lower", 32)  # the sample campaign opened in 2020
+    s3 = session.client("s3")
+    for extra in (["--dry-run"], []):
+        with pytest.raises(deploy.DeployError, match="CounterShards 32 → 8 refused"):
+            _deploy_stack(aws, "survey-lower", session, "--counter-shards", "8", *extra)
+    cfn = session.client("cloudformation")
+    summaries = cfn.list_change_sets(StackName="survey-lower")["Summaries"]
+    assert [c for c in summaries if c["StackName"] == "survey-lower"] == []  # moto lists every stack's
+    assert _deployed_shards(session, "survey-lower") == "32"
+    assert s3.list_objects_v2(Bucket=small_stack["site_bucket"]).get("KeyCount") == 0
+    assert "survey-lower-artifacts" not in str(s3.list_buckets()["Buckets"])
+
+
+def test_a_deploy_keeps_counter_shards_unless_asked_and_may_raise_it(aws, small_stack):
+    session = _shards_stack(aws, small_stack, "survey-raise", 32)
+    changes = _recorded(session, "cloudformation")
+    _deploy_stack(aws, "survey-raise", session)  # a template default of 16 must not lower a deployed 32
+    sent = [p["Parameters"] for op, p in changes if op == "CreateChangeSet"]
+    assert {"ParameterKey": "CounterShards", "UsePreviousValue": True} in sent[-1]
+    assert _deployed_shards(session, "survey-raise") == "32"
+    plan = _deploy_stack(aws, "survey-raise", session, "--counter-shards", "64")
+    assert any("CounterShards 32 → 64" in step for step in plan.steps), plan.steps
+    assert _deployed_shards(session, "survey-raise") == "64"

@@ -1,17 +1,25 @@
-"""The secretariat's commands against moto: recount, export, report, snapshot."""
+"""The secretariat's commands against moto: recount, export, report, snapshot; and what they need of AWS settings."""
 
 from __future__ import annotations
 
 import csv
 import json
+import os
+import string
+import subprocess
+import sys
+import unicodedata
 from datetime import datetime, timedelta
 
+import boto3
 import pyarrow.parquet as pq
 import pytest
 
+from lambdas import local
 from lambdas.admin.__main__ import main
 from lambdas.admin.export import safe
 from lambdas.survey.catalog import BEIJING
+from tests.conftest import ROOT
 from tests.lambdas.conftest import TABLE, make_intake, payload, request
 
 HOSTILE = ["=cmd|' /C calc'!A0", "+1+1", "-2-2", "@SUM(A1:A9)", "\tTAB开头", "\r回车开头", 'He said "hi", then left',
@@ -37,28 +45,58 @@ def run(seeded, *args: str) -> int:
     return main(["--table", TABLE, "--site", str(seeded["site"]), "--shards", "4", *args])
 
 
+# Formulas in disguise: full-width signs, and blanks or invisible characters before a sign, which a spreadsheet may
+# skip or fold on import; the last is a lone hyphen, which is text, as the unattributed marker is.
+DISGUISED = ["＝1+1", "＋1", "－2-2", "＠SUM(A1:A9)", "\u200b=cmd|' /C calc'!A0", "\ufeff@SUM(A1)", "\u2060+1",
+             "\u200d\u3000－2", "\u200c \t=1+1", "-"]
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+
+
+def _read_as_formula(cell: str) -> bool:
+    """What a spreadsheet may make of a text cell: it skips blanks and invisible characters, folds full-width forms
+    (＝ is =) and starts a formula at =, +, - or @; a tab or carriage return first is unsafe too. A lone "-" is text."""
+    head = unicodedata.normalize("NFKC", cell).lstrip(string.whitespace + "\u3000" + INVISIBLE)
+    return cell.startswith(("\t", "\r")) or (cell != "-" and head.startswith(("=", "+", "-", "@")))
+
+
 def test_export_round_trips_hostile_text_and_no_cell_is_a_formula(seeded, tmp_path, capsys):
+    it = seeded["intake"]
+    opening = datetime(2020, 7, 22, 10, 0, tzinfo=BEIJING)
+    unattributed = ""
+    for n, text in enumerate(DISGUISED):
+        now = opening + timedelta(days=n % 3, hours=1, minutes=n)
+        # The last names a sponsor the list does not know: it is stored with sponsor and channel "-"
+        body = payload(it, seed=100 + n, now=now, sponsor="no-such-sponsor" if n == len(DISGUISED) - 1 else
+                       "zhejiang-cyberspace")
+        body["answers"]["suggestions"] = text
+        assert it.submit(request(body, now)).status == 200
+        unattributed = body["id"]
+    hostile = HOSTILE + DISGUISED
     out = tmp_path / "export"
     assert run(seeded, "export", "--out", str(out)) == 0
-    assert "public 11 rows" in capsys.readouterr().out
+    assert f"public {len(hostile)} rows" in capsys.readouterr().out
     raw = (out / "submissions-public.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs to read UTF-8
     with open(out / "submissions-public.csv", encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert sorted(r["id"] for r in rows) == sorted(seeded["ids"])
+    assert len(rows) == len(hostile) and set(seeded["ids"]) <= {r["id"] for r in rows}
     for row in rows:
         for cell in row.values():
-            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+            assert not _read_as_formula(cell), repr(cell)
     texts = sorted(r["suggestions"].removeprefix("'") if r["suggestions"].startswith("'") else r["suggestions"] for r in rows)
-    assert texts == sorted(h.strip() for h in HOSTILE)  # stored trimmed; otherwise only the apostrophe was added
+    assert texts == sorted(h.strip() for h in hostile)  # stored trimmed; otherwise only the apostrophe was added
+    [row] = [r for r in rows if r["id"] == unattributed]
+    assert (row["sponsor"], row["channel"], row["suggestions"]) == ("-", "-", "-")  # groups as "-" in a pivot table
     with open(out / "suggestions.csv", encoding="utf-8-sig", newline="") as fh:
         free = list(csv.DictReader(fh))
-    assert sum(r["question"] == "suggestions" for r in free) == len(HOSTILE)
-    free_text = {q.id for q in seeded["intake"].survey.questionnaires["public"].questions if q.type in ("text", "textarea")}
+    assert sum(r["question"] == "suggestions" for r in free) == len(hostile)
+    assert all(not _read_as_formula(cell) for r in free for cell in r.values())
+    assert [r["sponsor"] for r in free if r["id"] == unattributed] == ["-"]
+    free_text = {q.id for q in it.survey.questionnaires["public"].questions if q.type in ("text", "textarea")}
     assert {r["question"] for r in free} <= free_text
     table = pq.read_table(out / "submissions-public.parquet")
-    assert table.num_rows == len(HOSTILE)
-    assert sorted(table.column("suggestions").to_pylist()) == sorted(h.strip() for h in HOSTILE)  # Parquet: raw text
+    assert table.num_rows == len(hostile)
+    assert sorted(table.column("suggestions").to_pylist()) == sorted(h.strip() for h in hostile)  # Parquet: raw text
     assert table.schema.field("overall").type == "int64"
     assert pq.read_table(out / "submissions-pro.parquet").num_rows == 0
 
@@ -79,8 +117,84 @@ def test_export_filters(seeded, tmp_path, args, expected):
 
 
 def test_safe_neutralises_only_formula_starts():
-    assert safe("=1") == "'=1" and safe("-") == "'-" and safe("a=1") == "a=1" and safe(5) == 5
+    assert safe("=1") == "'=1" and safe("-1") == "'-1" and safe("a=1") == "a=1" and safe(5) == 5
     assert safe("\tx") == "'\tx" and safe("\rx") == "'\rx" and safe("@x") == "'@x" and safe("+x") == "'+x"
+    assert safe("-") == "-"  # the unattributed marker stays itself, so a spreadsheet groups it
+
+
+@pytest.mark.parametrize("text", [
+    "＝1+1", "＋1", "－1", "＠SUM(A1)", "－",  # full-width forms, folded to = + - @
+    " =1", "  +1", "\n=1", "\r\n@x", "\u3000=1", "\u3000\u3000＠x", "\x0b=1",  # blanks first
+    "\u200b=1", "\u200c+1", "\u200d-1", "\u2060@x", "\ufeff=1", "\ufeff\u3000＝1", " \u200b\t-2",  # invisible first
+])
+def test_safe_neutralises_formulas_behind_full_width_signs_blanks_and_invisible_characters(text):
+    assert safe(text) == "'" + text
+
+
+@pytest.mark.parametrize("text", ["a-b", " a", "\u3000你好", "\u200b你好", "1-2", "name@example.org", "—破折号", "",
+                                  "'=1"])
+def test_safe_leaves_text_that_is_no_formula(text):
+    assert safe(text) == text
+
+
+# ---- AWS settings -------------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def no_aws(monkeypatch, tmp_path):
+    """An environment with no AWS settings at all, as on a fresh laptop."""
+    for name in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance role to look for here
+    return monkeypatch
+
+
+@pytest.mark.parametrize(("host", "how"), [("127.0.0.1", "--endpoint-url"), ("localhost", "AWS_ENDPOINT_URL_DYNAMODB")])
+def test_commands_against_the_local_stack_need_no_aws_settings(no_aws, campaign_catalog, capsys, host, how):
+    table = f"admin-{host.replace('.', '-')}"
+    with local.database() as url:  # the local stack's database
+        client = boto3.client("dynamodb", endpoint_url=url, region_name="us-east-1", aws_access_key_id="local",
+                              aws_secret_access_key="local")
+        client.create_table(**local.table_definition(local.template(), table))
+        endpoint = url.replace("127.0.0.1", host)
+        argv = ["--table", table, "--site", str(campaign_catalog.parent)]
+        if how == "--endpoint-url":
+            argv += ["--endpoint-url", endpoint]
+        else:
+            no_aws.setenv(how, endpoint)
+        try:
+            assert main([*argv, "recount"]) == 0
+        finally:
+            client.delete_table(TableName=table)  # moto's data outlives its server in this process
+    assert "0 drifted counter(s); 0 submission(s) pending" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("env", "says", "not_said"), [
+    ({}, ["no AWS region", "AWS_REGION", "no AWS credentials", "AWS_PROFILE", "aws configure", "--endpoint-url"], []),
+    ({"AWS_REGION": "cn-north-1"}, ["no AWS credentials", "AWS_PROFILE", "aws configure"], ["region"]),
+    ({"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "x"}, ["no AWS region", "AWS_REGION"],
+     ["credentials"]),
+    ({"AWS_PROFILE": "campaign"}, ["campaign", "aws configure"], []),
+])
+def test_commands_against_aws_without_settings_say_in_one_line_what_to_set(no_aws, campaign_catalog, env, says,
+                                                                          not_said):
+    for k, v in env.items():
+        no_aws.setenv(k, v)
+    with pytest.raises(SystemExit) as exited:
+        main(["--table", TABLE, "--site", str(campaign_catalog.parent), "recount"])
+    message = str(exited.value.code)
+    assert message.startswith("admin: ") and "\n" not in message, message
+    assert all(s in message for s in says) and not any(s in message for s in not_said), message
+
+
+def test_the_command_without_aws_settings_prints_no_traceback(no_aws, campaign_catalog):
+    result = subprocess.run([sys.executable, "-m", "lambdas.admin", "--site", str(campaign_catalog.parent), "report",
+                             "--out", str(campaign_catalog.parent / "report")],
+                            env=dict(os.environ), capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 1 and result.stdout == "", result.stderr
+    assert result.stderr.startswith("admin: no AWS region"), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
 
 
 def test_recount_reports_drift_and_fixes_it(seeded, ddb, capsys):
