@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 import string
+import unicodedata
+import warnings
 from collections import Counter, defaultdict
 from dataclasses import fields
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -27,6 +29,12 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SUPPORTER_LIMITS = {"media": 2, "enterprise": 3}
 PRESS_RELEASE_FIELDS = {"sponsor", "short_name", "role", "link", "campaign", "year", "opens", "closes"}
 LOGO_FORMATS = {"PNG", "JPEG", "WEBP", "GIF"}
+# A logo is drawn on a tile of at most a few hundred pixels; these limits leave ample room and keep a hostile file
+# (a small PNG declaring billions of pixels, or gigabytes of padding) from being decoded or read by every worker.
+LOGO_MAX_PIXELS = 16_000_000
+LOGO_MAX_BYTES = 5 * 1024 * 1024
+# Characters people read as the same in a link (sz-1ink, sz-link), so two slugs differing only by them are confused.
+SLUG_LOOKALIKES = str.maketrans({"0": "o", "1": "l", "_": None, "-": None})
 
 Kind = Literal["initiator", "media", "enterprise"]
 
@@ -42,6 +50,40 @@ def _check_slug(value: str) -> str:
             "e.g. 'guangdong-cyber' (it becomes the sponsor's URL)"
         )
     return value
+
+
+class TextLineError(ValueError):
+    """A problem on one line (0-based) of a multi-line text, so the message can point at the file line."""
+
+    def __init__(self, message: str, text_line: int) -> None:
+        super().__init__(message)
+        self.text_line = text_line
+
+
+def check_placeholders(text: str, allowed: set[str]) -> None:
+    """Allow only plain `{name}` placeholders from `allowed` in a text filled in with `str.format`.
+
+    A format spec ('{sponsor:>400000000}') would let the file ask for gigabytes, and attribute or index access
+    ('{sponsor.__class__}') would reach into Python objects; neither has a use in a press release.
+    """
+    allowed_list = ", ".join(f"{{{n}}}" for n in sorted(allowed))
+    # Line by line: a placeholder never spans lines, and an error then knows its line.
+    for number, line in enumerate(text.split("\n")):
+        try:
+            parts = list(string.Formatter().parse(line))
+        except ValueError as exc:
+            raise TextLineError(
+                f"a '{{' or '}}' without its pair ({exc}). Fix: write a placeholder as {{name}}, or '{{{{' and '}}}}' "
+                f"for a brace in the text; placeholders: {allowed_list}", number) from exc
+        for _, name, spec, conversion in parts:
+            if name is None or (name in allowed and not spec and conversion is None):
+                continue
+            shown = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            if re.split(r"[.\[]", name, maxsplit=1)[0] in allowed:
+                raise TextLineError(
+                    f"'{shown}' is not a plain placeholder: formatting ('{{name:...}}', '{{name!r}}') and attributes or "
+                    f"indexes ('{{name.x}}', '{{name[0]}}') are not allowed. Fix: write just one of {allowed_list}", number)
+            raise TextLineError(f"unknown placeholder '{shown}'. Fix: use only {allowed_list}", number)
 
 
 def check_url(value: str) -> str:
@@ -97,15 +139,12 @@ class CampaignIn(_Model):
                 raise ValueError(f"channel key '{key}' must be 2-20 lowercase letters, digits or hyphens")
         return value
 
-    @field_validator("press_release")
+    @field_validator("press_release", mode="before")
     @classmethod
-    def _placeholders(cls, value: str) -> str:
-        for _, name, _, _ in string.Formatter().parse(value):
-            if name is not None and name not in PRESS_RELEASE_FIELDS:
-                raise ValueError(
-                    f"unknown placeholder '{{{name}}}'. Fix: use only "
-                    + ", ".join(f"{{{n}}}" for n in sorted(PRESS_RELEASE_FIELDS))
-                )
+    def _placeholders(cls, value: Any) -> Any:
+        # Before stripping, so a line of the text is a line of the file.
+        if isinstance(value, str):
+            check_placeholders(value, PRESS_RELEASE_FIELDS)
         return value
 
     @field_validator("retired_slugs")
@@ -183,6 +222,17 @@ def _convert(cls: type, checked: BaseModel) -> Any:
     return cls(**values)
 
 
+def _slug_key(slug: str) -> str:
+    """What a slug looks like to a reader: case, '-', '_', spaces and 0/o, 1/l set aside."""
+    return "".join(unicodedata.normalize("NFKC", slug).casefold().split()).translate(SLUG_LOOKALIKES)
+
+
+def _name_key(name: str) -> str:
+    """A name as a reader sees it: full-width letters as normal ones, no spaces, no invisible characters."""
+    text = unicodedata.normalize("NFKC", name).casefold()
+    return "".join(ch for ch in text if not ch.isspace() and unicodedata.category(ch) != "Cf")
+
+
 def parse_beijing(value: Any) -> datetime:
     """Parse 'YYYY-MM-DD HH:MM' in Beijing time; '24:00' means the end of that day, as notices write it."""
     if isinstance(value, datetime):
@@ -235,6 +285,14 @@ FIELD_FIXES = {
 }
 
 
+class _Seen(NamedTuple):
+    """The first slug or name met under one look-alike key, and whose it is."""
+
+    value: str
+    owner: str
+    line: int
+
+
 class _Checker:
     def __init__(self, path: Path, lines: yamlfile.LineMap, can_draw: Callable[[str], bool] | None) -> None:
         self.path = path
@@ -242,8 +300,8 @@ class _Checker:
         self.can_draw = can_draw
         self.problems: list[Problem] = []
 
-    def add(self, loc: tuple[str | int, ...], where: str, message: str) -> None:
-        self.problems.append(Problem(self.lines.line_of(loc), where, message))
+    def add(self, loc: tuple[str | int, ...], where: str, message: str, line: int | None = None) -> None:
+        self.problems.append(Problem(self.lines.line_of(loc) if line is None else line, where, message))
 
     def run(self, raw: Any) -> SponsorList | None:
         if not isinstance(raw, dict) or not {"campaign", "sponsors"} <= raw.keys():
@@ -266,6 +324,7 @@ class _Checker:
         if campaign is not None:
             self.raw_slugs = {item.get("slug") for item in items if isinstance(item, dict)}
             self._cross_check(campaign, sponsors)
+        self._check_look_alikes(campaign.retired_slugs if campaign else (), items)
         if self.problems or campaign is None:
             return None
         aliases = {old: s.slug for _, s in sponsors for old in s.former_slugs}
@@ -289,8 +348,12 @@ class _Checker:
     def _pydantic_problem(self, err: Any, loc: tuple[str | int, ...], where: str) -> None:
         field_loc = tuple(part for part in err["loc"] if part != "[key]")
         field_name = ".".join(str(p) for p in field_loc) or "(entry)"
+        line = None
         if err["type"] == "value_error":
-            message = str(err["ctx"]["error"])
+            error = err["ctx"]["error"]
+            message = str(error)
+            if isinstance(error, TextLineError):
+                line = self.lines.line_in_text(loc + field_loc, error.text_line)
         else:
             message = err["msg"]
             if err["type"] == "literal_error":
@@ -298,7 +361,7 @@ class _Checker:
             fix = FIELD_FIXES.get(err["type"])
             if fix:
                 message += f". Fix: {fix}"
-        self.add(loc + field_loc, f"{where}, field '{field_name}'", message)
+        self.add(loc + field_loc, f"{where}, field '{field_name}'", message, line)
 
     def _cross_check(self, campaign: Campaign, sponsors: list[tuple[int, Sponsor]]) -> None:
         self._check_slugs(campaign, sponsors)
@@ -347,6 +410,42 @@ class _Checker:
                 else:
                     seen[slug] = f"sponsor #{i + 1} '{s.slug}'"
 
+    def _check_look_alikes(self, retired: tuple[str, ...], items: list[Any]) -> None:
+        """Slugs that differ only by case, '-' or '_', or 0/o and 1/l, and names that differ only by spaces or
+        character width, belong to sponsors people cannot tell apart: links get mixed up and counts go to the
+        wrong sponsor. Raw entries are compared, so an entry with other problems is checked too."""
+        slugs: dict[str, _Seen] = {}
+        for j, old in enumerate(retired):
+            loc = ("campaign", "retired_slugs", j)
+            slugs.setdefault(_slug_key(old), _Seen(old, "retired_slugs in campaign", self.lines.line_of(loc)))
+        names: dict[str, _Seen] = {}
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                continue
+            where, owner = self._label(i, item), f"sponsor #{i + 1} '{item.get('slug')}'"
+            candidates = [(("sponsors", i, "slug"), item.get("slug"))]
+            if isinstance(item.get("former_slugs"), list):
+                candidates += [(("sponsors", i, "former_slugs", j), old) for j, old in enumerate(item["former_slugs"])]
+            for loc, slug in candidates:
+                if not isinstance(slug, str):
+                    continue
+                slug = slug.strip()
+                first = slugs.setdefault(_slug_key(slug), _Seen(slug, owner, self.lines.line_of(loc)))
+                # A sponsor's own former slug may look like its slug; an exact repeat is _check_slugs' to report.
+                if first.owner != owner and first.value != slug:
+                    self.add(loc, f"{where}, field '{loc[2]}'",
+                             f"slug '{slug}' looks like '{first.value}' of {first.owner} ({self.path.name}:{first.line}): "
+                             "they differ only by case, '-' or '_', or 0/o and 1/l, and people typing or reading the "
+                             "links would mix them up. Fix: choose a clearly different slug")
+            name, loc = item.get("name"), ("sponsors", i, "name")
+            if isinstance(name, str) and _name_key(name):
+                first = names.setdefault(_name_key(name), _Seen(name.strip(), owner, self.lines.line_of(loc)))
+                if first.owner != owner:
+                    self.add(loc, f"{where}, field 'name'",
+                             f"name '{name.strip()}' is the name of {first.owner} ({self.path.name}:{first.line}) as "
+                             "well (spaces and full-width letters aside). Fix: give each sponsor its own full name, "
+                             "or remove the repeated entry")
+
     def _check_channels(self, campaign: Campaign, i: int, s: Sponsor, where: str) -> None:
         for j, key in enumerate(s.channels):
             loc = ("sponsors", i, "channels", j)
@@ -361,21 +460,58 @@ class _Checker:
             return
         from PIL import Image, UnidentifiedImageError
 
-        loc, logo = ("sponsors", i, "logo"), self.path.parent / s.logo
+        loc, field = ("sponsors", i, "logo"), f"{where}, field 'logo'"
+        logo = self._logo_inside_project(s.logo)
+        if logo is None:
+            self.add(loc, field, f"'{s.logo}' is outside {self.path.parent.resolve()}, the folder that holds "
+                                 f"{self.path.name}; logos are read only from there (symbolic links included). "
+                                 "Fix: copy the logo into site_src/logos/ and write its path relative to "
+                                 f"{self.path.name}, e.g. 'site_src/logos/{Path(s.logo).name}'")
+            return
         if not logo.is_file():
-            self.add(loc, f"{where}, field 'logo'",
+            self.add(loc, field,
                      f"file '{s.logo}' not found (looked in {self.path.parent}). Fix: correct the path, or remove "
                      "'logo' to draw a text mark")
             return
+        size = logo.stat().st_size
+        if size > LOGO_MAX_BYTES:
+            self.add(loc, field, f"'{s.logo}' is {size / 1024 / 1024:.1f} MB; a logo may be at most "
+                                 f"{LOGO_MAX_BYTES // 1024 // 1024} MB. Fix: export it smaller, e.g. as a PNG of "
+                                 "at most 1000×1000 pixels")
+            return
+        too_big = (f"a logo may have at most {LOGO_MAX_PIXELS:,} pixels (e.g. 4000×4000). Fix: export it smaller, "
+                   "e.g. as a PNG of at most 1000×1000 pixels")
         try:
-            with Image.open(logo) as image:
-                image.verify()
-                fmt = image.format
-        except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-            self.add(loc, f"{where}, field 'logo'", f"'{s.logo}' is not a readable image ({exc}). Fix: save it as PNG or JPEG")
+            # Pillow only warns between its two bomb limits; as an error it stops before any pixel is decoded.
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                with Image.open(logo) as image:  # reads the header only
+                    width, height = image.size
+                    if width * height > LOGO_MAX_PIXELS:
+                        self.add(loc, field, f"'{s.logo}' declares {width}×{height} pixels; {too_big}")
+                        return
+                    image.verify()
+                    fmt = image.format
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            self.add(loc, field, f"'{s.logo}' declares far too many pixels; {too_big}")
+            return
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+            self.add(loc, field, f"'{s.logo}' is not a readable image ({exc}). Fix: save it as PNG or JPEG")
             return
         if fmt not in LOGO_FORMATS:
-            self.add(loc, f"{where}, field 'logo'", f"'{s.logo}' is {fmt}. Fix: save it as PNG or JPEG")
+            self.add(loc, field, f"'{s.logo}' is {fmt}. Fix: save it as PNG or JPEG")
+
+    def _logo_inside_project(self, logo: str) -> Path | None:
+        """The logo's path if it stays inside the folder of sponsors.yaml once '..' and links are followed."""
+        allowed = self.path.parent.resolve()
+        relative = Path(logo)
+        if "\0" in logo or relative.is_absolute() or ".." in relative.parts:
+            return None
+        try:
+            target = (allowed / relative).resolve()
+        except (OSError, RuntimeError):  # a symbolic link loop
+            return None
+        return target if target.is_relative_to(allowed) else None
 
     def _check_glyphs(self, i: int, s: Sponsor, where: str) -> None:
         if self.can_draw is None:

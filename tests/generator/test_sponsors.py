@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import re
+import struct
+import subprocess
+import sys
+import zlib
 from pathlib import Path
 
 import pytest
@@ -124,7 +129,8 @@ def test_too_many_supporters_for_one_initiator(tmp_path, kind, limit):
 
 
 def test_duplicate_slug_and_former_slug_collisions(tmp_path):
-    body = GOOD + GOOD.replace("channels: [website, wechat]", "channels: [website]\n    former_slugs: [guangdong-cyber]")
+    body = GOOD + GOOD.replace("channels: [website, wechat]", "channels: [website]\n    former_slugs: [guangdong-cyber]").replace(
+        "name: 广东省网络空间安全协会", "name: 广东省第二协会")
     path = write(tmp_path, body)
     found = problems(path)
     assert len(found) == 2
@@ -134,7 +140,8 @@ def test_duplicate_slug_and_former_slug_collisions(tmp_path):
 
 def test_every_problem_is_reported_at_once(tmp_path):
     body = GOOD.replace("province: 广东省", "province: 火星") + GOOD.replace(
-        "https://guangdong-cyber.example.org/", "ftp://x").replace("guangdong-cyber", "gd-two") + SUPPORTER.format(slug="m1", kind="media", parent="ghost")
+        "https://guangdong-cyber.example.org/", "ftp://x").replace("guangdong-cyber", "gd-two").replace(
+        "name: 广东省网络空间安全协会", "name: 广东省第二协会") + SUPPORTER.format(slug="m1", kind="media", parent="ghost")
     found = problems(write(tmp_path, body))
     assert len(found) == 3
     assert [("'province'" in f, "'website'" in f, "'ghost'" in f) for f in found] == [
@@ -161,3 +168,180 @@ def test_supporter_of_an_invalid_initiator_reports_only_the_initiator(tmp_path):
     body = GOOD.replace("province: 广东省", "province: 火星") + SUPPORTER.format(slug="m1", kind="media", parent="guangdong-cyber")
     (message,) = problems(write(tmp_path, body))
     assert "'province'" in message
+
+
+# --- hostile or mistaken input: a clear problem with its line, never a traceback, in bounded memory and time ---
+
+def png_declaring(width: int, height: int) -> bytes:
+    """A tiny, well-formed PNG whose header claims `width` x `height` pixels (what a decompression bomb looks like)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0")) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("width,height", [(50000, 50000), (12000, 12000), (5000, 5000)])
+def test_logo_declaring_too_many_pixels_is_refused_before_decoding(tmp_path, width, height):
+    (tmp_path / "bomb.png").write_bytes(png_declaring(width, height))
+    path = write(tmp_path, GOOD + "    logo: bomb.png\n")
+    (message,) = problems(path)
+    assert f"sponsors.yaml:{line_of(path, 'logo: bomb.png')}:" in message and "'logo'" in message
+    assert "pixels" in message and "at most" in message and "Fix:" in message
+
+
+def test_logo_huge_in_bytes_is_refused(tmp_path):
+    logo = tmp_path / "huge.png"
+    logo.write_bytes((ROOT / "site_src/logos/beijing-sample.png").read_bytes())
+    with logo.open("r+b") as f:
+        f.truncate(64 * 1024 * 1024)  # sparse: takes no disk space
+    path = write(tmp_path, GOOD + "    logo: huge.png\n")
+    (message,) = problems(path)
+    assert f"sponsors.yaml:{line_of(path, 'logo: huge.png')}:" in message and "'logo'" in message
+    assert "MB" in message and "Fix:" in message
+
+
+@pytest.mark.parametrize("case", ["absolute", "parent", "passwd", "symlink"])
+def test_logo_outside_the_project_is_refused(tmp_path, case):
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    project.mkdir()
+    elsewhere.mkdir()
+    outside = elsewhere / "logo.png"
+    outside.write_bytes((ROOT / "site_src/logos/beijing-sample.png").read_bytes())
+    (project / "logos").mkdir()
+    (project / "logos" / "link.png").symlink_to(outside)
+    logo = {"absolute": str(outside), "parent": "../elsewhere/logo.png",
+            "passwd": "../" * 12 + "etc/passwd", "symlink": "logos/link.png"}[case]
+    path = write(project, GOOD + f"    logo: {logo}\n")
+    (message,) = problems(path)
+    assert f"sponsors.yaml:{line_of(path, 'logo: ')}:" in message and "'logo'" in message
+    # the allowed folder named on its own, not only as the start of the refused file's path
+    assert re.search(re.escape(str(project.resolve())) + r"(?![\w/.])", message) and "Fix:" in message, message
+
+
+def test_logo_symlink_inside_the_project_is_fine(tmp_path):
+    (tmp_path / "logos").mkdir()
+    (tmp_path / "logos" / "real.png").write_bytes((ROOT / "site_src/logos/beijing-sample.png").read_bytes())
+    (tmp_path / "logo.png").symlink_to(tmp_path / "logos" / "real.png")
+    sl = sponsors.load(write(tmp_path, GOOD + "    logo: logo.png\n"), can_draw=typeface().can_draw)
+    assert sl.sponsors[0].logo == "logo.png"
+
+
+@pytest.mark.parametrize("placeholder", [
+    "{link:>400000000}", "{sponsor:{link}}", "{sponsor!r}", "{sponsor.__class__}", "{sponsor[0]}", "{0}", "{}",
+    "{link", "link}",
+])
+def test_press_release_allows_only_plain_named_placeholders(tmp_path, placeholder):
+    assert "访问 {link} 或" in CAMPAIGN
+    path = tmp_path / "sponsors.yaml"
+    path.write_text(CAMPAIGN.replace("访问 {link} 或", f"访问 {placeholder} 或") + "\nsponsors:" + GOOD, encoding="utf-8")
+    (message,) = problems(path)
+    # the line of the placeholder inside the press release, not just the line of 'press_release:'
+    assert f"sponsors.yaml:{line_of(path, '参与方式')}:" in message, message
+    assert "'press_release'" in message and "Fix:" in message and "{sponsor}" in message.split("Fix:")[1]
+
+
+def write_raw(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "sponsors.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_yaml_alias_bomb_is_refused_in_bounded_memory_and_time(tmp_path):
+    # "billion laughs": nine levels of nine aliases each expand to about 390 million values
+    levels = ["  l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"] + [
+        f"  l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]\n" for i in range(1, 10)]
+    path = write_raw(tmp_path, CAMPAIGN + "\nlol:\n" + "".join(levels) + "\nsponsors:" + GOOD)
+    script = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
+        "from generator import sponsors\n"
+        "try:\n    sponsors.load(sys.argv[1])\n"
+        "except sponsors.SponsorsError as exc:\n    print(exc.report())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    (message,) = done.stdout.splitlines()[1:]
+    reported = int(message.strip().split(":")[1])
+    assert line_of(path, "l1:") <= reported <= line_of(path, "l9:") and "alias" in message and "Fix:" in message
+
+
+def test_yaml_alias_to_itself_is_refused(tmp_path):
+    path = write_raw(tmp_path, CAMPAIGN + "\nloop: &loop [*loop]\nsponsors:" + GOOD)
+    (message,) = problems(path)
+    assert f"sponsors.yaml:{line_of(path, 'loop: &loop')}:" in message and "alias" in message
+
+
+def test_yaml_aliases_that_repeat_a_value_still_work(tmp_path):
+    body = GOOD.replace("[website, wechat]", "&usual [website, wechat]") + GOOD.replace(
+        "guangdong-cyber", "gd-two").replace("广东省网络空间安全协会", "广东省第二协会").replace("[website, wechat]", "*usual")
+    sl = sponsors.load(write(tmp_path, body), can_draw=typeface().can_draw)
+    assert sl.sponsors[1].channels == ("website", "wechat")
+
+
+@pytest.mark.parametrize("case,text,marker", [
+    ("control character", "\nsponsors:" + GOOD.replace("广东网安协会", "广东\x00网安协会"), "short_name: 广东"),
+    ("unhashable key", "\nsponsors:" + GOOD + "    ? !!set {a}\n    : 1\n", "!!set"),
+    ("impossible date", "\nsponsors:" + GOOD + "    city: !!timestamp 2020-13-45\n", "!!timestamp"),
+    ("not a number", "\nsponsors:" + GOOD + "    city: !!int many\n", "!!int"),
+])
+def test_malformed_yaml_values_get_a_line_not_a_traceback(tmp_path, case, text, marker):
+    path = write_raw(tmp_path, CAMPAIGN + text)
+    (message,) = problems(path)
+    assert f"sponsors.yaml:{line_of(path, marker)}:" in message, message
+
+
+def test_file_that_is_not_utf8_gets_a_line_not_a_traceback(tmp_path):
+    text = CAMPAIGN + "\nsponsors:" + GOOD
+    path = tmp_path / "sponsors.yaml"
+    path.write_bytes(text.encode("utf-8").replace("广东网安协会".encode(), "广东网安协会".encode("gbk")))
+    gbk_line = text.split("广东网安协会")[0].count("\n") + 1  # line_of cannot read the file any more
+    (message,) = problems(path)
+    assert f"sponsors.yaml:{gbk_line}:" in message
+    assert "UTF-8" in message and "Fix:" in message
+
+
+@pytest.mark.parametrize("first,second", [
+    ("beijing-assoc", "beijingassoc"), ("gd-cyber-2020", "gd-cyber-2o2o"), ("sz-link", "sz-1ink"),
+])
+def test_near_duplicate_slugs_name_both_lines(tmp_path, first, second):
+    other = GOOD.replace("guangdong-cyber", second).replace("广东省网络空间安全协会", "广东省第二协会")
+    path = write(tmp_path, GOOD.replace("guangdong-cyber", first) + other)
+    (message,) = problems(path)
+    assert f"sponsors.yaml:{line_of(path, f'slug: {second}')}:" in message and "'slug'" in message
+    assert f"sponsors.yaml:{line_of(path, f'slug: {first}')}" in message.split(": ", 2)[2] and first in message
+    assert "Fix:" in message
+
+
+@pytest.mark.parametrize("second", ["beijing_assoc", "Beijing-Assoc"])
+def test_malformed_slug_that_imitates_another_names_it(tmp_path, second):
+    other = GOOD.replace("guangdong-cyber", second).replace("广东省网络空间安全协会", "广东省第二协会")
+    path = write(tmp_path, GOOD.replace("guangdong-cyber", "beijing-assoc") + other)
+    found = problems(path)
+    at_line = [f for f in found if f.strip().startswith(f"sponsors.yaml:{line_of(path, f'slug: {second}')}:")]
+    assert at_line and any(f"sponsors.yaml:{line_of(path, 'slug: beijing-assoc')}" in f for f in at_line), found
+
+
+@pytest.mark.parametrize("second_name", ["广东省网络空间 安全协会", "  广东省网络空间安全协会　", "广东省网络空间安全协会\u200b"])
+def test_sponsors_with_the_same_name_name_both_lines(tmp_path, second_name):
+    other = GOOD.replace("guangdong-cyber", "gd-two").replace("name: 广东省网络空间安全协会", f"name: '{second_name}'")
+    path = write(tmp_path, GOOD + other)
+    first, second = line_of(path, "    name: ", 1), line_of(path, "    name: ", 2)
+    found = problems(path)
+    assert any(f.strip().startswith(f"sponsors.yaml:{second}:") and "'name'" in f and "Fix:" in f
+               and f"sponsors.yaml:{first}" in f.split(": ", 2)[2] for f in found), found
+
+
+def test_same_name_after_full_width_normalisation(tmp_path):
+    first = GOOD.replace("广东省网络空间安全协会", "CN网络安全协会")
+    second = GOOD.replace("guangdong-cyber", "gd-two").replace("广东省网络空间安全协会", "ＣＮ网络安全协会")
+    path = write(tmp_path, first + second)
+    (message,) = problems(path)
+    assert f"sponsors.yaml:{line_of(path, 'ＣＮ网络安全协会')}:" in message and "'name'" in message
+
+
+def test_file_far_too_big_is_refused_before_reading(tmp_path):
+    path = write(tmp_path, GOOD)
+    with path.open("r+b") as f:
+        f.truncate(512 * 1024 * 1024)  # sparse: takes no disk space
+    (message,) = problems(path)
+    assert message.strip().startswith("sponsors.yaml:1:") and "MB" in message and "Fix:" in message
