@@ -5,6 +5,8 @@
   python -m lambdas.admin report --out DIR            per-province and per-sponsor summary, Markdown and CSV
   python -m lambdas.admin snapshot --out DIR          freeze each finished day's counts into a hash-chained file
   python -m lambdas.admin snapshot --verify DIR       check the chain
+  python -m lambdas.admin rescore [--rules FILE]      judge every submission again under a rule set; exact counters
+  python -m lambdas.admin anomalies --out DIR         per-sponsor signs of inflated counts, scored, CSV and a page
 
 The table comes from --table / SURVEY_TABLE, the endpoint from --endpoint-url / AWS_ENDPOINT_URL_DYNAMODB (the
 local stack prints its own), the sponsors and window from the site's sponsors.json.
@@ -19,12 +21,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from lambdas.survey import catalog as catalogs
-from lambdas.survey import counts, questionnaire, recount
+from lambdas.survey import counts, questionnaire, recount, rescore, rules
 from lambdas.survey.catalog import BEIJING
 from lambdas.survey.settings import DEFAULT_SHARDS
 from lambdas.survey.store import Store
 
-from . import export, report, snapshot
+from . import anomalies, export, report, snapshot
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,6 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     group = sn.add_mutually_exclusive_group(required=True)
     group.add_argument("--out", type=Path)
     group.add_argument("--verify", type=Path)
+    rs = sub.add_parser("rescore", help="judge every stored submission again under a rule set and fix the counters")
+    rs.add_argument("--rules", type=Path, help="a rules file (YAML or JSON); default: the site's rules.json")
+    rs.add_argument("--dry-run", action="store_true", help="report what would change; write nothing")
+    an = sub.add_parser("anomalies", help="per sponsor and channel: bursts, concentration, patterns, scored")
+    an.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
 
     if args.command == "snapshot" and args.verify:
@@ -75,6 +82,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"fixed {fixed}; {skipped} changed meanwhile by live traffic (run again)")
             return 0 if not skipped else 1
         return 1 if found else 0
+    if args.command == "rescore":
+        return _rescore(store, args)
+    if args.command == "anomalies":
+        survey = questionnaire.load(args.site / "questionnaires.json")
+        judged_by = rules.load(args.site / "rules.json")
+        found = anomalies.analyse(export.progress(_parallel(store, 4), "submissions"), survey, judged_by.min_seconds,
+                                  titles={code: r.title for code, r in judged_by.reasons.items()})
+        paths = anomalies.write(args.out, found, {slug: info.name for slug, info in cat.sponsors.items()})
+        print("\n".join(str(p) for p in paths))
+        return 0
     if args.command == "export":
         survey = questionnaire.load(args.site / "questionnaires.json")
         valid = {"yes": True, "no": False, "all": None}[args.valid]
@@ -93,6 +110,27 @@ def main(argv: list[str] | None = None) -> int:
     written = snapshot.freeze(args.out, rows, cat, now)
     print(f"{args.out}: froze {', '.join(written) or 'nothing new'}")
     return 0
+
+
+def _rescore(store: Store, args: argparse.Namespace) -> int:
+    path = args.rules or args.site / "rules.json"
+    survey = questionnaire.load(args.site / "questionnaires.json")
+    try:
+        judged_by = rules.parse(rules.read(path), path, tuple(survey.questionnaires))
+    except rules.RulesError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    out = rescore.run(store, judged_by, args.dry_run, lambda it: export.progress(it, "submissions"))
+    verb = "would change" if args.dry_run else "changed"
+    print(f"rules {judged_by.version}: {out.rejudged} judged again, {out.changed} {verb} validity, "
+          f"{out.kept} kept (stored without signals), {out.pending} pending (counted by the sweeper as they are)")
+    for sponsor, before, after in out.diff():
+        print(f"  {sponsor}: valid {before} -> {after} ({after - before:+d})")
+    if args.dry_run:
+        return 0
+    print(f"{out.written} verdict(s) written, {out.raced} changed meanwhile; counters: {out.drifts} drifted, "
+          f"{out.fixed} fixed, {out.skipped} moved by live traffic")
+    return 0 if not (out.raced or out.skipped) else 1  # run again to finish
 
 
 def _client(endpoint: str | None):  # type: ignore[no-untyped-def]

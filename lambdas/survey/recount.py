@@ -60,9 +60,14 @@ def drifts(want: dict[CounterKey, tuple[int, int]], have: dict[CounterKey, tuple
 
 
 def check(store: Store, progress: Callable[[Iterable[Any]], Iterable[Any]] = lambda it: it) -> tuple[list[Drift], int]:
-    """Every drift in the table, and the number of submissions still pending."""
+    """Every drift in the table, and the number of submissions still pending.
+
+    Counters are read before submissions: a submission counted between the two reads is then in the recount but
+    not in the counter read, and `fix`, which sets a counter only if it still holds what was read, leaves that
+    counter alone. Read the other way round, such a counter would be "fixed" down and lose the count."""
+    have = actual(store.scan("C#"))
     want, pending = expected(progress(store.scan("S#")))
-    return drifts(want, actual(store.scan("C#"))), pending
+    return drifts(want, have), pending
 
 
 def fix(store: Store, found: list[Drift]) -> tuple[int, int]:

@@ -238,8 +238,9 @@ class Store:
     def scan(self, prefix: str, segment: int = 0, segments: int = 1) -> Iterator[dict[str, Any]]:
         """Every item whose key starts with `prefix` ("S#" submissions, "C#" counters), one segment of a parallel
         scan. For the secretariat's recount and export only: the live API never scans."""
+        # Strongly consistent: a recount read from a lagging replica would see counted submissions as pending.
         for page in self._pages(self.client.scan, TableName=self.table, Segment=segment, TotalSegments=segments,
-                                FilterExpression="begins_with(pk, :p)",
+                                ConsistentRead=True, FilterExpression="begins_with(pk, :p)",
                                 ExpressionAttributeValues={":p": {"S": prefix}}):
             yield from map(_plain, page.get("Items", []))
 
