@@ -50,7 +50,8 @@ def aws(tmp_path_factory):
                         "SiteBucket": {"Value": "survey-site"}, "DistributionId": {"Value": dist}},
         }))
         project = write_project(tmp_path_factory.mktemp("deploy") / "project", CAMPAIGN + SMALL_SPONSORS)
-        yield {"session": session, "project": project, "distribution": dist, "build": project.parent / "build"}
+        yield {"session": session, "project": project, "distribution": dist, "build": project.parent / "build",
+               "url": url}
         mp.undo()
 
 
@@ -106,16 +107,24 @@ def test_a_one_sponsor_edit_uploads_only_that_sponsors_files(aws):
 def test_the_functions_package_carries_the_sites_catalog_and_its_dependencies(aws, tmp_path):
     zipped = deploy.package(aws["build"] / "site", tmp_path / "lambda")
     names = set(zipfile.ZipFile(zipped).namelist())
-    assert {"lambdas/submit/app.py", "lambdas/sponsors.json", "lambdas/questionnaires.json", "lambdas/openapi.json"} <= names
+    assert {"lambdas/submit/app.py", "lambdas/sponsors.json", "lambdas/questionnaires.json", "lambdas/rules.json",
+            "lambdas/openapi.json", "iputil/data/ip2region.xdb"} <= names
     assert any(n.startswith("aws_lambda_powertools/") for n in names)
     assert not any(n.startswith(("lambdas/admin/", "yaml/", "moto/")) or n == "lambdas/local.py" for n in names)
     assert deploy.package(aws["build"] / "site", tmp_path / "again").read_bytes() == zipped.read_bytes()
-    # The packaged function starts from its own folder with its bundled catalog
-    code = ("import os; os.environ.update(SURVEY_TABLE='t', SURVEY_SECRET='x'*32, AWS_DEFAULT_REGION='us-east-1');"
-            "import lambdas.submit.app as a; it = a._intake(); print(a.__file__, len(it.catalog.sponsors))")
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path / "lambda", capture_output=True, text=True)
+    # The packaged submit function starts from its own folder, with its bundled catalog, rules and IP database and
+    # exactly the environment the template gives it (plus what Lambda itself sets)
+    tpl = local.template()
+    arns, token = local.create_secrets(aws["url"], tpl)
+    env = {**local.function_environment(tpl, "SubmitFunction", {"SurveyTable": "t", **arns}),
+           **local.runtime_environment(aws["url"], "SubmitFunction"), "PATH": "/usr/bin:/bin"}
+    code = ("import lambdas.submit.app as a; it = a._intake(); "
+            "print(a.__file__, len(it.catalog.sponsors), it.rules.version, it.locate('114.114.114.114'))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path / "lambda", capture_output=True, text=True,
+                            env=env)
     assert result.returncode == 0, result.stderr
-    path, sponsors = result.stdout.split()
+    path, sponsors, version, province = result.stdout.split()
+    assert version and province == "江苏省"
     assert Path(path).is_relative_to(tmp_path / "lambda") and int(sponsors) == 3
 
 
