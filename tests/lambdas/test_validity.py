@@ -336,3 +336,18 @@ def test_keys_come_from_secrets_manager_in_one_call_and_a_short_one_is_refused(m
             keys.load(env)
         with pytest.raises(SettingsError, match="SURVEY_ORIGIN_TOKEN_SECRET"):
             keys.load({k: v for k, v in env.items() if k != "SURVEY_ORIGIN_TOKEN_SECRET"})
+
+
+# ---- 6. the province the address is in, for the anomaly report -----------------------------------------------------
+
+def test_the_province_derived_from_the_address_is_kept_and_the_address_is_not(ddb, open_catalog, survey):
+    from lambdas.survey import iplocate
+
+    it = make_intake(ddb, open_catalog, survey, locate=iplocate.province)
+    app.configure(it)
+    try:
+        call(event(payload(it), ip="114.114.114.114"))
+    finally:
+        app.configure(None)
+    item = _only(ddb)
+    assert item["ip_province"] == "江苏省" and "114.114" not in json.dumps(item, ensure_ascii=False)
