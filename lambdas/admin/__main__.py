@@ -49,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     ex.add_argument("--segments", type=int, default=4, help="parallel scan segments")
     rp = sub.add_parser("report", help="per-province and per-sponsor summary")
     rp.add_argument("--out", type=Path, required=True)
+    rp.add_argument("--anomalies", action="store_true",
+                    help="also scan the submissions for signs of inflated counts: a section, anomalies.csv and .html")
     sn = sub.add_parser("snapshot", help="freeze finished days into hash-chained files, or verify them")
     group = sn.add_mutually_exclusive_group(required=True)
     group.add_argument("--out", type=Path)
@@ -85,11 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "rescore":
         return _rescore(store, args)
     if args.command == "anomalies":
-        survey = questionnaire.load(args.site / "questionnaires.json")
-        judged_by = rules.load(args.site / "rules.json")
-        found = anomalies.analyse(export.progress(_parallel(store, 4), "submissions"), survey, judged_by.min_seconds,
-                                  titles={code: r.title for code, r in judged_by.reasons.items()})
-        paths = anomalies.write(args.out, found, {slug: info.name for slug, info in cat.sponsors.items()})
+        paths = anomalies.write(args.out, _anomalies(store, args.site), {s: i.name for s, i in cat.sponsors.items()})
         print("\n".join(str(p) for p in paths))
         return 0
     if args.command == "export":
@@ -104,12 +102,24 @@ def main(argv: list[str] | None = None) -> int:
     rows = counts.rows_from_items(i for d in cat.days() for i in store.counters(d))
     now = datetime.now(timezone.utc)
     if args.command == "report":
-        paths = report.write(args.out, rows, cat, now.astimezone(BEIJING).isoformat(timespec="minutes"))
+        found = _anomalies(store, args.site) if args.anomalies else None
+        flagged = [(r.sponsor, r.score, r.explanations) for r in found.sponsors if r.score > 0] if found else None
+        paths = report.write(args.out, rows, cat, now.astimezone(BEIJING).isoformat(timespec="minutes"), flagged)
+        if found:
+            paths += anomalies.write(args.out, found, {s: i.name for s, i in cat.sponsors.items()})
         print("\n".join(str(p) for p in paths))
         return 0
     written = snapshot.freeze(args.out, rows, cat, now)
     print(f"{args.out}: froze {', '.join(written) or 'nothing new'}")
     return 0
+
+
+def _anomalies(store: Store, site: Path) -> anomalies.Report:
+    """One pass over every submission, judged against the fast threshold the published rules set."""
+    judged_by = rules.load(site / "rules.json")
+    return anomalies.analyse(export.progress(_parallel(store, 4), "submissions"),
+                             questionnaire.load(site / "questionnaires.json"), judged_by.min_seconds,
+                             titles={code: r.title for code, r in judged_by.reasons.items()})
 
 
 def _rescore(store: Store, args: argparse.Namespace) -> int:

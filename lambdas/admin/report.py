@@ -16,7 +16,10 @@ from .export import safe
 KIND = {"initiator": "发起单位", "media": "支持单位（媒体）", "enterprise": "支持单位（企业）"}
 
 
-def write(out: Path, rows: list[counts.Row], cat: Catalog, updated: str) -> list[Path]:
+def write(out: Path, rows: list[counts.Row], cat: Catalog, updated: str,
+          flagged: list[tuple[str, float, tuple[str, ...]]] | None = None) -> list[Path]:
+    """The summaries; with `flagged` ((sponsor, anomaly score, reasons) of sponsors showing signs of inflated
+    counts), a section listing them for the secretariat to look into."""
     out.mkdir(parents=True, exist_ok=True)
     total = counts.campaign(rows, cat.days())["total"]
     provinces = counts.provinces(rows)
@@ -34,6 +37,13 @@ def write(out: Path, rows: list[counts.Row], cat: Catalog, updated: str) -> list
             w.writerows([[safe(c) for c in r] for r in data])
     lines = ["# 样本统计报告", "", f"数据截至 {updated}；收到 {total['received']} 份，有效 {total['valid']} 份。", "",
              "## 各省份样本", "", _table(p_head, p_rows), "", "## 各单位样本", "", _table(s_head, s_rows), ""]
+    if flagged is not None:
+        names = {slug: info.name for slug, info in cat.sponsors.items()}
+        lines += ["## 异常信号（供秘书处核查，不公开）", "",
+                  "得分越高，样本中自动提交或刷量的迹象越多；详见 anomalies.html。" if flagged else "未发现需要核查的单位。", ""]
+        if flagged:
+            lines += [_table(["单位", "得分", "依据"], [[names.get(s, s), f"{score:.0f}", "；".join(why)]
+                                                     for s, score, why in flagged]), ""]
     paths[2].write_text("\n".join(lines), encoding="utf-8")
     return paths
 

@@ -257,3 +257,29 @@ def test_snapshot_waits_for_the_day_to_end(seeded, tmp_path):
     assert snapshot.freeze(tmp_path, rows, cat, during) == ["2020-07-22", "2020-07-23"]
     assert snapshot.freeze(tmp_path, rows, cat, during + timedelta(minutes=2)) == ["2020-07-24"]
     assert snapshot.verify(tmp_path) == []
+
+
+def test_anomalies_and_the_reports_section_name_a_sponsor_fed_from_one_address(ddb, campaign_catalog, survey, tmp_path):
+    # GIVEN 40 submissions for one sponsor from one address and 40 for another from 40 addresses
+    it = make_intake(ddb, campaign_catalog, survey)
+    opening = datetime(2020, 7, 22, 10, 0, tzinfo=BEIJING)
+    for n in range(80):
+        now = opening + timedelta(minutes=7 * n)
+        farm = n % 2 == 0
+        body = payload(it, seed=n, now=now, sponsor="zhejiang-cyberspace" if farm else "guangdong-infosec")
+        ip = "198.51.100.1" if farm else f"203.0.113.{n}"
+        assert it.submit(request(body, now, ip=ip)).status == 200
+    site = campaign_catalog.parent
+    args = ["--table", TABLE, "--site", str(site), "--shards", "4"]
+    # WHEN the secretariat asks for the anomalies, and for the report with its section
+    assert main([*args, "anomalies", "--out", str(tmp_path / "a")]) == 0
+    assert main([*args, "report", "--anomalies", "--out", str(tmp_path / "r")]) == 0
+    # THEN the sponsor fed from one address leads, with the reason in Chinese, in the CSV, the page and the report
+    with open(tmp_path / "a" / "anomalies.csv", encoding="utf-8-sig", newline="") as fh:
+        text = fh.read()
+    assert "zhejiang-cyberspace" in text
+    md = (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
+    section = md.split("## 异常信号", 1)[1]
+    assert "浙江省网络空间安全协会" in section and "同一网络地址" in section
+    assert "广东省信息网络安全协会" not in section
+    assert (tmp_path / "r" / "anomalies.html").is_file()
