@@ -66,3 +66,34 @@ def test_the_api_is_routed_through_the_sites_distribution():
     text = TEMPLATE.read_text(encoding="utf-8")
     assert re.search(r"PathPattern: /api/\*\n\s+TargetOriginId: api", text)
     assert "BlockPublicPolicy: true" in text and "ThrottlingRateLimit" in text
+
+
+def test_the_edge_is_the_only_way_in_and_the_api_sees_only_what_it_reads():
+    tpl = local.template(TEMPLATE)
+    res = tpl["Resources"]
+    assert "SurveySecret" not in tpl["Parameters"]  # no secret as a plain parameter or environment value
+    dist = res["Distribution"]["Properties"]["DistributionConfig"]
+    [api] = [o for o in dist["Origins"] if o["Id"] == "api"]
+    [token] = api["OriginCustomHeaders"]
+    assert token["HeaderName"] == "x-origin-verify" and "OriginTokenSecret" in token["HeaderValue"]["Fn::Sub"]
+    headers = res["ApiRequestPolicy"]["Properties"]["OriginRequestPolicyConfig"]["HeadersConfig"]["Headers"]
+    assert {"cloudfront-viewer-address", "origin", "sec-fetch-site"} <= set(headers)
+    counts = res["CountsCachePolicy"]["Properties"]["CachePolicyConfig"]["ParametersInCacheKeyAndForwardedToOrigin"]
+    assert counts["QueryStringsConfig"] == {"QueryStringBehavior": "whitelist", "QueryStrings": ["day", "kind", "province"]}
+    behaviours = [dist["DefaultCacheBehavior"], *dist["CacheBehaviors"]]
+    assert all(b["ResponseHeadersPolicyId"] == {"Ref": "SecurityHeadersPolicy"} for b in behaviours)
+
+
+def test_submit_has_reserved_concurrency_and_its_routes_their_own_throttle():
+    tpl = local.template(TEMPLATE)
+    assert int(tpl["Parameters"]["SubmitReservedConcurrency"]["Default"]) > 0
+    routes = tpl["Resources"]["SurveyApi"]["Properties"]["RouteSettings"]
+    for route in ("POST /api/submit", "GET /api/challenge"):
+        assert routes[route]["ThrottlingRateLimit"] == {"Ref": "SubmitRateLimit"}
+
+
+def test_the_security_headers_the_local_server_sends_are_the_distributions():
+    headers = local.security_headers(local.template(TEMPLATE))
+    assert "script-src 'self'" in headers["Content-Security-Policy"] and "unsafe-eval" not in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff" and headers["X-Frame-Options"] == "DENY"
+    assert headers["Strict-Transport-Security"] == "max-age=31536000" and headers["Referrer-Policy"]

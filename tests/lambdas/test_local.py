@@ -9,6 +9,7 @@ import boto3
 
 from lambdas import local
 from lambdas.submit import app
+from lambdas.submit import proof as app_proof
 from tests.lambdas.conftest import counters, make_intake, payload, submissions
 
 
@@ -57,3 +58,102 @@ def test_concurrent_duplicates_through_the_local_adapter_store_and_count_once(op
         assert sum(r for r, _ in counters(client).values()) == 1
 
 
+
+
+# ---- the local server as the edge: headers it sets, requests it refuses, connections it bounds -------------------
+
+import socket  # noqa: E402
+import time  # noqa: E402
+import urllib.request  # noqa: E402
+
+import pytest  # noqa: E402
+
+from tests.lambdas.conftest import valid_answers  # noqa: E402
+
+
+@pytest.fixture
+def served(open_catalog, monkeypatch, tmp_path):
+    """The whole local stack over a minimal site: the test build's catalog and questionnaires, and rules whose
+    fastest believable time is zero (these tests post at once)."""
+    import shutil
+
+    site = tmp_path / "site"
+    shutil.copytree(open_catalog.parent, site)
+    data = json.loads((site / "rules.json").read_text(encoding="utf-8"))
+    data["limits"]["min_seconds"] = {q: 0 for q in data["limits"]["min_seconds"]}
+    (site / "rules.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    (site / "index.html").write_text("<!doctype html><title>t</title>", encoding="utf-8")
+    monkeypatch.setattr(local._Handler, "timeout", 2)
+    monkeypatch.setattr(local, "MAX_CONNECTIONS", 2)
+    with local.stack(site, port=0, sweep_every=3600) as (stk, server):
+        yield stk, server.server_address[1]
+
+
+def _raw(port: int, request: bytes, wait: float = 5) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=wait) as s:
+        s.sendall(request)
+        return s.recv(4096)
+
+
+@pytest.mark.parametrize("length", [b"-5", b"abc", b"1e3", b"\xd9\xa3"])
+def test_a_negative_or_non_numeric_content_length_is_a_400(served, length):
+    _, port = served
+    reply = _raw(port, b"POST /api/submit HTTP/1.1\r\nHost: x\r\nContent-Length: " + length + b"\r\n\r\n")
+    assert reply.startswith(b"HTTP/1.0 400") or reply.startswith(b"HTTP/1.1 400")
+
+
+def test_the_stand_in_edge_overwrites_a_clients_viewer_and_token_headers(served, survey):
+    import random
+
+    stk, port = served
+    answers = valid_answers(survey.questionnaires["public"], random.Random(5))
+
+    def submit(n: int, forged: str) -> None:
+        sub_id = f"local-{n:08d}"
+        c = json.loads(urllib.request.urlopen(f"{stk.url}api/challenge?id={sub_id}", timeout=10).read())["challenge"]
+        body = {"id": sub_id, "questionnaire": "public", "sponsor": "zhejiang-cyberspace", "channel": "wechat",
+                "answers": answers, "homepage": "", "device": f"phone-{n}",
+                "proof": {"challenge": c, "nonce": app_proof.solve(c)}}
+        req = urllib.request.Request(stk.url + "api/submit", json.dumps(body).encode(), method="POST", headers={
+            "Content-Type": "application/json", "CloudFront-Viewer-Address": forged, "X-Origin-Verify": "guess"})
+        assert urllib.request.urlopen(req, timeout=10).status == 200
+
+    submit(1, "192.0.2.1:443")
+    submit(2, "192.0.2.2:443")
+    client = boto3.client("dynamodb", endpoint_url=stk.database_url, region_name="us-east-1",
+                          aws_access_key_id="local", aws_secret_access_key="local")
+    stored = {i["id"]["S"]: i for i in client.scan(TableName=stk.table)["Items"] if i["pk"]["S"].startswith("S#")}
+    # Both came from this machine whatever they claimed: the second repeats the first's answers
+    assert stored["local-00000002"]["reasons"]["L"] == [{"S": "repeat_answers"}]
+    assert stored["local-00000002"]["ip_hash"] == stored["local-00000001"]["ip_hash"]
+
+
+def test_pages_and_api_carry_the_distributions_security_headers(served):
+    stk, _ = served
+    expected = local.security_headers(local.template())
+    for path in ("", "api/counts"):
+        with urllib.request.urlopen(stk.url + path, timeout=10) as response:
+            assert {k: response.headers[k] for k in expected} == expected
+
+
+def test_idle_connections_time_out_and_only_so_many_are_served_at_once(served):
+    stk, port = served
+    idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(2)]  # both slots, sending nothing
+    try:
+        time.sleep(0.3)
+        started = time.monotonic()
+        with urllib.request.urlopen(stk.url, timeout=10) as response:  # waits for a slot: an idle one times out
+            assert response.status == 200
+        assert time.monotonic() - started >= 1.0
+        assert all(s.recv(10) == b"" for s in idle)  # the server closed the idle ones
+    finally:
+        for s in idle:
+            s.close()
+
+
+def test_the_access_log_names_no_client_address(served, capsys):
+    stk, _ = served
+    urllib.request.urlopen(stk.url + "api/counts", timeout=10).read()
+    out = capsys.readouterr()
+    logged = [line for line in (out.out + out.err).splitlines() if "GET /api/counts" in line]
+    assert logged and not any("127.0.0.1" in line for line in logged)
