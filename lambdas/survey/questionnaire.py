@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import index as indexes
+from .index import Index
 from .regions import CITIES
 
 SOURCE = Path(__file__).with_name("questionnaires.yaml")
@@ -83,6 +85,7 @@ class Questionnaire:
     audience: str
     intro: str
     sections: tuple[Section, ...]
+    index: Index | None = None  # the satisfaction index over this questionnaire's answers (index.py)
     questions: tuple[Question, ...] = field(init=False)
     _checks: tuple[tuple[Question, Callable[[Any], Any]], ...] = field(init=False, repr=False, compare=False)
 
@@ -334,7 +337,7 @@ def _questionnaire(qid: str, body: object, where: str, problems: list[str]) -> Q
         return None
     if "min_seconds" in body:  # a validity threshold: it belongs with the other rules
         problems.append(f"{where}.min_seconds: moved to rules.yaml (limits.min_seconds.{qid})")
-    _unknown(body, {"title", "audience", "intro", "min_seconds", "sections"}, where, problems)
+    _unknown(body, {"title", "audience", "intro", "min_seconds", "sections", "index"}, where, problems)
     texts = {k: body.get(k) for k in ("title", "audience", "intro")}
     for k, v in texts.items():
         if not isinstance(v, str) or not v.strip():
@@ -362,10 +365,11 @@ def _questionnaire(qid: str, body: object, where: str, problems: list[str]) -> Q
     if len(regions) != 1:
         problems.append(f"{where}: needs exactly one question of type 'region' (the respondent's province), "
                         f"found {len(regions)}")
+    index = indexes.parse(body["index"], f"{where}.index", seen, problems) if "index" in body else None
     if problems:
         return None
     return Questionnaire(qid, _text(texts["title"]), _text(texts["audience"]), _text(texts["intro"]),
-                         tuple(sections))
+                         tuple(sections), index)
 
 
 _QUESTION_KEYS = {"id", "type", "text", "required", "hint", "options", "rows", "low", "high", "min", "max",
