@@ -27,7 +27,8 @@ from .model import Campaign, Sponsor, SponsorList
 if TYPE_CHECKING:
     from .records import SponsorAssets
 
-HUB_PAGES = ("index.md", "initiators.md", "supporters.md", "slogans.md", "materials.md", "progress.md", "rules.md")
+HUB_PAGES = ("index.md", "initiators.md", "supporters.md", "slogans.md", "materials.md", "progress.md", "rules.md",
+             "method.md")
 
 
 class Page(NamedTuple):
@@ -102,6 +103,21 @@ def kit_texts(sl: SponsorList, sponsor: Sponsor, mine: SponsorAssets) -> dict[st
     }
 
 
+def _method(survey: Survey) -> dict[str, object]:
+    """What the index's method page shows: each indexed questionnaire, with the text of every item's question (and
+    row) and the labels of its scored options, from the same definitions the computation reads."""
+    indexed = [qn for qn in survey.questionnaires.values() if qn.index]
+    texts: dict[str, dict[str, str]] = {}
+    labels: dict[str, dict[str, dict[str, str]]] = {}
+    for qn in indexed:
+        texts[qn.id], labels[qn.id] = {}, {}
+        for q in qn.questions:
+            texts[qn.id][q.id] = q.text
+            texts[qn.id].update({f"{q.id}.{r}": f"{q.text}：{label}" for r, label in q.rows})
+            labels[qn.id][q.id] = dict(q.options)
+    return {"indexed": indexed, "texts": texts, "labels": labels}
+
+
 class PageWriter:
     def __init__(self, sl: SponsorList, assets: dict[str, SponsorAssets], survey: Survey, script_version: str,
                  rules: Rules) -> None:
@@ -165,6 +181,8 @@ class PageWriter:
             ), _front("实时进度", f"{c.title}样本采集实时进度：总量、每日样本、各单位排行、各省份样本", hide=["toc"])),
             Page("rules.md", self._render("rules.html.j2", rules=self.rules, survey=self.survey),
                  _front("有效样本判定规则", f"{c.title}有效样本判定规则（{self.rules.version} 版）")),
+            Page("method.md", self._render("method.html.j2", **_method(self.survey)),
+                 _front("满意度指数计算方法", f"{c.title}满意度指数的领域、权重与计分方法")),
         ]
 
     def sponsor(self, s: Sponsor) -> list[Page]:

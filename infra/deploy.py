@@ -71,7 +71,7 @@ def package(site: Path, out: Path = BUILD / "lambda") -> Path:
     if out.exists():
         shutil.rmtree(out)
     target = out / "lambdas"
-    shutil.copytree(ROOT / "lambdas", target, ignore=shutil.ignore_patterns("__pycache__", "admin", "local.py"))
+    shutil.copytree(ROOT / "lambdas", target, ignore=shutil.ignore_patterns("__pycache__", "admin", "results", "local.py"))
     for name in ("sponsors.json", "questionnaires.json", "rules.json"):
         shutil.copy(site / name, target / name)
     versions = [f"{p}=={_version(p)}" for p in FUNCTION_PACKAGES]

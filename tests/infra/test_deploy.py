@@ -110,7 +110,8 @@ def test_the_functions_package_carries_the_sites_catalog_and_its_dependencies(aw
     assert {"lambdas/submit/app.py", "lambdas/sponsors.json", "lambdas/questionnaires.json", "lambdas/rules.json",
             "lambdas/openapi.json", "iputil/data/ip2region.xdb"} <= names
     assert any(n.startswith("aws_lambda_powertools/") for n in names)
-    assert not any(n.startswith(("lambdas/admin/", "yaml/", "moto/")) or n == "lambdas/local.py" for n in names)
+    assert not any(n.startswith(("lambdas/admin/", "lambdas/results/", "yaml/", "moto/")) or n == "lambdas/local.py"
+                   for n in names)
     assert deploy.package(aws["build"] / "site", tmp_path / "again").read_bytes() == zipped.read_bytes()
     # The packaged submit function starts from its own folder, with its bundled catalog, rules and IP database and
     # exactly the environment the template gives it (plus what Lambda itself sets)
