@@ -82,7 +82,7 @@ def parse(raw: object, where: str, questions: Mapping[str, Question], problems: 
     if not isinstance(raw, dict):
         problems.append(f"{where}: a mapping with title, scale and domains")
         return None
-    problems.extend(f"{where}.{k}: unknown key (expected {', '.join(sorted(_KEYS))})" for k in sorted(set(raw) - _KEYS))
+    _unknown(raw, _KEYS, where, problems)
     title = raw.get("title")
     if not isinstance(title, str) or not title.strip():
         problems.append(f"{where}.title: required text, e.g. 网民网络安全感满意度指数")
@@ -114,8 +114,7 @@ def _domain(body: object, where: str, questions: Mapping[str, Question], problem
     if not isinstance(body, dict):
         problems.append(f"{where}: a mapping with id, title, weight and items")
         return None
-    problems.extend(f"{where}.{k}: unknown key (expected {', '.join(sorted(_DOMAIN_KEYS))})"
-                    for k in sorted(set(body) - _DOMAIN_KEYS))
+    _unknown(body, _DOMAIN_KEYS, where, problems)
     did, title, weight = body.get("id"), body.get("title"), body.get("weight")
     if not isinstance(did, str) or not did.isidentifier():
         problems.append(f"{where}.id: a short id of letters, digits or '_'")
@@ -136,8 +135,7 @@ def _item(body: object, where: str, questions: Mapping[str, Question], problems:
     if not isinstance(body, dict):
         problems.append(f"{where}: a mapping with question (and row for a matrix, scores for a single choice)")
         return None
-    problems.extend(f"{where}.{k}: unknown key (expected {', '.join(sorted(_ITEM_KEYS))})"
-                    for k in sorted(set(body) - _ITEM_KEYS))
+    _unknown(body, _ITEM_KEYS, where, problems)
     qid, row, weight, scores = body.get("question"), body.get("row", ""), body.get("weight", 1), body.get("scores")
     q = questions.get(qid) if isinstance(qid, str) else None
     if q is None:
@@ -172,6 +170,10 @@ def _item(body: object, where: str, questions: Mapping[str, Question], problems:
         problems.append(f"{where}.question: '{q.id}' is {q.type}; the index takes rating, matrix or single questions")
         return None
     return Item(q.id, str(row or ""), float(weight), out)
+
+
+def _unknown(body: dict, allowed: set[str], where: str, problems: list[str]) -> None:
+    problems.extend(f"{where}.{k}: unknown key (expected {', '.join(sorted(allowed))})" for k in sorted(set(body) - allowed))
 
 
 def _number(value: object) -> bool:

@@ -237,17 +237,6 @@ def test_an_artifacts_bucket_another_account_holds_is_refused_and_nothing_is_wri
 
 # ---- without AWS configuration --------------------------------------------------------------------------------
 
-@pytest.fixture
-def no_aws(monkeypatch, tmp_path):
-    """An environment with no AWS settings at all, as on a fresh laptop."""
-    for name in [k for k in os.environ if k.startswith("AWS_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance role to look for here
-    return tmp_path
-
-
 @pytest.mark.parametrize(("argv", "says", "not_said"), [
     (["--dry-run"],
      ["no AWS region", "--region", "AWS_REGION", "no AWS credentials", "AWS_PROFILE", "aws configure"], []),

@@ -139,17 +139,6 @@ def test_safe_leaves_text_that_is_no_formula(text):
 
 # ---- AWS settings -------------------------------------------------------------------------------------------------
 
-@pytest.fixture
-def no_aws(monkeypatch, tmp_path):
-    """An environment with no AWS settings at all, as on a fresh laptop."""
-    for name in [k for k in os.environ if k.startswith("AWS_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance role to look for here
-    return monkeypatch
-
-
 @pytest.mark.parametrize(("host", "how"), [("127.0.0.1", "--endpoint-url"), ("localhost", "AWS_ENDPOINT_URL_DYNAMODB")])
 def test_commands_against_the_local_stack_need_no_aws_settings(no_aws, campaign_catalog, capsys, host, how):
     table = f"admin-{host.replace('.', '-')}"
