@@ -6,7 +6,7 @@ Nothing here validates or parses; everything downstream (pages, images, links) w
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -38,6 +38,48 @@ class Prize:
     scope: Literal["local", "national"] = "national"
 
 
+class Names(tuple[str, ...]):
+    """Organisations named together (指导单位, 主办单位): iterated one by one in a list, printed as running text."""
+
+    def __str__(self) -> str:
+        return "、".join(self)
+
+
+@dataclass(frozen=True)
+class Secretariat:
+    """The secretariat (秘书处): it runs the campaign (承办单位) and answers sponsors' and the public's questions."""
+
+    name: str
+    contact: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class Documents:
+    """How the 授权书 and 邀请函 are numbered and dated."""
+
+    prefix: str
+    issued: date
+
+    def number(self, year: int, series: str, sequence: int) -> str:
+        """A document number as official letters write it, e.g. 网安调授〔2020〕007号."""
+        return f"{self.prefix}{series}〔{year}〕{sequence:03d}号"
+
+
+_CN_DIGITS = "〇一二三四五六七八九"
+
+
+def chinese_date(day: date) -> str:
+    """A date as an official document signs it: 二〇二〇年六月二十日."""
+
+    def small(n: int) -> str:  # 1-31
+        tens, ones = divmod(n, 10)
+        return (("" if tens == 1 else _CN_DIGITS[tens]) + "十" if tens else "") + (_CN_DIGITS[ones] if ones else "")
+
+    return "".join(_CN_DIGITS[int(d)] for d in str(day.year)) + f"年{small(day.month)}月{small(day.day)}日"
+
+
 @dataclass(frozen=True)
 class Campaign:
     """Campaign-wide settings: everything that is the same for every sponsor."""
@@ -52,9 +94,47 @@ class Campaign:
     press_release: str
     channels: dict[str, str]
     entry_images: tuple[EntrySize, ...]
-    guided_by: str = ""
+    secretariat: Secretariat
+    documents: Documents
+    guided_by: Names = Names()  # 指导单位
+    icp: str = ""  # ICP 备案号, printed in every page's footer once the site has one
     placement: tuple[str, ...] = ()
     retired_slugs: tuple[str, ...] = ()
+
+    @property
+    def hosted_by(self) -> str:
+        """主办单位: the organising committee, which also signs the 授权书 and 邀请函."""
+        return self.organizer
+
+    @property
+    def run_by(self) -> str:
+        """承办单位: the secretariat."""
+        return self.secretariat.name
+
+    @property
+    def issued_text(self) -> str:
+        """The documents' date in an official document's own style (二〇二〇年六月二十日)."""
+        return chinese_date(self.documents.issued)
+
+    @property
+    def opens_short(self) -> str:
+        """The opening as a press release writes it: 7月22日9时 (上午 and 下午 are left to the text)."""
+        minutes = f"{self.opens.minute}分" if self.opens.minute else ""
+        return f"{self.opens.month}月{self.opens.day}日{self.opens.hour}时{minutes}"
+
+    @property
+    def closes_short(self) -> str:
+        """The close as a press release writes it: 7月31日24时."""
+        end = self.closes
+        if end.hour == 0 and end.minute == 0:
+            return f"{self.last_day.month}月{self.last_day.day}日24时"
+        minutes = f"{end.minute}分" if end.minute else ""
+        return f"{end.month}月{end.day}日{end.hour}时{minutes}"
+
+    @property
+    def days(self) -> int:
+        """How many calendar days the window touches: 7月22日 9:00 to 7月31日 24:00 is 10."""
+        return (self.last_day.date() - self.opens.date()).days + 1
 
     @property
     def title(self) -> str:
@@ -134,6 +214,24 @@ class SponsorList:
 
     def supporters_of(self, slug: str) -> list[Sponsor]:
         return self._supporters.get(slug, [])
+
+    @cached_property
+    def _sequence(self) -> dict[str, int]:
+        return {s.slug: i for i, s in enumerate(self.sponsors, 1)}
+
+    @cached_property
+    def _initiator_sequence(self) -> dict[str, int]:
+        return {s.slug: i for i, s in enumerate((s for s in self.sponsors if s.is_initiator), 1)}
+
+    def certificate_number(self, sponsor: Sponsor) -> str:
+        """The 授权书 number: the campaign year and the sponsor's place in the list (new sponsors go at the end)."""
+        c = self.campaign
+        return c.documents.number(c.year, "授", self._sequence[sponsor.slug])
+
+    def invitation_number(self, sponsor: Sponsor) -> str:
+        """The 支持单位邀请函 number of an initiator: the year and its place among the initiators."""
+        c = self.campaign
+        return c.documents.number(c.year, "邀", self._initiator_sequence[sponsor.slug])
 
     def logo_path(self, sponsor: Sponsor) -> Path | None:
         return self.base_dir / sponsor.logo if sponsor.logo else None

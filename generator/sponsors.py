@@ -12,7 +12,7 @@ import unicodedata
 import warnings
 from collections import Counter, defaultdict
 from dataclasses import fields
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Literal, NamedTuple
 from urllib.parse import urlsplit
@@ -103,13 +103,32 @@ class EntrySizeIn(_Model):
     qr: bool = False
 
 
+class SecretariatIn(_Model):
+    """The secretariat (秘书处, the 承办单位) and who answers for it."""
+
+    name: str = Field(min_length=2, max_length=60)
+    contact: str = Field("", max_length=20)
+    phone: str = Field("", pattern=r"^(\+?[0-9][0-9 -]{4,18}[0-9])?$")
+    email: str = Field("", pattern=r"^([^@\s]+@[^@\s]+\.[^@\s]+)?$")
+
+
+class DocumentsIn(_Model):
+    """Numbering and date of the 授权书 and 邀请函."""
+
+    prefix: str = Field(min_length=1, max_length=10)
+    issued: date
+
+
 class CampaignIn(_Model):
     """Campaign-wide settings: everything that is the same for every sponsor."""
 
     name: str = Field(min_length=1)
     year: int = Field(ge=2018, le=2100)
     organizer: str = Field(min_length=1)
-    guided_by: str = ""
+    guided_by: tuple[str, ...] = ()
+    secretariat: SecretariatIn
+    documents: DocumentsIn
+    icp: str = Field("", pattern=r"^([\u4e00-\u9fff]ICP[备证]\d{6,10}号(-\d{1,3})?)?$")
     site_url: str
     opens: datetime
     closes: datetime
@@ -119,6 +138,11 @@ class CampaignIn(_Model):
     entry_images: tuple[EntrySizeIn, ...] = Field(min_length=1)
     placement: tuple[str, ...] = ()
     retired_slugs: tuple[str, ...] = ()
+
+    @field_validator("guided_by", mode="before")
+    @classmethod
+    def _one_or_more(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
 
     @field_validator("site_url")
     @classmethod
@@ -156,6 +180,9 @@ class CampaignIn(_Model):
     def _window(self) -> CampaignIn:
         if self.closes <= self.opens:
             raise ValueError("the window closes before it opens. Fix: 'closes' must be later than 'opens'")
+        if self.documents.issued > (self.closes - timedelta(minutes=1)).date():
+            raise ValueError(f"documents.issued ({self.documents.issued}) is after the survey closes. Fix: date the "
+                             "授权书 and 邀请函 on or before the last day of the window")
         names = [size.name for size in self.entry_images]
         if len(names) != len(set(names)):
             raise ValueError("two entry_images share a name. Fix: give each size its own name")
@@ -217,6 +244,9 @@ def _convert(cls: type, checked: BaseModel) -> Any:
     values = {f.name: getattr(checked, f.name) for f in fields(cls)}
     if cls is model.Campaign:
         values["entry_images"] = tuple(_convert(model.EntrySize, e) for e in values["entry_images"])
+        values["guided_by"] = model.Names(values["guided_by"])
+        values["secretariat"] = _convert(model.Secretariat, values["secretariat"])
+        values["documents"] = _convert(model.Documents, values["documents"])
     if cls is model.Sponsor:
         values["prizes"] = tuple(_convert(model.Prize, p) for p in values["prizes"])
     return cls(**values)

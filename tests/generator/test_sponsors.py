@@ -325,7 +325,7 @@ def test_malformed_slug_that_imitates_another_names_it(tmp_path, second):
 def test_sponsors_with_the_same_name_name_both_lines(tmp_path, second_name):
     other = GOOD.replace("guangdong-cyber", "gd-two").replace("name: 广东省网络空间安全协会", f"name: '{second_name}'")
     path = write(tmp_path, GOOD + other)
-    first, second = line_of(path, "    name: ", 1), line_of(path, "    name: ", 2)
+    first, second = line_of(path, "    name: 广东", 1), line_of(path, "    name: '", 1)
     found = problems(path)
     assert any(f.strip().startswith(f"sponsors.yaml:{second}:") and "'name'" in f and "Fix:" in f
                and f"sponsors.yaml:{first}" in f.split(": ", 2)[2] for f in found), found
@@ -345,3 +345,40 @@ def test_file_far_too_big_is_refused_before_reading(tmp_path):
         f.truncate(512 * 1024 * 1024)  # sparse: takes no disk space
     (message,) = problems(path)
     assert message.strip().startswith("sponsors.yaml:1:") and "MB" in message and "Fix:" in message
+
+
+def test_campaign_names_its_organisers_secretariat_and_documents():
+    c = sponsors.load(ROOT / "sponsors.yaml").campaign
+    assert list(c.guided_by) == ["公安部网络安全保卫局"] and str(c.guided_by) == "公安部网络安全保卫局"
+    assert c.hosted_by == "网民网络安全感满意度调查活动组委会"
+    assert (c.secretariat.contact, c.secretariat.phone, c.secretariat.email) == ("周贵招", "13632357687", "cinsabj@163.com")
+    assert c.icp == ""
+    assert c.issued_text == "二〇二〇年六月二十日"
+
+
+def test_documents_are_numbered_by_year_and_place_in_the_list():
+    sl = sponsors.load(ROOT / "sponsors.yaml")
+    initiators = [s for s in sl.sponsors if s.is_initiator]
+    assert sl.certificate_number(sl.sponsors[0]) == "网安调授〔2020〕001号"
+    assert sl.certificate_number(sl.sponsors[-1]) == f"网安调授〔2020〕{len(sl.sponsors):03d}号"
+    assert sl.invitation_number(initiators[1]) == "网安调邀〔2020〕002号"
+
+
+@pytest.mark.parametrize("old, new, field", [
+    ("    email: cinsabj@163.com", "    email: cinsabj-at-163", "secretariat.email"),
+    ("    phone: \"13632357687\"", "    phone: call us", "secretariat.phone"),
+    ('  icp: ""', "  icp: 备案中", "icp"),
+    ("    issued: 2020-06-20", "    issued: 2020-09-01", "after the survey closes"),
+])
+def test_campaign_contact_icp_and_issue_date_are_checked(tmp_path, old, new, field):
+    path = tmp_path / "sponsors.yaml"
+    assert old in CAMPAIGN
+    path.write_text(CAMPAIGN.replace(old, new) + "\nsponsors:" + GOOD, encoding="utf-8")
+    (message,) = problems(path)
+    assert field in message
+
+
+def test_an_icp_number_in_the_usual_form_is_accepted(tmp_path):
+    path = tmp_path / "sponsors.yaml"
+    path.write_text(CAMPAIGN.replace('  icp: ""', "  icp: 粤ICP备12345678号-1") + "\nsponsors:" + GOOD, encoding="utf-8")
+    assert sponsors.load(path).campaign.icp == "粤ICP备12345678号-1"
