@@ -50,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     except (SponsorsError, FontMissing, questionnaire.QuestionnaireError, validity.RulesError) as exc:
         print(exc, file=sys.stderr)
         return 1
+    for warning in sl.warnings:
+        print(f"{args.sponsors.name}:{warning.line}: warning: {warning.where}: {warning.message}", file=sys.stderr)
     initiators = sum(1 for s in sl.sponsors if s.is_initiator)
     links = sum(len(s.channels) for s in sl.sponsors)
     print(f"{args.sponsors}: OK: {initiators} initiators, {len(sl.sponsors) - initiators} support units, {links} attributed links")

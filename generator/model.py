@@ -189,6 +189,13 @@ class Sponsor:
 
 
 @dataclass(frozen=True)
+class Problem:
+    line: int
+    where: str
+    message: str
+
+
+@dataclass(frozen=True)
 class SponsorList:
     """The validated campaign: settings, sponsors in file order, and where the data came from."""
 
@@ -196,6 +203,7 @@ class SponsorList:
     sponsors: tuple[Sponsor, ...]
     base_dir: Path
     aliases: dict[str, str] = field(default_factory=dict)
+    warnings: tuple[Problem, ...] = ()  # likely mistakes that still make a valid list, for `check` to show
 
     @cached_property
     def by_slug(self) -> dict[str, Sponsor]:
@@ -235,13 +243,6 @@ class SponsorList:
 
     def logo_path(self, sponsor: Sponsor) -> Path | None:
         return self.base_dir / sponsor.logo if sponsor.logo else None
-
-
-@dataclass(frozen=True)
-class Problem:
-    line: int
-    where: str
-    message: str
 
 
 class SponsorsError(Exception):

@@ -339,7 +339,7 @@ class _Checker:
             return None
         for key in raw.keys() - {"campaign", "sponsors"}:
             self.add((key,), "file", f"unknown top-level section '{key}'. Fix: remove it or check its spelling")
-        campaign_in = self._model(CampaignIn, raw["campaign"], ("campaign",), "campaign")
+        campaign_in, _ = self._model(CampaignIn, raw["campaign"], ("campaign",), "campaign")
         campaign = _convert(model.Campaign, campaign_in) if campaign_in is not None else None
         items = raw["sponsors"]
         if not isinstance(items, list):
@@ -348,9 +348,12 @@ class _Checker:
         sponsors: list[tuple[int, Sponsor]] = []
         for i, item in enumerate(items):
             where = self._label(i, item)
-            sponsor = self._model(SponsorIn, item, ("sponsors", i), where)
+            sponsor, broken = self._model(SponsorIn, item, ("sponsors", i), where)
             if sponsor is not None:
                 sponsors.append((i, _convert(model.Sponsor, sponsor)))
+            elif isinstance(item, dict):
+                # The fields that are fine still get their own checks, so one pass lists every problem.
+                self._check_fields(campaign, i, {k: v for k, v in item.items() if k not in broken}, where)
         if campaign is not None:
             self.raw_slugs = {item.get("slug") for item in items if isinstance(item, dict)}
             self._cross_check(campaign, sponsors)
@@ -358,7 +361,16 @@ class _Checker:
         if self.problems or campaign is None:
             return None
         aliases = {old: s.slug for _, s in sponsors for old in s.former_slugs}
-        return SponsorList(campaign, tuple(s for _, s in sponsors), self.path.parent, aliases)
+        return SponsorList(campaign, tuple(s for _, s in sponsors), self.path.parent, aliases, self._warnings())
+
+    def _warnings(self) -> tuple[Problem, ...]:
+        return tuple(
+            Problem(cut.line, "text", f"'{cut.comment}' after '{cut.text}' is read as a comment and cut off the "
+                                      "text; a '#' with no space after it is usually part of the text, e.g. a Weibo "
+                                      f"topic. Fix: quote the whole text, e.g. \"{cut.text} {cut.comment}\", or put a "
+                                      "space after '#' if it is a comment")
+            for cut in self.lines.cut_texts
+        )
 
     @staticmethod
     def _label(i: int, item: Any) -> str:
@@ -367,13 +379,14 @@ class _Checker:
             return f"sponsor #{i + 1} '{slug}'" + (f" ({name})" if name else "")
         return f"sponsor #{i + 1}"
 
-    def _model(self, model: type[_Model], raw: Any, loc: tuple[str | int, ...], where: str) -> Any:
+    def _model(self, model: type[_Model], raw: Any, loc: tuple[str | int, ...], where: str) -> tuple[Any, set[Any]]:
+        """The validated entry (None if it has problems, each reported) and the top-level fields that failed."""
         try:
-            return model.model_validate(raw)
+            return model.model_validate(raw), set()
         except ValidationError as exc:
             for err in exc.errors():
                 self._pydantic_problem(err, loc, where)
-            return None
+            return None, {err["loc"][0] for err in exc.errors() if err["loc"]}
 
     def _pydantic_problem(self, err: Any, loc: tuple[str | int, ...], where: str) -> None:
         field_loc = tuple(part for part in err["loc"] if part != "[key]")
@@ -399,9 +412,8 @@ class _Checker:
         counts: dict[str, Counter[str]] = defaultdict(Counter)
         for i, s in sponsors:
             where = f"sponsor #{i + 1} '{s.slug}' ({s.name})"
-            self._check_channels(campaign, i, s, where)
-            self._check_logo(i, s, where)
-            self._check_glyphs(i, s, where)
+            self._check_fields(campaign, i, {"channels": s.channels, "logo": s.logo, "name": s.name,
+                                             "short_name": s.short_name}, where)
             if s.is_initiator:
                 if s.nominated_by:
                     self.add(("sponsors", i, "nominated_by"), f"{where}, field 'nominated_by'",
@@ -476,36 +488,45 @@ class _Checker:
                              "well (spaces and full-width letters aside). Fix: give each sponsor its own full name, "
                              "or remove the repeated entry")
 
-    def _check_channels(self, campaign: Campaign, i: int, s: Sponsor, where: str) -> None:
-        for j, key in enumerate(s.channels):
+    def _check_fields(self, campaign: Campaign | None, i: int, values: dict[str, Any], where: str) -> None:
+        """The checks of single fields beyond their type, on whichever of them passed it (a string, a list)."""
+        channels = values.get("channels")
+        if campaign is not None and isinstance(channels, (list, tuple)):
+            self._check_channels(campaign, i, tuple(str(c).strip() for c in channels), where)
+        if isinstance(values.get("logo"), str):
+            self._check_logo(i, values["logo"].strip(), where)
+        self._check_glyphs(i, {f: v.strip() for f in ("name", "short_name") if isinstance(v := values.get(f), str)}, where)
+
+    def _check_channels(self, campaign: Campaign, i: int, channels: tuple[str, ...], where: str) -> None:
+        for j, key in enumerate(channels):
             loc = ("sponsors", i, "channels", j)
             if key not in campaign.channels:
                 self.add(loc, f"{where}, field 'channels'",
                          f"unknown channel '{key}'. Fix: use one of {', '.join(campaign.channels)}")
-            elif key in s.channels[:j]:
+            elif key in channels[:j]:
                 self.add(loc, f"{where}, field 'channels'", f"channel '{key}' is listed twice. Fix: keep one")
 
-    def _check_logo(self, i: int, s: Sponsor, where: str) -> None:
-        if not s.logo:
+    def _check_logo(self, i: int, logo_path: str, where: str) -> None:
+        if not logo_path:
             return
         from PIL import Image, UnidentifiedImageError
 
         loc, field = ("sponsors", i, "logo"), f"{where}, field 'logo'"
-        logo = self._logo_inside_project(s.logo)
+        logo = self._logo_inside_project(logo_path)
         if logo is None:
-            self.add(loc, field, f"'{s.logo}' is outside {self.path.parent.resolve()}, the folder that holds "
+            self.add(loc, field, f"'{logo_path}' is outside {self.path.parent.resolve()}, the folder that holds "
                                  f"{self.path.name}; logos are read only from there (symbolic links included). "
                                  "Fix: copy the logo into site_src/logos/ and write its path relative to "
-                                 f"{self.path.name}, e.g. 'site_src/logos/{Path(s.logo).name}'")
+                                 f"{self.path.name}, e.g. 'site_src/logos/{Path(logo_path).name}'")
             return
         if not logo.is_file():
             self.add(loc, field,
-                     f"file '{s.logo}' not found (looked in {self.path.parent}). Fix: correct the path, or remove "
+                     f"file '{logo_path}' not found (looked in {self.path.parent}). Fix: correct the path, or remove "
                      "'logo' to draw a text mark")
             return
         size = logo.stat().st_size
         if size > LOGO_MAX_BYTES:
-            self.add(loc, field, f"'{s.logo}' is {size / 1024 / 1024:.1f} MB; a logo may be at most "
+            self.add(loc, field, f"'{logo_path}' is {size / 1024 / 1024:.1f} MB; a logo may be at most "
                                  f"{LOGO_MAX_BYTES // 1024 // 1024} MB. Fix: export it smaller, e.g. as a PNG of "
                                  "at most 1000×1000 pixels")
             return
@@ -518,18 +539,18 @@ class _Checker:
                 with Image.open(logo) as image:  # reads the header only
                     width, height = image.size
                     if width * height > LOGO_MAX_PIXELS:
-                        self.add(loc, field, f"'{s.logo}' declares {width}×{height} pixels; {too_big}")
+                        self.add(loc, field, f"'{logo_path}' declares {width}×{height} pixels; {too_big}")
                         return
                     image.verify()
                     fmt = image.format
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            self.add(loc, field, f"'{s.logo}' declares far too many pixels; {too_big}")
+            self.add(loc, field, f"'{logo_path}' declares far too many pixels; {too_big}")
             return
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-            self.add(loc, field, f"'{s.logo}' is not a readable image ({exc}). Fix: save it as PNG or JPEG")
+            self.add(loc, field, f"'{logo_path}' is not a readable image ({exc}). Fix: save it as PNG or JPEG")
             return
         if fmt not in LOGO_FORMATS:
-            self.add(loc, field, f"'{s.logo}' is {fmt}. Fix: save it as PNG or JPEG")
+            self.add(loc, field, f"'{logo_path}' is {fmt}. Fix: save it as PNG or JPEG")
 
     def _logo_inside_project(self, logo: str) -> Path | None:
         """The logo's path if it stays inside the folder of sponsors.yaml once '..' and links are followed."""
@@ -543,11 +564,11 @@ class _Checker:
             return None
         return target if target.is_relative_to(allowed) else None
 
-    def _check_glyphs(self, i: int, s: Sponsor, where: str) -> None:
+    def _check_glyphs(self, i: int, texts: dict[str, str], where: str) -> None:
         if self.can_draw is None:
             return
-        for field_name in ("name", "short_name"):
-            missing = sorted({ch for ch in getattr(s, field_name) if not self.can_draw(ch)})
+        for field_name, text in texts.items():
+            missing = sorted({ch for ch in text if not self.can_draw(ch)})
             if missing:
                 self.add(("sponsors", i, field_name), f"{where}, field '{field_name}'",
                          f"the font cannot draw {' '.join(repr(c) for c in missing)}. Fix: remove or replace these characters")

@@ -10,9 +10,10 @@ expand without bound ("billion laughs") or refer to themselves.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -23,6 +24,17 @@ MAX_BYTES = 8 * 1024 * 1024
 # Values in the document once every alias is expanded. The sample has about 4,000; a few repeated lists cost
 # little, while nested aliases can ask for billions and would exhaust memory long before an error.
 MAX_VALUES = 200_000
+# A '#' right after a text, on its line, starts a comment; with no space after it, it is almost always part of the
+# text (a Weibo topic, #话题#) that YAML silently cuts off.
+TOPIC_COMMENT = re.compile(r"\s+(#\S.*)$")
+
+
+class CutText(NamedTuple):
+    """A text that a same-line comment looking like part of it (#话题#) cut short."""
+
+    line: int
+    text: str
+    comment: str
 
 
 @dataclass
@@ -38,6 +50,8 @@ class LineMap:
     lines: dict[Path_, int] = field(default_factory=dict)
     # First line of the text of each literal block (`key: |`), whose line breaks are the file's own.
     blocks: dict[Path_, int] = field(default_factory=dict)
+    # Texts followed on their line by a comment that reads as part of them.
+    cut_texts: list[CutText] = field(default_factory=list)
 
     def line_of(self, path: Path_) -> int:
         """The line of `path`, or of its nearest ancestor that has one."""
@@ -74,7 +88,7 @@ def load(path: Path) -> tuple[Any, LineMap]:
         try:
             node = loader.get_single_node()
             lines = LineMap()
-            data = _build(loader, node, (), lines) if node is not None else None
+            data = _build(loader, node, (), lines, text.splitlines()) if node is not None else None
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
@@ -145,7 +159,7 @@ def _check_aliases(loader_class: type, text: str) -> None:
         loader.dispose()
 
 
-def _build(loader: Any, node: yaml.Node, path: Path_, lines: LineMap) -> Any:
+def _build(loader: Any, node: yaml.Node, path: Path_, lines: LineMap, source: list[str]) -> Any:
     lines.lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
@@ -160,13 +174,18 @@ def _build(loader: Any, node: yaml.Node, path: Path_, lines: LineMap) -> Any:
                     f"key '{key}' appears twice in the same block; keep one",
                 )
             lines.lines[path + (key,)] = key_node.start_mark.line + 1
-            result[key] = _build(loader, value_node, path + (key,), lines)
+            result[key] = _build(loader, value_node, path + (key,), lines, source)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_build(loader, item, path + (i,), lines) for i, item in enumerate(node.value)]
+        return [_build(loader, item, path + (i,), lines, source) for i, item in enumerate(node.value)]
     if isinstance(node, yaml.ScalarNode) and node.style == "|":
         lines.blocks[path] = node.start_mark.line + 2  # the text starts on the line after the '|'
-    return _construct(loader, node)
+    value = _construct(loader, node)
+    if isinstance(node, yaml.ScalarNode) and isinstance(value, str) and node.end_mark.line < len(source):
+        after = TOPIC_COMMENT.match(source[node.end_mark.line][node.end_mark.column:])
+        if after:
+            lines.cut_texts.append(CutText(node.end_mark.line + 1, value, after.group(1)))
+    return value
 
 
 def _plain_key(key: Any) -> bool:

@@ -382,3 +382,41 @@ def test_an_icp_number_in_the_usual_form_is_accepted(tmp_path):
     path = tmp_path / "sponsors.yaml"
     path.write_text(CAMPAIGN.replace('  icp: ""', "  icp: 粤ICP备12345678号-1") + "\nsponsors:" + GOOD, encoding="utf-8")
     assert sponsors.load(path).campaign.icp == "粤ICP备12345678号-1"
+
+
+def test_the_sample_placement_tip_keeps_its_weibo_topic():
+    tips = sponsors.load(ROOT / "sponsors.yaml").campaign.placement
+    assert any("#网民网络安全感满意度调查#" in tip and tip.endswith("配 500×500 方图。") for tip in tips), tips
+
+
+def test_a_topic_read_as_a_comment_is_a_warning_with_its_line(tmp_path, capsys):
+    from generator.__main__ import main
+
+    topic = "    - 微博置顶微博并带话题 #网民网络安全感满意度调查#，配 500×500 方图。"
+    campaign = CAMPAIGN.replace("  placement:\n", "  placement:\n" + topic + "\n")
+    path = tmp_path / "sponsors.yaml"
+    path.write_text(campaign + "\nsponsors:" + GOOD.replace("province: 广东省", "province: 广东省  # 省级"), encoding="utf-8")
+    sl = sponsors.load(path)
+    (warning,) = sl.warnings
+    assert warning.line == line_of(path, "带话题 #网民")
+    assert "#网民网络安全感满意度调查#" in warning.message and "Fix:" in warning.message and "quote" in warning.message
+    assert main(["check", str(path), "--site", str(tmp_path)]) == 0
+    assert f"sponsors.yaml:{warning.line}: warning:" in capsys.readouterr().err
+
+
+def test_unknown_channel_is_reported_with_a_bad_province_in_the_same_sponsor(tmp_path):
+    body = GOOD.replace("province: 广东省", "province: 广东").replace("[website, wechat]", "[website, fax]")
+    path = write(tmp_path, body)
+    found = problems(path)
+    assert len(found) == 2, found
+    assert f"sponsors.yaml:{line_of(path, 'province: 广东')}:" in found[0] and "write '广东省'" in found[0]
+    assert f"sponsors.yaml:{line_of(path, 'channels: [website, fax]')}:" in found[1] and "unknown channel 'fax'" in found[1]
+
+
+def test_every_field_check_runs_beside_a_broken_field(tmp_path):
+    (tmp_path / "logo.png").write_text("not a picture")
+    body = (GOOD.replace("province: 广东省", "province: 火星").replace("short_name: 广东网安协会", "short_name: 广东网安😀")
+            + "    logo: logo.png\n")
+    found = problems(write(tmp_path, body))
+    assert [("cannot draw" in f, "'province'" in f, "not a readable image" in f) for f in found] == [
+        (True, False, False), (False, True, False), (False, False, True)], found
