@@ -319,6 +319,14 @@ def security_headers(tpl: dict[str, Any]) -> dict[str, str]:
     return out
 
 
+def error_pages(tpl: dict[str, Any]) -> dict[int, str]:
+    """Status -> the site page the distribution answers it with (its custom error responses)."""
+    dist = next((r["Properties"]["DistributionConfig"] for r in tpl["Resources"].values()
+                 if r["Type"] == "AWS::CloudFront::Distribution"), {})
+    return {int(r["ErrorCode"]): r["ResponsePagePath"] for r in dist.get("CustomErrorResponses", [])
+            if r.get("ResponsePagePath")}
+
+
 def _client(database_url: str, service: str = "dynamodb") -> Any:
     import boto3
 
@@ -367,12 +375,30 @@ class _Server(ThreadingHTTPServer):
 class _Handler(SimpleHTTPRequestHandler):
     api: Api
     headers_out: dict[str, str] = {}  # the edge's security headers, on every response
+    error_pages: dict[int, str] = {}  # the edge's custom error responses: status -> site page
     timeout = SOCKET_TIMEOUT  # a slow or silent client cannot hold a thread for ever
 
     def end_headers(self) -> None:
         for k, v in self.headers_out.items():
             self.send_header(k, v)
         super().end_headers()
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # A missing page gets the site's own page, as the distribution answers it, not Python's English one.
+        page = self.error_pages.get(code)
+        path = Path(self.directory) / page.lstrip("/") if page else None
+        if path is None or not path.is_file() or self.path.startswith("/api/"):
+            super().send_error(code, message, explain)
+            return
+        self.log_error("code %d, message %s", code, message)
+        body = path.read_bytes()
+        self.send_response(code, message)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
     def do_POST(self) -> None:
         self._api("POST")
@@ -416,7 +442,8 @@ def stack(site_dir: Path, port: int = 8000, sweep_every: float = SWEEP_EVERY) ->
         create_table(db_url, tpl)
         arns, origin_token = create_secrets(db_url, tpl)
         api = Api(routes(tpl), environments(tpl, db_url, site_dir, arns), origin_token)
-        handler = functools.partial(type("Handler", (_Handler,), {"api": api, "headers_out": security_headers(tpl)}),
+        handler = functools.partial(type("Handler", (_Handler,), {"api": api, "headers_out": security_headers(tpl),
+                                                                  "error_pages": error_pages(tpl)}),
                                     directory=str(site_dir))
         server = _Server(("127.0.0.1", port), handler)
         stop = threading.Event()
