@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from lambdas.survey import questionnaire
@@ -61,14 +61,23 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def rehearsal_opens(sponsors_path: Path, now: datetime) -> str:
+    """When a rehearsal opens (ISO time): at the campaign's own opening time of day, on the latest day that has the
+    form open by `now`. The build keeps the window's length, so the close keeps its time of day too."""
+    from .sponsors import load  # validation without drawing: the window is all that is needed here
+
+    opens = load(sponsors_path).campaign.opens
+    start = now.astimezone(BEIJING).replace(hour=opens.hour, minute=opens.minute, second=0, microsecond=0)
+    return (start if start <= now else start - timedelta(days=1)).isoformat()
+
+
 def _serve(port: int, config: str, rehearse: bool) -> int:
     from lambdas import local  # the database and the handlers are only needed here
 
     url = f"http://127.0.0.1:{port}/"
     env = dict(os.environ, SURVEY_SITE_URL=url, NO_MKDOCS_2_WARNING="1")
     if rehearse:
-        today = datetime.now(BEIJING).replace(hour=0, minute=0, second=0, microsecond=0)
-        env["SURVEY_OPENS"] = today.isoformat()
+        env["SURVEY_OPENS"] = rehearsal_opens(Path(config).resolve().parent / "sponsors.yaml", datetime.now(BEIJING))
     site = Path(config).resolve().parent / "site"
     # Links and QR codes must point at this machine, so the site is built for the local address.
     result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-f", config, "-d", str(site)], env=env)

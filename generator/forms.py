@@ -8,6 +8,7 @@ field-level errors, proof of work and retries on top.
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 from jinja2 import Environment
@@ -40,15 +41,29 @@ def _render(env: Environment, qn: Questionnaire) -> str:
         labels = "”或“".join(label for o, label in target.options if o in q.show_if[1])
         return f"第 {numbers[target.id]} 题选择“{labels}”时回答"
 
-    def limits(q: Question) -> str:
-        parts = ["可多选"]
-        if q.min > 1:
-            parts.append(f"至少 {q.min} 项")
-        if q.max < len(q.options):
-            parts.append(f"最多 {q.max} 项")
-        return "（" + "，".join(parts) + "）"
-
     return env.get_template("form.html.j2").render(
-        qn=qn, numbers=numbers, shown_by=shown_by, limits=limits, provinces=PROVINCES,
+        qn=qn, numbers=numbers, shown_by=shown_by, limits=limits, hint=hint, provinces=PROVINCES,
         city_groups=[(p, CITIES[p]) for p in PROVINCES],
     )
+
+
+def limits(q: Question) -> str:
+    """How many options a multiple-choice question takes, from its own limits: the one place the form says it."""
+    parts = ["可多选"]
+    if q.min > 1:
+        parts.append(f"至少 {q.min} 项")
+    if q.max < len(q.options):
+        parts.append(f"最多 {q.max} 项")
+    return "，".join(parts)
+
+
+def hint(q: Question) -> str:
+    """The question's hint without the clauses that repeat its limits ("最多选3项", "可多选"): the form states those
+    once, next to the question, from the limits the server checks."""
+    if q.type != "multi" or not q.hint:
+        return q.hint or ""
+    said = [r"可多选", rf"最多(?:选择?)?\s*{q.max}\s*项", rf"至少(?:选择?)?\s*{q.min}\s*项"]
+    clauses = re.split(r"([，,；;。])", q.hint)
+    kept = [(text, sep) for text, sep in zip(clauses[::2], clauses[1::2] + [""])
+            if not any(re.fullmatch(pattern, text.strip()) for pattern in said)]
+    return "".join(text + sep for text, sep in kept).rstrip("，,；; ")

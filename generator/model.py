@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Literal
 
 BEIJING = timezone(timedelta(hours=8), "Beijing")
-KIND_LABELS = {"initiator": "发起单位", "media": "支持单位（核心媒体）", "enterprise": "支持单位（核心企业）"}
+# Labels read in running text and often inside brackets ("北京广电（核心媒体支持单位）"), so they carry none themselves.
+KIND_LABELS = {"initiator": "发起单位", "media": "核心媒体支持单位", "enterprise": "核心企业支持单位"}
 
 Kind = Literal["initiator", "media", "enterprise"]
 

@@ -27,7 +27,8 @@ __all__ = ["Problem", "SponsorList", "SponsorsError", "check_url", "load", "pars
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SUPPORTER_LIMITS = {"media": 2, "enterprise": 3}
-PRESS_RELEASE_FIELDS = {"sponsor", "short_name", "role", "link", "campaign", "year", "opens", "closes"}
+PRESS_RELEASE_FIELDS = {"sponsor", "short_name", "role", "link", "campaign", "year", "opens", "closes", "opens_short",
+                        "closes_short", "days"}
 LOGO_FORMATS = {"PNG", "JPEG", "WEBP", "GIF"}
 # A logo is drawn on a tile of at most a few hundred pixels; these limits leave ample room and keep a hostile file
 # (a small PNG declaring billions of pixels, or gigabytes of padding) from being decoded or read by every worker.

@@ -63,7 +63,7 @@ def test_every_sponsor_has_pages_images_and_qr_codes(built_small):
 def test_documents_and_share_metadata(built_small):
     site = built_small / "site"
     certificate = (site / "sponsors/shenzhen-media/certificate/index.html").read_text()
-    assert "深圳融媒体中心" in certificate and "支持单位（核心媒体）" in certificate and "广东省网络空间安全协会" in certificate
+    assert "深圳融媒体中心" in certificate and "核心媒体支持单位" in certificate and "广东省网络空间安全协会" in certificate
     assert (site / "sponsors/guangdong-cyber/invitation/index.html").exists()
     assert not (site / "sponsors/shenzhen-media/invitation").exists(), "only initiators invite support units"
     page = (site / "sponsors/guangdong-cyber/index.html").read_text()
