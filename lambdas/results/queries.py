@@ -1,0 +1,214 @@
+"""The SQL of the results: the query files in `sql/`, filled in from the questionnaire.
+
+Every shared query reads a relation named submissions_<questionnaire> with the export's columns, and uses only SQL
+that DuckDB and Trino (Athena) both accept: double-quoted identifiers, literals with an exponent for doubles (a
+plain 1.0 is a DECIMAL in Trino), CASE, COALESCE, NULLIF, GROUPING SETS and VALUES lists. What differs between the
+engines is only how that relation comes to be: `duckdb_relation.sql` (a view over the Parquet) here,
+`athena_export_table.sql` and `athena_flatten.sql` (the table's native S3 export, flattened by CTAS) in Athena.
+Column names follow Athena's rule that a name has no dot: satisfaction.police is satisfaction__police in both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+
+from lambdas.admin.export import META
+from lambdas.survey.index import Index, Item
+from lambdas.survey.questionnaire import Question, Questionnaire
+
+SQL_DIR = Path(__file__).with_name("sql")
+ANALYSED = ("single", "multi", "rating", "matrix")  # the question types that have per-question tables
+
+
+def relation(questionnaire: str) -> str:
+    return f"submissions_{questionnaire}"
+
+
+def column(name: str) -> str:
+    """The relation's name for an export column (Athena column names take no dot)."""
+    return name.replace(".", "__")
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def number(value: float) -> str:
+    """A DOUBLE literal in both engines: with an exponent (Trino reads 0.15 as a DECIMAL)."""
+    text = repr(float(value))
+    return text if "e" in text else text + "e0"
+
+
+def template(name: str) -> Template:
+    return Template((SQL_DIR / f"{name}.sql").read_text(encoding="utf-8"))
+
+
+def render(name: str, **parts: str) -> str:
+    return template(name).substitute(parts)
+
+
+def field_columns(qn: Questionnaire) -> list[str]:
+    """The export's columns for this questionnaire, in the export's order."""
+    return list(META) + [name for q in qn.questions for name in q.field_names()]
+
+
+@dataclass(frozen=True)
+class WeightCells:
+    """Raked weights, one per cell of the weighting dimensions: the rows of the inline VALUES list."""
+    dimensions: tuple[str, ...]  # export columns, e.g. ("province", "age", "gender")
+    rows: tuple[tuple[tuple[str, ...], float], ...]  # (the cell's categories, its weight)
+
+
+def respondents(questionnaire: str, *, include_invalid: bool = False, where: Mapping[str, str] | None = None,
+                weights: WeightCells | None = None) -> str:
+    """The `respondents` common table expression every query starts from (without the leading WITH)."""
+    keep = ["TRUE" if include_invalid else "s.valid"]
+    keep += [f"s.{ident(column(k))} = {literal(v)}" for k, v in sorted((where or {}).items())]
+    parts = {"relation": relation(questionnaire), "keep": " AND ".join(keep), "weights": "", "join": "",
+             "weight": number(1)}
+    if weights is not None and weights.rows:
+        names = [f"d{i}" for i in range(len(weights.dimensions))]
+        values = ",\n    ".join("(" + ", ".join([*(literal(c) for c in cats), number(w)]) + ")"
+                                for cats, w in weights.rows)
+        parts["weights"] = f"weights ({', '.join(names)}, weight) AS (\n  VALUES\n    {values}\n),\n"
+        on = " AND ".join(f"s.{ident(column(d))} = weights.{n}" for d, n in zip(weights.dimensions, names))
+        parts["join"] = f"\n  LEFT JOIN weights ON {on}"
+        parts["weight"] = f"COALESCE(weights.weight, {number(1)})"
+    return render("respondents", **parts)
+
+
+def question_counts(respondents_cte: str, name: str) -> str:
+    return render("question_counts", respondents=respondents_cte, column=ident(column(name)))
+
+
+def crosstab(respondents_cte: str, a: str, b: str) -> str:
+    return render("crosstab", respondents=respondents_cte, a=ident(column(a)), b=ident(column(b)))
+
+
+def weight_cells(respondents_cte: str, dimensions: Sequence[str]) -> str:
+    dims = ", ".join(ident(column(d)) for d in dimensions)
+    return render("weight_cells", respondents=respondents_cte, dimensions=dims)
+
+
+# ---- the index ---------------------------------------------------------------------------------------------------
+
+def item_score(index: Index, item: Item) -> str:
+    """An item's score for one respondent, as Index.score gives it: NULL when unanswered or excluded."""
+    col = ident(column(item.column))
+    if item.scores:
+        cases = " ".join(f"WHEN {literal(o)} THEN {number(s)}" for o, s in item.scores)
+    else:
+        cases = " ".join(f"WHEN {answer} THEN {number(s)}" for answer, s in enumerate(index.scale, start=1))
+    return f"CASE {col} {cases} END"
+
+
+def weighted_mean(terms: Sequence[tuple[float, str]]) -> str:
+    """Σ weight·x over the x present, divided by the sum of their weights; NULL when none is present. Missing terms
+    add exactly 0, so the arithmetic is the same as Index.respondent's sums over the present terms, in order."""
+    top = " + ".join(f"COALESCE({number(w)} * {x}, {number(0)})" for w, x in terms)
+    bottom = " + ".join(f"CASE WHEN {x} IS NOT NULL THEN {number(w)} ELSE {number(0)} END" for w, x in terms)
+    return f"({top}) / NULLIF({bottom}, {number(0)})"
+
+
+def scores(index: Index, group: str) -> str:
+    """The items, domains and scored CTEs (without WITH) for an index; `group` is an SQL expression over the
+    respondents (or NULL), carried as "_g"."""
+    items, domains = [], []
+    at = 0
+    for d in index.domains:
+        terms = []
+        for item in d.items:
+            items.append(f"{item_score(index, item)} AS \"_i{at}\"")
+            terms.append((item.weight, f'"_i{at}"'))
+            at += 1
+        domains.append(f'{weighted_mean(terms)} AS "_d{len(domains)}"')
+    domain_columns = ", ".join(f'"_d{i}"' for i in range(len(index.domains)))
+    idx = weighted_mean([(d.weight, f'"_d{i}"') for i, d in enumerate(index.domains)])
+    return render("scores", group=group, items=",\n    ".join(items), domains=",\n    ".join(domains),
+                  domain_columns=domain_columns, index=idx)
+
+
+MEASURE_SUMS = ("n", "sx", "sxx", "sw", "swx", "swxx", "sww")  # per measure, in this order, from index_table.sql
+
+
+def index_table(respondents_cte: str, index: Index, group: str) -> str:
+    aggregates = []
+    for m in ['"_idx"'] + [f'"_d{i}"' for i in range(len(index.domains))]:
+        present = f"CASE WHEN {m} IS NOT NULL THEN \"_w\" END"
+        aggregates.append(", ".join([
+            f"COUNT({m})", f"SUM({m})", f"SUM({m} * {m})", f"SUM({present})", f'SUM("_w" * {m})',
+            f'SUM("_w" * {m} * {m})', f'SUM({present} * "_w")']))
+    return render("index_table", respondents=respondents_cte, scores=scores(index, group),
+                  aggregates=",\n  ".join(aggregates))
+
+
+def respondent_scores(respondents_cte: str, index: Index, limit: int | None = None) -> str:
+    domain_columns = ", ".join(f'"_d{i}"' for i in range(len(index.domains)))
+    return render("respondent_scores", respondents=respondents_cte, scores=scores(index, "NULL"),
+                  domain_columns=domain_columns, limit=f"\nLIMIT {int(limit)}" if limit is not None else "")
+
+
+# ---- the relation, in each engine ---------------------------------------------------------------------------------
+
+def duckdb_relation(qn: Questionnaire, path: Path | str, table: bool = False) -> str:
+    """The DuckDB view (or, with `table`, an in-memory table) submissions_<questionnaire> over a Parquet file."""
+    columns = ",\n  ".join(f"{ident(c)} AS {ident(column(c))}" if column(c) != c else ident(c)
+                           for c in field_columns(qn))
+    sql = render("duckdb_relation", relation=relation(qn.id), columns=columns, path=literal(str(path)))
+    return sql.replace("CREATE OR REPLACE VIEW", "CREATE OR REPLACE TABLE") if table else sql
+
+
+def athena_export_table(source: str, location: str) -> str:
+    return render("athena_export_table", source=source, location=literal(location))
+
+
+def athena_flatten(qn: Questionnaire, source: str = "survey_export", location: str | None = None) -> str:
+    """CTAS text that makes submissions_<questionnaire> in Athena from the table's S3 export, with exactly the
+    columns the export's Parquet has (renamed as `column` does)."""
+    columns = [f"{expr} AS {ident(column(name))}" for name, expr in athena_columns(qn)]
+    where = f",\n      external_location = {literal(location)}" if location else ""
+    return render("athena_flatten", relation=relation(qn.id), columns=",\n  ".join(columns), source=source,
+                  location=where, questionnaire=literal(qn.id))
+
+
+def athena_columns(qn: Questionnaire) -> list[tuple[str, str]]:
+    """(export column, Trino expression over the export's Item) for every column, in the export's order."""
+    plain = {"id", "questionnaire", "day", "received", "sponsor", "channel", "province"}
+    out: list[tuple[str, str]] = []
+    for name in META:
+        if name in plain:
+            out.append((name, f"Item.{name}.S"))
+        elif name == "claimed":
+            out.append((name, "COALESCE(Item.claimed.S, '')"))
+        elif name == "valid":
+            out.append((name, "Item.valid.BOOL"))
+        elif name == "reasons":
+            out.append((name, "COALESCE(array_join(transform(Item.reasons.L, r -> r.S), ';'), '')"))
+        elif name == "seconds":
+            out.append((name, "CAST(Item.seconds.N AS BIGINT)"))
+        else:  # a new META column needs its expression here; the test of the column list fails until it has one
+            out.append((name, "NULL"))
+    for q in qn.questions:
+        out.extend(_answer_columns(q))
+    return out
+
+
+def _answer_columns(q: Question) -> list[tuple[str, str]]:
+    answers = "Item.answers.S"
+    if q.type == "matrix":
+        return [(f"{q.id}.{r}", f"CAST(json_extract_scalar({answers}, '$.{q.id}.{r}') AS BIGINT)") for r, _ in q.rows]
+    if q.type == "region":
+        return [(f"{q.id}.{k}", f"json_extract_scalar({answers}, '$.{q.id}.{k}')") for k in ("province", "city")]
+    if q.type == "multi":
+        joined = f"array_join(CAST(json_extract({answers}, '$.{q.id}') AS ARRAY(VARCHAR)), ';')"
+        return [(q.id, f"NULLIF({joined}, '')")]
+    if q.type == "rating":
+        return [(q.id, f"CAST(json_extract_scalar({answers}, '$.{q.id}') AS BIGINT)")]
+    return [(q.id, f"json_extract_scalar({answers}, '$.{q.id}')")]

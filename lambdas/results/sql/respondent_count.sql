@@ -1,0 +1,4 @@
+-- The respondents a summary covers.
+WITH ${respondents}
+SELECT COUNT(*) AS "n"
+FROM respondents
