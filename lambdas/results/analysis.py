@@ -426,16 +426,16 @@ def index_table(data: Data, qid: str, by: str | None = None, *, province: str | 
     measures = (Measure("index", qn.index.title, 1.0),) + tuple(Measure(d.id, d.title, d.weight)
                                                                  for d in qn.index.domains)
     width = len(queries.MEASURE_SUMS)
+    groups = [(None if by is None else "" if key is None else str(key), [v or 0 for v in sums])
+              for key, *sums in result]
+    everyone = [sum(g[1][k] for g in groups) for k in range(len(measures) * width)]
     rows: list[IndexRow] = []
-    for everyone, key, *sums in result:
-        if by is None and not everyone:
-            continue
+    for key, sums in [(None, everyone)] + (groups if by is not None else []):
         figures = []
         for m in range(len(measures)):
-            n, sx, sxx, sw, swx, swxx, sww = (v or 0 for v in sums[m * width:(m + 1) * width])
+            n, sx, sxx, sw, swx, swxx, sww = sums[m * width:(m + 1) * width]
             plain = estimate(n, n, sx, sxx, n, min_n)
             figures.append(Figure(plain, estimate(n, sw, swx, swxx, sww, min_n) if weighted else None))
-        key = None if everyone else ("" if key is None else str(key))
         label = "全部" if key is None else UNANSWERED if key == "" else levels.get(key, key)
         rows.append(IndexRow(key, label, figures[0].unweighted.n, tuple(figures)))
     order = {k: i for i, k in enumerate(levels)}

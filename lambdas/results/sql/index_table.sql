@@ -1,8 +1,8 @@
--- The index and its domains for everyone and per group: for each measure the respondents with a score and the sums
--- a mean and its confidence interval need, unweighted and weighted. GROUPING("_g") is 1 on the row of everyone.
+-- The index and its domains per group: for each measure the respondents with a score and the sums a mean and its
+-- confidence interval need, unweighted and weighted. The sums add up, so everyone's row is the groups' total.
 WITH ${respondents},
 ${scores}
-SELECT GROUPING("_g") AS "everyone", "_g" AS "grp",
+SELECT "_g" AS "grp",
   ${aggregates}
 FROM scored
-GROUP BY GROUPING SETS ((), ("_g"))
+GROUP BY "_g"
