@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from jinja2 import ChoiceLoader, Environment, PackageLoader
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.config.defaults import MkDocsConfig
@@ -98,6 +99,8 @@ class SponsorPagesPlugin(BasePlugin[PluginConfig]):
             raise PluginError(str(exc)) from exc
         self.sl = self.output.sponsors
         config.site_url = self.sl.campaign.site_url
+        # The theme's header and footer name the campaign and its organisers from the same settings as every page.
+        config.extra["campaign"] = self.sl.campaign
         if self.command == "build":
             self.final_dir = final_dir
             self.staging = final_dir.with_name(final_dir.name + ".partial")
@@ -132,6 +135,11 @@ class SponsorPagesPlugin(BasePlugin[PluginConfig]):
             if publish.subtree_of(asset.uri) is None:
                 files.append(File.generated(config, asset.uri, abs_src_path=asset.path, inclusion=InclusionLevel.NOT_IN_NAV))
         return files
+
+    def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
+        # The theme includes the generator's footer template, so hub pages and stand-alone pages share one footer.
+        env.loader = ChoiceLoader([env.loader, PackageLoader("generator", "templates")])  # type: ignore[list-item]
+        return env
 
     def on_page_content(self, html: str, *, page, config: MkDocsConfig, files: Files) -> str:  # type: ignore[no-untyped-def]
         return self.bodies.get(page.file.src_uri, html)
