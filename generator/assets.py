@@ -10,6 +10,7 @@ import io
 import os
 import zipfile
 from concurrent.futures import ProcessPoolExecutor
+from datetime import date
 from pathlib import Path
 from typing import Callable
 
@@ -18,8 +19,6 @@ from .cache import Asset, FileDigests, Store, key, write_atomic
 from .records import Job, Plan, SponsorPlan
 from .fonts import typeface
 from .model import Sponsor, SponsorList
-
-ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 def plan(sponsors: SponsorList, store: Store, reuse: dict[str, SponsorPlan] | None = None) -> Plan:
@@ -145,28 +144,30 @@ def draw_missing(jobs: list[Job], progress: Callable[[int, int], None] | None = 
                 progress(done, total)
 
 
-def pack_kit(sponsor: Sponsor, members: list[Asset], texts: dict[str, str], store: Store) -> Asset:
-    """The sponsor's media kit as one zip, itself cached under the hash of its members."""
+def pack_kit(sponsor: Sponsor, members: list[Asset], texts: dict[str, str], store: Store, dated: date) -> Asset:
+    """The sponsor's media kit as one zip, itself cached under the hash of its members; every entry is dated
+    `dated` (the campaign's documents' date), so unzipped files carry a date that means something."""
     names = sorted((Path(a.uri).name, Path(a.path).stem) for a in members)
-    digest = key("kit", names, texts)
+    stamp = (dated.year, dated.month, dated.day, 9, 0, 0)
+    digest = key("kit", names, texts, stamp)
     path = store.path(digest, "zip")
     if not os.path.isfile(path):
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w") as archive:
             for name, content in sorted(texts.items()):
-                _add(archive, name, content.encode("utf-8"), zipfile.ZIP_DEFLATED)
+                _add(archive, name, content.encode("utf-8"), zipfile.ZIP_DEFLATED, stamp)
             for asset in sorted(members, key=lambda a: a.uri):
                 name = Path(asset.uri).name
                 # PNG is already compressed; storing it keeps packing fast.
                 method = zipfile.ZIP_STORED if name.endswith(".png") else zipfile.ZIP_DEFLATED
-                folder = "qr/" if "-qr-" in name else "images/"
-                _add(archive, folder + name, Path(asset.path).read_bytes(), method)
+                folder = "documents/" if name.endswith(".pdf") else "qr/" if "-qr-" in name else "images/"
+                _add(archive, folder + name, Path(asset.path).read_bytes(), method, stamp)
         write_atomic(Path(path), buf.getvalue())
     return Asset(links.kit_path(sponsor.slug, f"{sponsor.slug}-media-kit.zip"), path)
 
 
-def _add(archive: zipfile.ZipFile, name: str, data: bytes, method: int) -> None:
-    info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
+def _add(archive: zipfile.ZipFile, name: str, data: bytes, method: int, stamp: tuple[int, ...]) -> None:
+    info = zipfile.ZipInfo(name, date_time=stamp)  # type: ignore[arg-type]
     info.compress_type = method
     info.external_attr = 0o644 << 16
     archive.writestr(info, data)

@@ -118,7 +118,7 @@ def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None, previ
     from lambdas.survey import questionnaire
     from lambdas.survey import rules as validity
 
-    from . import assets, forms, images  # drawing code is only needed when something changed
+    from . import assets, documents, forms, images  # drawing code is only needed when something changed
 
     store = Store(cache_dir)
     started = time.monotonic()
@@ -132,14 +132,18 @@ def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None, previ
             log.info(f"sponsor-pages: drawn {done}/{total} ({100 * done // total}%)")
 
     assets.draw_missing(plan.jobs, progress, workers)
+    papers, unprinted = documents.plan(sl, store)
+    documents.print_missing(unprinted, workers)
     present = store.listing()
     out = Output(sl, files=list(plan.assets), drawn=len(plan.jobs))
     for sponsor in sl.sponsors:
         part = plan.part_of[sponsor.slug]
+        out.files += papers[sponsor.slug]
         # A reused part keeps its kit: the kit's contents follow from the same inputs as the part.
         if part.kit is None or part.kit.path not in present:
-            members = [a for a in part.assets if a.uri not in (part.mine.mark, part.mine.mark_png)]
-            part.kit = assets.pack_kit(sponsor, members, pages.kit_texts(sl, sponsor, part.mine), store)
+            members = [a for a in part.assets if a.uri not in (part.mine.mark, part.mine.mark_png)] + papers[sponsor.slug]
+            part.kit = assets.pack_kit(sponsor, members, pages.kit_texts(sl, sponsor, part.mine), store,
+                                       sl.campaign.documents.issued)
         out.files.append(part.kit)
     questionnaires = questionnaires or QUESTIONNAIRES
     data = questionnaire.read(questionnaires)

@@ -6,6 +6,8 @@ autoescape, and page bodies are raw HTML blocks so Markdown never reinterprets a
 
 from __future__ import annotations
 
+import base64
+import functools
 import json
 import posixpath
 from collections import defaultdict
@@ -16,10 +18,11 @@ from markupsafe import escape
 
 from typing import TYPE_CHECKING, NamedTuple
 
+from lambdas.survey.catalog import UNATTRIBUTED
 from lambdas.survey.questionnaire import Survey
 from lambdas.survey.rules import Rules
 
-from . import forms, links
+from . import forms, images, links
 from .cache import key
 from .regions import PROVINCES
 from .model import Campaign, Sponsor, SponsorList
@@ -27,6 +30,7 @@ from .model import Campaign, Sponsor, SponsorList
 if TYPE_CHECKING:
     from .records import SponsorAssets
 
+CAMPAIGN_ENTRY = "survey/"  # the questionnaires as the campaign itself offers them, attributed to no sponsor
 HUB_PAGES = ("index.md", "initiators.md", "supporters.md", "slogans.md", "materials.md", "progress.md", "rules.md",
              "method.md")
 
@@ -82,26 +86,85 @@ def press_release(sl: SponsorList, sponsor: Sponsor) -> str:
     ).strip()
 
 
-def snippet(c: Campaign, entry: dict) -> str:
-    """The HTML link sample (链接样例) of one entry image: the image, linked to the sponsor's attributed URL."""
+def snippet(c: Campaign, entry: dict, url: str | None = None) -> str:
+    """The HTML link sample (链接样例) of one entry image: the image, linked to the sponsor's attributed URL (the
+    entry's own channel unless `url` names another)."""
     size = entry["size"]
     return (
-        f'<a href="{escape(entry["url"])}" target="_blank" rel="noopener"><img src="{escape(c.site_url + entry["png"])}" '
+        f'<a href="{escape(url or entry["url"])}" target="_blank" rel="noopener"><img src="{escape(c.site_url + entry["png"])}" '
         f'width="{size.width}" height="{size.height}" alt="{escape(c.title)}"></a>'
     )
+
+
+def link_snippet(c: Campaign, url: str) -> str:
+    """A channel's text link sample: for any web page, menu or article that takes HTML."""
+    return f'<a href="{escape(url)}" target="_blank" rel="noopener">参与{escape(c.title)}</a>'
+
+
+def message(c: Campaign, s: Sponsor, url: str) -> str:
+    """A channel's text sample: for posts, group messages and SMS, where a link is plain text."""
+    return f"【{s.short_name}】{s.short_name}邀您参与{c.title}（{c.dates_short}），点击填写问卷：{url}"
+
+
+def channel_snippets(c: Campaign, s: Sponsor, mine: SponsorAssets) -> list[dict[str, object]]:
+    """Every channel's link samples, in the sponsor's channel order: its text link, its text and its image links."""
+    out = []
+    for channel in s.channels:
+        url = mine.qr[channel]["url"]
+        out.append({
+            "channel": channel, "label": c.channels[channel], "url": url, "link": link_snippet(c, url),
+            "message": message(c, s, url),
+            "images": [{"entry": e, "html": snippet(c, e, url)} for e in mine.entries if not e["size"].qr],
+        })
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _files_env() -> Environment:
+    """Templates of the kit's own files (no site paths in them)."""
+    return Environment(loader=PackageLoader("generator", "templates"), autoescape=True, undefined=StrictUndefined)
 
 
 def kit_texts(sl: SponsorList, sponsor: Sponsor, mine: SponsorAssets) -> dict[str, str]:
     """Plain-text files packed into the media kit next to the images."""
     c = sl.campaign
     link_lines = [f"{c.channels[ch]}\t{q['url']}" for ch, q in mine.qr.items()]
-    snippets = [f'<!-- {e["size"].label} {e["size"].width}x{e["size"].height} -->\n{snippet(c, e)}' for e in mine.entries]
+    placement = [f"{i}. {tip}" for i, tip in enumerate(c.placement, 1)]
+    snippets = _files_env().get_template("snippets.html.j2").render(
+        c=c, s=sponsor, channels=channel_snippets(c, sponsor, mine))
     return {
         "links.txt": f"{sponsor.name}\n{c.title}\n\n" + "\n".join(link_lines) + "\n",
+        "placement.txt": f"{c.title} · 问卷入口位置推荐\n\n" + "\n".join(placement) + "\n",
         "press-release.txt": press_release(sl, sponsor) + "\n",
         "slogans.txt": "\n".join(c.slogans) + "\n",
-        "snippets.html": "\n\n".join(snippets) + "\n",
+        "snippets.html": snippets,
     }
+
+
+DOCUMENTS = {"certificate": "授权书", "invitation": "邀请函"}  # page and file name -> what the document is called
+
+
+def documents_of(s: Sponsor) -> tuple[str, ...]:
+    """The documents a sponsor is given: every sponsor its 授权书, an initiator also the 邀请函 it sends out."""
+    return ("certificate", "invitation") if s.is_initiator else ("certificate",)
+
+
+def _document(sl: SponsorList, s: Sponsor, name: str) -> dict[str, object]:
+    number = sl.certificate_number(s) if name == "certificate" else sl.invitation_number(s)
+    parent = sl.get(s.nominated_by) if s.nominated_by else None
+    return {"s": s, "parent": parent, "number": number, "label": DOCUMENTS[name], "doc": f"{name}.html.j2"}
+
+
+def printable(sl: SponsorList, s: Sponsor, mark: str) -> dict[str, str]:
+    """Each of a sponsor's documents as a whole HTML file to print to PDF, the campaign's mark given as `mark` (a
+    data URI: the printer reads no files)."""
+    env = _files_env()
+    return {name: env.get_template("document_print.html.j2").render(c=sl.campaign, mark=mark, **_document(sl, s, name))
+            for name in documents_of(s)}
+
+
+def pdf_path(slug: str, name: str) -> str:
+    return links.kit_path(slug, f"{slug}-{name}.pdf")
 
 
 def _method(survey: Survey) -> dict[str, object]:
@@ -149,13 +212,15 @@ class PageWriter:
             self.parts[part_key] = part
             pages += part
         pages += self.redirects()
-        pages.append(Page("thanks/index.html", self._render("thanks.html.j2")))
+        pages += self.campaign_entry()
+        pages.append(Page("thanks/index.html", self._render("thanks.html.j2", **self._campaign_links())))
         return pages
 
     def _part_key(self, s: Sponsor) -> str:
         parent = self.sl.get(s.nominated_by) if s.nominated_by else None
+        numbers = [_document(self.sl, s, name)["number"] for name in documents_of(s)]  # by place in the list
         return key("pages", repr(s), repr(parent), repr(self.sl.supporters_of(s.slug)), self._campaign_key,
-                   repr(self.assets[s.slug]))
+                   repr(self.assets[s.slug]), numbers)
 
     def hubs(self) -> list[Page]:
         initiators = [s for s in self.sl.sponsors if s.is_initiator]
@@ -171,7 +236,7 @@ class PageWriter:
         common = {"initiators": initiators, "supporters": supporters}
         c = self.c
         return [
-            Page("index.md", self._render("home.html.j2", provinces=len(groups), **common), _front(c.title, f"{c.title}：{c.opens_text} 至 {c.closes_text}，{c.slogans[0]}", hide=["toc"])),
+            Page("index.md", self._render("home.html.j2", provinces=len(groups), **common, **self._campaign_links()), _front(c.title, f"{c.title}：{c.opens_text} 至 {c.closes_text}，{c.slogans[0]}", hide=["toc"])),
             Page("initiators.md", self._render("initiators.html.j2", groups=groups, **common), _front("发起单位名录", f"{c.title}的 {len(initiators)} 家发起单位", hide=["toc"])),
             Page("supporters.md", self._render("supporters.html.j2", groups=parent_groups, **common), _front("支持单位名录", f"{c.title}的 {len(supporters)} 家支持单位", hide=["toc"])),
             Page("slogans.md", self._render("slogans.html.j2"), _front("宣传标语", f"{c.title}宣传标语")),
@@ -197,30 +262,57 @@ class PageWriter:
             "supporters": self.sl.supporters_of(s.slug), "release": press_release(self.sl, s),
         }
         meta = {"image": share, "hide": ["navigation", "toc"], "search": {"exclude": True}}
+        context["documents"] = [{"name": n, "label": DOCUMENTS[n], "pdf": pdf_path(s.slug, n)} for n in documents_of(s)]
+        context["snippets"] = {x["channel"]: x for x in channel_snippets(self.c, s, mine)}
         pages = [
             Page(page_dir + "index.md", self._render("sponsor.html.j2", **context), _front(f"{s.name} · {self.c.title}", f"{s.name}邀您参与{self.c.title}（{self.c.dates_short}）", **meta)),
-            Page(page_dir + "certificate.md", self._render("certificate.html.j2", **context), _front(f"授权书 · {s.name}", f"{s.name}{s.kind_label}授权书", hide=["navigation", "toc"], search={"exclude": True})),
         ]
-        if s.is_initiator:
-            pages.append(Page(page_dir + "invitation.md", self._render("invitation.html.j2", **context), _front(f"支持单位邀请函 · {s.name}", f"{s.name}支持单位邀请函", hide=["navigation", "toc"], search={"exclude": True})))
-        entry = self.env.get_template("entry.html.j2")
+        for name in documents_of(s):
+            doc = _document(self.sl, s, name)
+            title = f"{s.kind_label}授权书" if name == "certificate" else "支持单位邀请函"
+            pages.append(Page(page_dir + f"{name}.md", self._render(
+                "document.html.j2", mark="../../../assets/img/campaign-mark.svg", pdf=f"../kit/{s.slug}-{name}.pdf", **doc,
+            ), _front(f"{DOCUMENTS[name]} · {s.name}", f"{s.name}{title}（{doc['number']}）", hide=["navigation", "toc"],
+                      search={"exclude": True})))
         for channel in s.channels:
-            for qid, qn in self.survey.questionnaires.items():
-                sub = self.folders[qid]
-                others = [
-                    {"audience": o.audience, "title": o.title,
-                     "href": ("../" if sub else "") + (self.folders[oid] + "/" if self.folders[oid] else "")}
-                    for oid, o in self.survey.questionnaires.items() if oid != qid
-                ]
-                path = links.entry_path(s.slug, channel, sub)
-                pages.append(Page(path + "index.html", entry.render(
-                    c=self.c, s=s, channel=channel, qn=qn, form=self.forms[qid], others=others,
-                    consent=self.survey.consent, url=self.c.site_url + path,
-                    root="../../../../" if sub else "../../../", mark=mine.mark_png, share_image=self.c.site_url + share,
-                    opens_ms=int(self.c.opens.timestamp() * 1000), closes_ms=int(self.c.closes.timestamp() * 1000),
-                    script_version=self.script_version,
-                )))
+            pages += self._entries(links.entry_path(s.slug, channel), s, channel, mine.mark_png, share)
         return pages
+
+    def _entries(self, base: str, s: Sponsor | None, channel: str, mark: str | None, share: str) -> list[Page]:
+        """The questionnaires' pages under one link: the first at `base`, every other one in a folder below it."""
+        entry = self.env.get_template("entry.html.j2")
+        pages = []
+        for qid, qn in self.survey.questionnaires.items():
+            sub = self.folders[qid]
+            others = [
+                {"audience": o.audience, "title": o.title,
+                 "href": ("../" if sub else "") + (self.folders[oid] + "/" if self.folders[oid] else "")}
+                for oid, o in self.survey.questionnaires.items() if oid != qid
+            ]
+            path = base + (sub + "/" if sub else "")
+            root = "../" * path.count("/")
+            pages.append(Page(path + "index.html", entry.render(
+                c=self.c, s=s, channel=channel, qn=qn, form=self.forms[qid], others=others,
+                consent=self.survey.consent, url=self.c.site_url + path, root=root, mark=mark,
+                share_image=self.c.site_url + share, forward=f"{s.slug}/{channel}" if s else "",
+                opens_ms=int(self.c.opens.timestamp() * 1000), closes_ms=int(self.c.closes.timestamp() * 1000),
+                script_version=self.script_version,
+            )))
+        return pages
+
+    def campaign_entry(self) -> list[Page]:
+        """The questionnaires on the campaign's own pages (home, thank-you): no sponsor's link, so their answers
+        count as unattributed, as any answer without a sponsor does."""
+        share = "assets/img/campaign-mark.svg"
+        return self._entries(CAMPAIGN_ENTRY, None, UNATTRIBUTED, None, share)
+
+    def _campaign_links(self) -> dict[str, object]:
+        """The campaign's own questionnaire links for the home and thank-you pages, and the first one's QR code."""
+        url = self.c.site_url + CAMPAIGN_ENTRY
+        qr = base64.b64encode(images.qr_png(url, f"{self.c.title} · 问卷")).decode()
+        entries = [{"path": CAMPAIGN_ENTRY + (sub + "/" if sub else ""), "title": qn.title, "audience": qn.audience}
+                   for (qid, qn), sub in zip(self.survey.questionnaires.items(), self.folders.values())]
+        return {"entries": entries, "entry_url": url, "entry_qr": "data:image/png;base64," + qr}
 
     def redirects(self) -> list[Page]:
         """Old slugs keep working: every page and link published under them forwards to the current one."""
