@@ -206,6 +206,7 @@ class Data:
                                                 for q in questionnaires}
         self.cells: dict[str, WeightCells] = {}
         self.last_year: dict | None = None
+        self._scored: set[str] = set()
 
     def questionnaire(self, qid: str) -> Questionnaire:
         if qid not in self.questionnaires:
@@ -216,11 +217,28 @@ class Data:
     def weighted(self, qid: str) -> bool:
         return self.weighting[qid].applied
 
-    def respondents(self, qid: str, where: Mapping[str, str | None] | None = None, weighted: bool = True) -> str:
-        """The respondents CTE of a query: valid (unless include_invalid), filtered, weighted when raked."""
+    def respondents(self, qid: str, where: Mapping[str, str | None] | None = None, weighted: bool = True,
+                    scored: bool = False) -> str:
+        """The respondents CTE of a query: valid (unless include_invalid), filtered, weighted when raked; with
+        `scored`, over scored_<qid> (the export's columns and each respondent's index and domain scores)."""
         keep = {k: v for k, v in (where or {}).items() if v is not None}
+        if scored:
+            self.scored(qid)
         return queries.respondents(qid, include_invalid=self.include_invalid, where=keep,
-                                   weights=self.cells.get(qid) if weighted else None)
+                                   weights=self.cells.get(qid) if weighted else None, scored=scored)
+
+    def scored(self, qid: str) -> str:
+        """The relation scored_<qid>, made on first use: every respondent's scores are computed once."""
+        name = queries.scored_relation(qid)
+        if qid not in self._scored:
+            index = self.questionnaire(qid).index
+            if index is None:
+                raise ResultsError(f"questionnaire '{qid}' defines no index (add `index` to it in the questionnaire "
+                                   "file)")
+            for statement in queries.duckdb_scored(qid, index):
+                self.con.execute(statement)
+            self._scored.add(qid)
+        return name
 
     def query(self, sql: str) -> list[tuple]:
         return self.con.execute(sql).fetchall()
@@ -417,15 +435,14 @@ def index_table(data: Data, qid: str, by: str | None = None, *, province: str | 
     """The index and its domains for everyone (first row) and per group of `by`: "province", "sponsor", "channel",
     "day", or a single-choice or rating question (e.g. age, occupation, education)."""
     qn = data.questionnaire(qid)
-    if qn.index is None:
-        raise ResultsError(f"questionnaire '{qid}' defines no index (add `index` to it in the questionnaire file)")
     group, by_label, levels = _grouping(qn, by)
     weighted = data.weighted(qid)
-    cte = data.respondents(qid, {"province": province, "sponsor": sponsor})
-    result = data.query(queries.index_table(cte, qn.index, group))
+    cte = data.respondents(qid, {"province": province, "sponsor": sponsor}, scored=True)
+    assert qn.index is not None  # scored_<qid> exists
+    result = data.query(queries.index_table(cte, qn.index, group, weighted))
     measures = (Measure("index", qn.index.title, 1.0),) + tuple(Measure(d.id, d.title, d.weight)
                                                                  for d in qn.index.domains)
-    width = len(queries.MEASURE_SUMS)
+    width = len(queries.WEIGHTED_SUMS if weighted else queries.PLAIN_SUMS)
     groups = [(None if by is None else "" if key is None else str(key), [v or 0 for v in sums])
               for key, *sums in result]
     everyone = [sum(g[1][k] for g in groups) for k in range(len(measures) * width)]
@@ -433,9 +450,9 @@ def index_table(data: Data, qid: str, by: str | None = None, *, province: str | 
     for key, sums in [(None, everyone)] + (groups if by is not None else []):
         figures = []
         for m in range(len(measures)):
-            n, sx, sxx, sw, swx, swxx, sww = sums[m * width:(m + 1) * width]
+            n, sx, sxx, *w = sums[m * width:(m + 1) * width]
             plain = estimate(n, n, sx, sxx, n, min_n)
-            figures.append(Figure(plain, estimate(n, sw, swx, swxx, sww, min_n) if weighted else None))
+            figures.append(Figure(plain, estimate(n, *w, min_n=min_n) if weighted else None))
         label = "全部" if key is None else UNANSWERED if key == "" else levels.get(key, key)
         rows.append(IndexRow(key, label, figures[0].unweighted.n, tuple(figures)))
     order = {k: i for i, k in enumerate(levels)}
@@ -444,10 +461,10 @@ def index_table(data: Data, qid: str, by: str | None = None, *, province: str | 
     return compare(table, data.last_year) if data.last_year else table
 
 
-def _grouping(qn: Questionnaire, by: str | None) -> tuple[str, str, dict[str, str]]:
-    """(SQL expression, label, {key: label} in display order) for a grouping."""
+def _grouping(qn: Questionnaire, by: str | None) -> tuple[str | None, str, dict[str, str]]:
+    """(SQL expression, label, {key: label} in display order) for a grouping; no expression for everyone."""
     if by is None:
-        return "CAST(NULL AS VARCHAR)", "", {}
+        return None, "", {}
     if by in GROUP_META:
         levels = {p: p for p in PROVINCES} if by == "province" else {}
         return f"CAST({queries.ident(by)} AS VARCHAR)", GROUP_META[by], levels
@@ -462,10 +479,10 @@ def _grouping(qn: Questionnaire, by: str | None) -> tuple[str, str, dict[str, st
 def respondent_scores(data: Data, qid: str, limit: int | None = None) -> list[RespondentScore]:
     """Each respondent's index and domain scores, by submission id (the first `limit` ids)."""
     qn = data.questionnaire(qid)
-    if qn.index is None:
-        raise ResultsError(f"questionnaire '{qid}' defines no index")
+    cte = data.respondents(qid, weighted=False, scored=True)
+    assert qn.index is not None  # scored_<qid> exists
     ids = [d.id for d in qn.index.domains]
-    rows = data.query(queries.respondent_scores(data.respondents(qid, weighted=False), qn.index, limit))
+    rows = data.query(queries.respondent_scores(cte, qn.index, limit))
     return [RespondentScore(r[0], r[1], {d: s for d, s in zip(ids, r[2:]) if s is not None}) for r in rows]
 
 
@@ -715,8 +732,9 @@ def run_athena_sql(args: argparse.Namespace) -> int:
 
 def write_athena_sql(out: Path, survey: Survey, export_location: str, tables_location: str | None = None,
                      source: str = "survey_export") -> list[Path]:
-    """The SQL files for Athena: the export's table, one flattening CTAS per questionnaire, and the shared queries
-    (each questionnaire's index by province and its per-question counts) as they run there."""
+    """The SQL files for Athena: the export's table, per questionnaire the CTAS that flattens it and the one that
+    scores it, and the shared queries (each questionnaire's index by province and its per-question counts) as they
+    run there."""
     out.mkdir(parents=True, exist_ok=True)
     files = {"athena_export_table.sql": queries.athena_export_table(source, export_location)}
     for qid, qn in survey.questionnaires.items():
@@ -724,7 +742,10 @@ def write_athena_sql(out: Path, survey: Survey, export_location: str, tables_loc
         files[f"athena_flatten_{qid}.sql"] = queries.athena_flatten(qn, source, location)
         cte = queries.respondents(qid)
         if qn.index is not None:
-            files[f"index_{qid}_by_province.sql"] = queries.index_table(cte, qn.index, 'CAST("province" AS VARCHAR)')
+            scored_at = f"{tables_location.rstrip('/')}/{queries.scored_relation(qid)}/" if tables_location else None
+            files[f"athena_scored_{qid}.sql"] = queries.athena_scored(qid, qn.index, scored_at)
+            files[f"index_{qid}_by_province.sql"] = queries.index_table(
+                queries.respondents(qid, scored=True), qn.index, 'CAST("province" AS VARCHAR)')
         counts = [queries.question_counts(cte, name) for q in qn.questions if q.type in ANALYSED
                   for name, _, _ in _columns_of(q)]
         files[f"question_counts_{qid}.sql"] = ";\n\n".join(counts) + ";\n"

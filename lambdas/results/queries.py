@@ -67,11 +67,13 @@ class WeightCells:
 
 
 def respondents(questionnaire: str, *, include_invalid: bool = False, where: Mapping[str, str] | None = None,
-                weights: WeightCells | None = None) -> str:
-    """The `respondents` common table expression every query starts from (without the leading WITH)."""
+                weights: WeightCells | None = None, scored: bool = False) -> str:
+    """The `respondents` common table expression every query starts from (without the leading WITH), over
+    submissions_<questionnaire>, or with `scored` over scored_<questionnaire>."""
     keep = ["TRUE" if include_invalid else "s.valid"]
     keep += [f"s.{ident(column(k))} = {literal(v)}" for k, v in sorted((where or {}).items())]
-    parts = {"relation": relation(questionnaire), "keep": " AND ".join(keep), "weights": "", "join": "",
+    source = scored_relation(questionnaire) if scored else relation(questionnaire)
+    parts = {"relation": source, "keep": " AND ".join(keep), "weights": "", "join": "",
              "weight": number(1)}
     if weights is not None and weights.rows:
         names = [f"d{i}" for i in range(len(weights.dimensions))]
@@ -123,9 +125,8 @@ def weighted_mean(terms: Sequence[tuple[float, str]]) -> str:
     return f"({top}) / NULLIF({bottom}, {number(0)})"
 
 
-def scores(index: Index, group: str) -> str:
-    """The items, domains and scored CTEs (without WITH) for an index; `group` is an SQL expression over the
-    respondents (or NULL), carried as "_g"."""
+def _expressions(index: Index) -> tuple[list[str], list[str], str]:
+    """The item scores "_i<k>", the domain scores "_d<k>" over them, and the index over the domains."""
     items, domains = [], []
     at = 0
     for d in index.domains:
@@ -135,30 +136,55 @@ def scores(index: Index, group: str) -> str:
             terms.append((item.weight, f'"_i{at}"'))
             at += 1
         domains.append(f'{weighted_mean(terms)} AS "_d{len(domains)}"')
+    return items, domains, weighted_mean([(d.weight, f'"_d{i}"') for i, d in enumerate(index.domains)])
+
+
+def scores(index: Index, group: str) -> str:
+    """The items, domains and scored CTEs (without WITH) over the `respondents` CTE, with `group` (an SQL expression
+    over the respondents, or NULL) carried as "_g": for queries that score their own selection in one statement."""
+    items, domains, idx = _expressions(index)
     domain_columns = ", ".join(f'"_d{i}"' for i in range(len(index.domains)))
-    idx = weighted_mean([(d.weight, f'"_d{i}"') for i, d in enumerate(index.domains)])
     return render("scores", group=group, items=",\n    ".join(items), domains=",\n    ".join(domains),
                   domain_columns=domain_columns, index=idx)
 
 
-MEASURE_SUMS = ("n", "sx", "sxx", "sw", "swx", "swxx", "sww")  # per measure, in this order, from index_table.sql
+def scored(qid: str, index: Index) -> str:
+    """The SELECT that defines scored_<questionnaire>: submissions_<questionnaire> with its scores (scored.sql)."""
+    items, domains, idx = _expressions(index)
+    return render("scored", relation=relation(qid), items=",\n      ".join(items),
+                  domains=",\n    ".join(domains), index=idx)
 
 
-def index_table(respondents_cte: str, index: Index, group: str) -> str:
+def scored_relation(qid: str) -> str:
+    return f"scored_{qid}"
+
+
+def score_columns(index: Index) -> list[str]:
+    return [f'"_d{i}"' for i in range(len(index.domains))] + ['"_idx"']
+
+
+PLAIN_SUMS = ("n", "sx", "sxx")  # per measure, in this order, from index_table.sql
+WEIGHTED_SUMS = PLAIN_SUMS + ("sw", "swx", "swxx", "sww")  # the same with weights
+
+
+def index_table(respondents_cte: str, index: Index, group: str | None, weighted: bool = False) -> str:
+    """The index's sums (PLAIN_SUMS, or WEIGHTED_SUMS) per value of `group` (an SQL expression; None for everyone);
+    `respondents_cte` must read scored_<questionnaire>."""
     aggregates = []
     for m in ['"_idx"'] + [f'"_d{i}"' for i in range(len(index.domains))]:
-        present = f"CASE WHEN {m} IS NOT NULL THEN \"_w\" END"
-        aggregates.append(", ".join([
-            f"COUNT({m})", f"SUM({m})", f"SUM({m} * {m})", f"SUM({present})", f'SUM("_w" * {m})',
-            f'SUM("_w" * {m} * {m})', f'SUM({present} * "_w")']))
-    return render("index_table", respondents=respondents_cte, scores=scores(index, group),
-                  aggregates=",\n  ".join(aggregates))
+        sums = [f"COUNT({m})", f"SUM({m})", f"SUM({m} * {m})"]
+        if weighted:
+            present = f"CASE WHEN {m} IS NOT NULL THEN \"_w\" END"
+            sums += [f"SUM({present})", f'SUM("_w" * {m})', f'SUM("_w" * {m} * {m})', f'SUM({present} * "_w")']
+        aggregates.append(", ".join(sums))
+    return render("index_table", respondents=respondents_cte, group=group or "CAST(NULL AS VARCHAR)",
+                  group_by=f"\nGROUP BY {group}" if group else "", aggregates=",\n  ".join(aggregates))
 
 
 def respondent_scores(respondents_cte: str, index: Index, limit: int | None = None) -> str:
     domain_columns = ", ".join(f'"_d{i}"' for i in range(len(index.domains)))
-    return render("respondent_scores", respondents=respondents_cte, scores=scores(index, "NULL"),
-                  domain_columns=domain_columns, limit=f"\nLIMIT {int(limit)}" if limit is not None else "")
+    return render("respondent_scores", respondents=respondents_cte, domain_columns=domain_columns,
+                  limit=f"\nLIMIT {int(limit)}" if limit is not None else "")
 
 
 # ---- the relation, in each engine ---------------------------------------------------------------------------------
@@ -169,6 +195,18 @@ def duckdb_relation(qn: Questionnaire, path: Path | str, table: bool = False) ->
                            for c in field_columns(qn))
     sql = render("duckdb_relation", relation=relation(qn.id), columns=columns, path=literal(str(path)))
     return sql.replace("CREATE OR REPLACE VIEW", "CREATE OR REPLACE TABLE") if table else sql
+
+
+def duckdb_scored(qid: str, index: Index) -> list[str]:
+    """The DuckDB statements that make scored_<questionnaire>: the scores in memory beside the Parquet's view."""
+    sql = render("duckdb_scored", scores=f"scores_{qid}", score_columns=", ".join(score_columns(index)),
+                 scored=scored(qid, index), scored_relation=scored_relation(qid), relation=relation(qid))
+    return [s for s in sql.split(";\n") if s.strip()]
+
+
+def athena_scored(qid: str, index: Index, location: str | None = None) -> str:
+    where = f",\n      external_location = {literal(location)}" if location else ""
+    return render("athena_scored", scored_relation=scored_relation(qid), location=where, scored=scored(qid, index))
 
 
 def athena_export_table(source: str, location: str) -> str:

@@ -1,8 +1,7 @@
--- The index and its domains per group: for each measure the respondents with a score and the sums a mean and its
--- confidence interval need, unweighted and weighted. The sums add up, so everyone's row is the groups' total.
-WITH ${respondents},
-${scores}
-SELECT "_g" AS "grp",
+-- The index and its domains per group, over scored_<questionnaire>: for each measure the respondents with a score and
+-- the sums a mean and its confidence interval need (weighted too when the respondents are). The sums add up, so
+-- everyone's figures are the groups' totals.
+WITH ${respondents}
+SELECT ${group} AS "grp",
   ${aggregates}
-FROM scored
-GROUP BY "_g"
+FROM respondents${group_by}

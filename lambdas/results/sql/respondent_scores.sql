@@ -1,6 +1,5 @@
--- Each respondent's index and domain scores, by submission id.
-WITH ${respondents},
-${scores}
+-- Each respondent's index and domain scores, by submission id, from scored_<questionnaire>.
+WITH ${respondents}
 SELECT "id", "_idx", ${domain_columns}
-FROM scored
+FROM respondents
 ORDER BY "id"${limit}
