@@ -158,11 +158,15 @@ def run_pandas(folder: str) -> dict[str, Any]:
             if q.type not in ("single", "multi", "rating", "matrix"):
                 continue
             for name in q.field_names():
-                col = df[name].dropna()
-                if q.type == "multi":
-                    col = col.str.split(";").explode()
-                got = col.value_counts()
-                counts[(qid, name)] = {str(k): int(v) for k, v in got.items() if v}
+                got = df[name].dropna().value_counts()
+                if q.type == "multi":  # count the combinations, then split them (as the DuckDB path does)
+                    split: dict[str, int] = {}
+                    for combination, n in got.items():
+                        for option in combination.split(";"):
+                            split[option] = split.get(option, 0) + int(n)
+                    counts[(qid, name)] = {k: v for k, v in split.items() if v}
+                else:
+                    counts[(qid, name)] = {str(k): int(v) for k, v in got.items() if v}
     t = _timed(times, "tables", t)
     means = {}
     for qid, df in frames.items():
