@@ -161,10 +161,9 @@ def _problem_page(outcome: Outcome, posted: bytes) -> str:
             head = f'<span class="q">{html.escape(PROBLEM_FIELDS.get(key.split(".")[0], "提交内容"))}</span>'
         # The message on a line of its own: a question that ends in "？" never runs into a "：".
         items.append(f'<li>{head}<span class="m">{html.escape("；".join(dict.fromkeys(messages)))}</span></li>')
-    site = it.catalog.site_url
     back, label = _form_link(it, meta, qn.id)
     return PROBLEM_PAGE.substitute(
-        title=html.escape(qn.title), site=html.escape(site), message=html.escape(outcome.body.get("message", "")),
+        title=html.escape(qn.title), message=html.escape(outcome.body.get("message", "")),
         listing=f"<ul>{''.join(items)}</ul>" if items else "", back=html.escape(back), back_label=label,
     )
 

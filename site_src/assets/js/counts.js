@@ -27,53 +27,93 @@
     if (cls) td.className = cls;
     row.appendChild(td);
   }
+  // Each cell carries its column's heading (data-label), which the phone layout shows beside the figure.
   function fill(name, rows, cells) {
-    var body = $('[data-table="' + name + '"] tbody');
+    var table = $('[data-table="' + name + '"]'), body = table && table.tBodies[0];
     if (!body) return;
+    var labels = [].filter.call(table.tHead ? table.tHead.rows[0].cells : [], function (th) { return !th.hidden; })
+      .map(function (th) { return th.textContent; });
     body.textContent = "";
-    rows.forEach(function (r) { var tr = document.createElement("tr"); cells(r).forEach(function (c) { cell(tr, c); }); body.appendChild(tr); });
+    rows.forEach(function (r) {
+      var tr = document.createElement("tr");
+      cells(r).forEach(function (c, i) { cell(tr, c); if (labels[i]) tr.lastChild.setAttribute("data-label", labels[i]); });
+      body.appendChild(tr);
+    });
   }
 
+  // The daily chart, drawn at the width it is shown so its text keeps its own size (12 px, set in pages.css):
+  // a left gutter for the scale, every day's bars, as many day labels as fit without touching, values over the
+  // bars where there is room. With nothing received yet it says so instead of drawing an empty frame.
+  var lastDays = null;
   function chart(days) {
     var box = $('[data-chart="days"]');
     if (!box) return;
-    var W = 640, H = 220, pad = 28, max = Math.max(1, Math.max.apply(null, days.map(function (d) { return d.received; })));
-    var step = (W - pad) / days.length, bar = step * 0.36, NS = "http://www.w3.org/2000/svg";
+    lastDays = days;
+    fill("days", days, function (d) { return withValid([d.day, n(d.received)], v(d.valid)); });
+    box.textContent = "";
+    var max = Math.max.apply(null, [0].concat(days.map(function (d) { return d.received; })));
+    if (!days.length || max === 0) {
+      var empty = document.createElement("p");
+      empty.className = "cp-empty";
+      empty.textContent = "暂无数据";
+      box.appendChild(empty);
+      return;
+    }
+    var NS = "http://www.w3.org/2000/svg", FONT = 12, CHAR = 7.2;  // a digit's width at 12 px, generously
+    var W = Math.max(240, Math.round(box.clientWidth || 320)), H = W < 480 ? 180 : 220;
+    var top = 18, bottom = 22, scale = nice(max), left = Math.max(3, String(scale).length) * CHAR + 10;
+    var plotW = W - left - 4, plotH = H - top - bottom, step = plotW / days.length;
+    var bar = Math.max(2, Math.min(28, step * (shown ? 0.34 : 0.5)));
     var svg = document.createElementNS(NS, "svg");
     svg.setAttribute("viewBox", "0 0 " + W + " " + H);
+    svg.setAttribute("width", W);
+    svg.setAttribute("height", H);
     svg.setAttribute("aria-hidden", "true");
+    function el(name, attrs, text) {
+      var node = document.createElementNS(NS, name);
+      Object.keys(attrs).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+      if (text !== undefined) node.textContent = text;
+      svg.appendChild(node);
+      return node;
+    }
+    (scale % 2 ? [0, 1] : [0, 0.5, 1]).forEach(function (f) {  // the scale: 0, half (when whole), top
+      var y = top + plotH * (1 - f);
+      el("line", { x1: left, x2: W - 4, y1: y, y2: y, "class": f ? "cp-grid" : "cp-axis" });
+      el("text", { x: left - 6, y: y + FONT / 3, "text-anchor": "end" }, n(scale * f));
+    });
+    var labelW = 5 * CHAR, every = Math.max(1, Math.ceil((labelW + 6) / step));
     days.forEach(function (d, i) {
-      var x = pad + i * step, h1 = (H - 48) * d.received / max, h2 = (H - 48) * d.valid / max;
-      var bars = d.valid === undefined ? [[x, h1, "cp-r"]] : [[x, h1, "cp-r"], [x + bar, h2, "cp-v"]];
+      var mid = left + step * (i + 0.5), h1 = plotH * d.received / scale;
+      var bars = d.valid === undefined ? [[mid - bar / 2, h1, "cp-r"]]
+        : [[mid - bar, h1, "cp-r"], [mid, plotH * d.valid / scale, "cp-v"]];
       bars.forEach(function (b) {
-        var rect = document.createElementNS(NS, "rect");
-        rect.setAttribute("x", b[0]); rect.setAttribute("y", H - 24 - b[1]);
-        rect.setAttribute("width", bar); rect.setAttribute("height", Math.max(b[1], 0.5));
-        rect.setAttribute("class", b[2]);
-        svg.appendChild(rect);
+        el("rect", { x: b[0], y: top + plotH - Math.max(b[1], 0.5), width: bar, height: Math.max(b[1], 0.5), "class": b[2] });
       });
-      var label = document.createElementNS(NS, "text");
-      label.setAttribute("x", x + bar); label.setAttribute("y", H - 8);
-      label.setAttribute("text-anchor", "middle");
-      label.textContent = +d.day.slice(5, 7) + "/" + +d.day.slice(8);
-      svg.appendChild(label);
-      if (d.received) {
-        var value = document.createElementNS(NS, "text");
-        value.setAttribute("x", x + bar); value.setAttribute("y", H - 28 - h1);
-        value.setAttribute("text-anchor", "middle");
-        value.textContent = n(d.received);
-        svg.appendChild(value);
+      if (i % every === 0) {
+        el("text", { x: mid, y: H - 6, "text-anchor": "middle" }, +d.day.slice(5, 7) + "/" + +d.day.slice(8));
+      }
+      var value = n(d.received);
+      if (d.received && value.length * CHAR + 4 <= step) {
+        el("text", { x: mid, y: Math.max(FONT, top + plotH - h1 - 4), "text-anchor": "middle" }, value);
       }
     });
-    box.textContent = "";
     box.appendChild(svg);
     var legend = document.createElement("p");
     legend.className = "cp-legend";
     legend.innerHTML = '<span class="cp-key cp-r"></span>收到' +
       (shown ? ' <span class="cp-key cp-v"></span>有效' : "");
     box.appendChild(legend);
-    fill("days", days, function (d) { return withValid([d.day, n(d.received)], v(d.valid)); });
   }
+  // A round top for the scale: 1, 2 or 5 times a power of ten, at least the largest day.
+  function nice(max) {
+    var p = Math.pow(10, Math.floor(Math.log(max) / Math.LN10));
+    return [1, 2, 5, 10].map(function (k) { return k * p; }).filter(function (t) { return t >= max; })[0];
+  }
+  var resized = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resized);
+    resized = setTimeout(function () { if (lastDays) chart(lastDays); }, 200);
+  });
 
   // What the answer says of the valid counts: columns shown or not, and the note that says when they come.
   function disclose(r) {
@@ -104,9 +144,19 @@
     else if (now < closes) { set("countdown-label", "距调查结束"); left(closes - now); }
     else { set("countdown-label", "调查状态"); set("countdown", "已结束"); }
   }
+  // Each part ("9 天") in a span that never wraps, so the countdown breaks between parts, never inside one.
   function left(ms) {
     var m = Math.floor(ms / 60000), d = Math.floor(m / 1440), h = Math.floor(m % 1440 / 60);
-    set("countdown", (d ? d + " 天 " : "") + h + " 小时 " + m % 60 + " 分");
+    var el = $('[data-field="countdown"]');
+    if (!el) return;
+    el.textContent = "";
+    (d ? [[d, "天"], [h, "小时"], [m % 60, "分"]] : [[h, "小时"], [m % 60, "分"]]).forEach(function (part, i) {
+      if (i) el.appendChild(document.createTextNode(" "));
+      var unit = document.createElement("span");
+      unit.className = "cp-unit";
+      unit.textContent = part[0] + " " + part[1];
+      el.appendChild(unit);
+    });
   }
 
   function showBoard() {
