@@ -51,7 +51,7 @@ XLSX_BATCH = 20_000  # for the workbook, whose rows are some 3 kB of XML each wh
 SHEET_ROWS = 1_048_575  # Excel's rows per sheet below the header
 VARIABLE_LABEL_BYTES = 255  # SPSS keeps a variable label to this many bytes
 VALUE_LABEL_BYTES = 120  # and a value label to this many
-CHOSEN = ((0, "", "未选"), (1, "", "选中"))
+CHOSEN = ((0, "未选"), (1, "选中"))
 VALIDITY = ((0, "False", "无效"), (1, "True", "有效"))
 META_LABELS = {
     "id": "答卷编号", "questionnaire": "问卷", "day": "提交日期（北京时间）", "received": "接收时间（UTC）",
@@ -84,6 +84,7 @@ class Variable:
     shown_if: str = ""
     required: bool = False
     index: str = ""  # the index domains this answer counts in, with the weights
+    option: str = ""  # a dummy's option
 
     @property
     def measure(self) -> str:
@@ -94,7 +95,7 @@ class Variable:
 
 def variables(qn: Questionnaire) -> list[Variable]:
     """The variables of a questionnaire's labelled files and .sav, in the export's column order."""
-    out = [_meta(name, qn) for name in export.META]
+    out = [_meta(name) for name in export.META]
     counts_in = _index_roles(qn)
     for q in qn.questions:
         shown = f"{q.show_if[0]} ∈ {{{', '.join(q.show_if[1])}}}" if q.show_if else ""
@@ -105,8 +106,8 @@ def variables(qn: Questionnaire) -> list[Variable]:
             out.append(Variable(q.id, q.id, "code", label=q.text, values=values, index=counts_in.get(q.id, ""),
                                 **common))
         elif q.type == "multi":
-            out += [Variable(f"{q.id}.{o}", q.id, "dummy", label=f"{q.text}：{label}",
-                             values=tuple(Value(c, o if c else "", lab) for c, _, lab in CHOSEN), **common)
+            out += [Variable(f"{q.id}.{o}", q.id, "dummy", label=f"{q.text}：{label}", option=o,
+                             values=tuple(Value(c, o if c else "", lab) for c, lab in CHOSEN), **common)
                     for o, label in q.options]
         elif q.type == "rating":
             out.append(Variable(q.id, q.id, "number", label=q.text, values=scale, index=counts_in.get(q.id, ""),
@@ -124,7 +125,7 @@ def variables(qn: Questionnaire) -> list[Variable]:
     return out
 
 
-def _meta(name: str, qn: Questionnaire) -> Variable:
+def _meta(name: str) -> Variable:
     kinds = {"day": "day", "received": "time", "valid": "flag", "seconds": "number", "province": "code"}
     values: tuple[Value, ...] = ()
     if name == "valid":
@@ -405,7 +406,7 @@ def _labelled_type(v: Variable) -> pa.DataType:
 
 def _labelled(batch: pa.RecordBatch, vs: list[Variable], schema: pa.Schema) -> pa.Table:
     """One batch of export rows as labelled columns: labels for codes, 0/1 per option, safe text."""
-    dummies: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    dummies = _dummies(batch, vs)
     columns = []
     for v in vs:
         col = batch.column(v.source)
@@ -413,9 +414,8 @@ def _labelled(batch: pa.RecordBatch, vs: list[Variable], schema: pa.Schema) -> p
             labels = pa.array([export.safe(x.label) for x in v.values], type=pa.string())
             columns.append(labels.take(pc.index_in(col, value_set=pa.array([x.value for x in v.values]))))
         elif v.kind == "dummy":
-            chosen, answered = dummies.get(v.source) or dummies.setdefault(v.source, _dummies(col, vs, v.source))
-            k = [x.name for x in vs if x.source == v.source].index(v.name)
-            columns.append(pa.array(chosen[:, k], mask=~answered, type=pa.int8()))
+            ticked, answered = dummies[v.name]
+            columns.append(pa.array(ticked, mask=~answered, type=pa.int8()))
         elif v.kind in ("text", "day", "time"):
             columns.append(_safe(col))
         else:
@@ -423,16 +423,21 @@ def _labelled(batch: pa.RecordBatch, vs: list[Variable], schema: pa.Schema) -> p
     return pa.Table.from_arrays(columns, schema=schema)
 
 
-def _dummies(col: pa.Array, vs: list[Variable], source: str) -> tuple[np.ndarray, np.ndarray]:
-    """A multi choice's ';'-joined option ids as an n x options 0/1 matrix, and which rows answered it."""
-    options = [next(x.value for x in v.values if x.code == 1) for v in vs if v.source == source]
-    lists = pc.split_pattern(col, ";")
-    chosen = np.zeros((len(col), len(options)), dtype=np.int8)
-    which = pc.index_in(pc.list_flatten(lists), value_set=pa.array(options)).to_numpy(zero_copy_only=False)
-    rows = pc.list_parent_indices(lists).to_numpy()
-    known = ~np.isnan(which) if which.dtype.kind == "f" else np.ones(len(which), dtype=bool)
-    chosen[rows[known], which[known].astype(np.int64)] = 1
-    return chosen, col.is_valid().to_numpy(zero_copy_only=False)
+def _dummies(batch: pa.RecordBatch, vs: list[Variable]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each dummy's 0/1 column and which rows answered its question, from the ';'-joined option ids."""
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for source in dict.fromkeys(v.source for v in vs if v.kind == "dummy"):
+        mine = [v for v in vs if v.kind == "dummy" and v.source == source]
+        col = batch.column(source)
+        lists = pc.split_pattern(col, ";")
+        which = pc.index_in(pc.list_flatten(lists), value_set=pa.array([v.option for v in mine]))
+        known = which.is_valid().to_numpy(zero_copy_only=False)
+        rows = pc.list_parent_indices(lists).to_numpy()
+        ticked = np.zeros((len(col), len(mine)), dtype=np.int8)
+        ticked[rows[known], pc.fill_null(which, 0).to_numpy(zero_copy_only=False)[known]] = 1
+        answered = col.is_valid().to_numpy(zero_copy_only=False)
+        out.update({v.name: (ticked[:, k], answered) for k, v in enumerate(mine)})
+    return out
 
 
 _MAYBE_UNSAFE = r"^[^A-Za-z0-9\x{4e00}-\x{9fff}]"  # a letter, digit or ideograph first is never a formula
@@ -475,7 +480,7 @@ def _sav_columns(source: Path, vs: list[Variable]) -> dict[str, Any]:
     strings: dict[str, list[pa.Array]] = {v.name: [] for v in vs if v.kind in ("text", "time")}
     at = 0
     for batch in _batches(source):
-        dummies: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        dummies = _dummies(batch, vs)
         size = batch.num_rows
         for v in vs:
             col = batch.column(v.source)
@@ -484,9 +489,7 @@ def _sav_columns(source: Path, vs: list[Variable]) -> dict[str, Any]:
                 continue
             values, missing = numbers[v.name]
             if v.kind == "dummy":
-                chosen, answered = dummies.get(v.source) or dummies.setdefault(v.source, _dummies(col, vs, v.source))
-                k = [x.name for x in vs if x.source == v.source].index(v.name)
-                code, ok = chosen[:, k], answered
+                code, ok = dummies[v.name]
             else:
                 if v.kind == "code":
                     col = pc.add(pc.index_in(col, value_set=pa.array([x.value for x in v.values])), 1)
