@@ -1,4 +1,4 @@
-"""Plan, draw and pack every sponsor's files: entry images, QR codes, its mark and the media-kit zip.
+"""Plan, draw and pack every sponsor's files: entry images in every design, QR codes, its mark and the media-kit zip.
 
 Planning is cheap and pure (it only computes names and cache keys); drawing happens only for keys missing from
 the cache, spread over all cores.
@@ -12,13 +12,24 @@ import zipfile
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
-from . import draw, images, links
+from . import artwork, draw, images, links, typeset
 from .cache import Asset, FileDigests, Store, key, write_atomic
 from .records import Job, Plan, SponsorPlan
 from .fonts import typeface
-from .model import Sponsor, SponsorList
+from .model import Campaign, Sponsor, SponsorList
+
+
+# A 2× copy of every entry image up to this doubled width: wider ones (the 1080-px poster) are sharp on phones as
+# they are, and are printed from their SVG.
+MAX_2X_WIDTH = 2000
+
+
+def organiser_lines(campaign: Campaign) -> tuple[str, ...]:
+    """The organisers as the poster names them: 指导单位, 主办单位, 承办单位."""
+    lines = [f"指导单位：{campaign.guided_by}"] if campaign.guided_by else []
+    return (*lines, f"主办单位：{campaign.hosted_by}", f"承办单位：{campaign.run_by}")
 
 
 def plan(sponsors: SponsorList, store: Store, reuse: dict[str, SponsorPlan] | None = None) -> Plan:
@@ -28,6 +39,9 @@ def plan(sponsors: SponsorList, store: Store, reuse: dict[str, SponsorPlan] | No
     """
     font = typeface().digest
     digests = FileDigests()
+    found = artwork.check(sponsors.base_dir)
+    art = Artwork(tuple(sorted((slot, str(path)) for slot, path in found.items())),
+                  tuple(sorted((slot, digests(path) or "") for slot, path in found.items())))
     result = Plan()
     seen_jobs: set[tuple[tuple[str, str], ...]] = set()
     campaign = repr(sponsors.campaign)
@@ -35,8 +49,9 @@ def plan(sponsors: SponsorList, store: Store, reuse: dict[str, SponsorPlan] | No
     for sponsor in sponsors.sponsors:
         logo_path = sponsors.logo_path(sponsor)
         logo_digest = digests(logo_path)
-        part_key = key("plan", repr(sponsor), campaign, logo_digest, font, images.RENDERER_VERSION, str(store.root))
-        part = (reuse or {}).get(part_key) or _plan_sponsor(sponsors, sponsor, logo_path, logo_digest, font, store)
+        part_key = key("plan", repr(sponsor), campaign, logo_digest, art.digests, font, images.RENDERER_VERSION,
+                       str(store.root))
+        part = (reuse or {}).get(part_key) or _plan_sponsor(sponsors, sponsor, logo_path, logo_digest, font, store, art)
         result.parts[part_key] = part
         result.assets += part.assets
         result.part_of[sponsor.slug] = part
@@ -47,8 +62,14 @@ def plan(sponsors: SponsorList, store: Store, reuse: dict[str, SponsorPlan] | No
     return result
 
 
+class Artwork(NamedTuple):
+    files: tuple[tuple[str, str], ...]  # (slot, path)
+    digests: tuple[tuple[str, str], ...]  # (slot, sha256): part of every entry image's key
+
+
 def _plan_sponsor(
     sponsors: SponsorList, sponsor: Sponsor, logo_path: Path | None, logo_digest: str | None, font: str, store: Store,
+    art: Artwork,
 ) -> SponsorPlan:
     campaign = sponsors.campaign
     logo = str(logo_path) if logo_path else None
@@ -67,33 +88,52 @@ def _plan_sponsor(
               (("svg", store.path(digest, "svg")), ("png", store.path(digest, "png"))))
     mine.mark = add(links.kit_path(slug, "mark.svg"), digest, "svg", job)
     mine.mark_png = add(links.kit_path(slug, "mark.png"), digest, "png", job)
+    mine.designs = [{"name": d.name, "label": d.label} for d in images.DESIGNS]
 
     for size in campaign.entry_images:
-        inputs = images.EntryInputs(
-            size.width, size.height, images.title_parts(campaign.year, campaign.name), campaign.slogans[0],
-            campaign.dates_short, sponsor.short_name, "立即参与",
-            qr_url=links.entry_url(campaign, slug, links.poster_channel(sponsor)) if size.qr else None,
-        )
-        params = dict(vars(inputs))  # shallow: every field is a str, an int or a tuple of str
-        digest = key("entry", params, logo_digest, font, images.RENDERER_VERSION)
-        outputs = (("png", store.path(digest, "png")), ("svg", store.path(digest, "svg")))
-        job = Job("entry", params, logo, outputs)
-        base = f"{slug}-{size.name}-{size.width}x{size.height}"
-        png = add(links.kit_path(slug, base + ".png"), digest, "png", job)
-        svg = add(links.kit_path(slug, base + ".svg"), digest, "svg", job)
         channel = links.poster_channel(sponsor) if size.qr else links.snippet_channel(sponsor)
-        mine.entries.append({"size": size, "png": png, "svg": svg, "channel": channel,
-                             "url": links.entry_url(campaign, slug, channel)})
+        url = links.entry_url(campaign, slug, channel)
+        designs = []
+        for n, design in enumerate(images.DESIGNS):
+            inputs = images.EntryInputs(
+                size.width, size.height, images.title_parts(campaign.year, campaign.name), campaign.slogans[0],
+                campaign.dates_short, sponsor.short_name, "立即参与", qr_url=url if size.qr else None,
+                design=design.name, organisers=organiser_lines(campaign) if size.qr else (),
+            )
+            params = dict(vars(inputs))  # shallow: every field is a str, an int or a tuple of str
+            digest = key("entry", params, logo_digest, art.digests, font, images.RENDERER_VERSION)
+            double = size.width * 2 <= MAX_2X_WIDTH
+            outputs = (("png", store.path(digest, "png")), *((("png2x", store.path(digest, "2x.png")),) if double else ()),
+                       ("svg", store.path(digest, "svg")))
+            job = Job("entry", params, logo, outputs, art.files)
+            # The first design keeps the file names published before there were designs: snippets sponsors pasted
+            # into their sites load the image from the site by that name.
+            base = f"{slug}-{size.name}-{size.width}x{size.height}" + (f"-{design.name}" if n else "")
+            designs.append({
+                "name": design.name, "label": design.label,
+                "png": add(links.kit_path(slug, base + ".png"), digest, "png", job),
+                "png2x": add(links.kit_path(slug, base + "@2x.png"), digest, "2x.png", job) if double else None,
+                "svg": add(links.kit_path(slug, base + ".svg"), digest, "svg", job),
+            })
+        first = designs[0]
+        mine.entries.append({"size": size, "png": first["png"], "png2x": first["png2x"], "svg": first["svg"],
+                             "channel": channel, "url": url, "designs": designs})
 
     for channel in sponsor.channels:
         url = links.entry_url(campaign, slug, channel)
         label = f"{campaign.title} · {sponsor.short_name} · {campaign.channels[channel]}"
-        digest = key("qr", url, label, images.RENDERER_VERSION)
-        job = Job("qr", {"url": url, "label": label}, None,
-                  (("png", store.path(digest, "png")), ("svg", store.path(digest, "svg"))))
+        params = {"url": url, "label": label, "name": sponsor.name, "channel": campaign.channels[channel],
+                  "caption": f"{campaign.title} · {sponsor.name} · {campaign.channels[channel]}"}
+        digest = key("qr", params, images.RENDERER_VERSION)
+        job = Job("qr", params, None, (("png", store.path(digest, "png")), ("svg", store.path(digest, "svg")),
+                                       ("captioned_png", store.path(digest, "c.png")),
+                                       ("captioned_svg", store.path(digest, "c.svg"))))
+        base = f"{slug}-qr-{channel}"
         mine.qr[channel] = {
-            "png": add(links.kit_path(slug, f"{slug}-qr-{channel}.png"), digest, "png", job),
-            "svg": add(links.kit_path(slug, f"{slug}-qr-{channel}.svg"), digest, "svg", job),
+            "png": add(links.kit_path(slug, f"{base}.png"), digest, "png", job),
+            "svg": add(links.kit_path(slug, f"{base}.svg"), digest, "svg", job),
+            "captioned_png": add(links.kit_path(slug, f"{base}-captioned.png"), digest, "c.png", job),
+            "captioned_svg": add(links.kit_path(slug, f"{base}-captioned.svg"), digest, "c.svg", job),
             "url": url,
         }
     mine.kit = links.kit_path(slug, f"{slug}-media-kit.zip")
@@ -103,21 +143,25 @@ def _plan_sponsor(
 def render(job: Job) -> dict[str, dict[str, str]]:
     """Draw one job into the cache (runs in a worker process); return the glyph outlines it had to read."""
     logo = Path(job.logo).read_bytes() if job.logo else None
-    outputs = dict(job.outputs)
+    art = {slot: Path(path).read_bytes() for slot, path in job.artwork}
+    scenes: dict[str, draw.Scene] = {}
     if job.kind == "entry":
-        scene = images.entry_scene(images.EntryInputs(**job.params), logo)
-        for fmt, path in outputs.items():
-            write_atomic(Path(path), draw.to_png(scene) if fmt == "png" else draw.to_svg(scene))
+        scenes["png"] = images.entry_scene(images.EntryInputs(**job.params), logo, art.get("logo"), art.get("mascot"))
     elif job.kind == "qr":
-        scene = images.qr_scene(job.params["url"], job.params["label"])
-        for fmt, path in outputs.items():
-            write_atomic(Path(path), draw.to_png(scene) if fmt == "png" else draw.to_svg(scene))
+        scenes["png"] = images.qr_scene(job.params["url"], job.params["label"])
+        scenes["captioned_png"] = images.captioned_qr_scene(
+            job.params["url"], job.params["caption"], job.params["name"], job.params["channel"])
     elif job.kind == "mark":
-        scene = images.mark_scene(job.params["short_name"], logo, job.params["title"])
-        write_atomic(Path(outputs["svg"]), draw.to_svg(scene))
-        write_atomic(Path(outputs["png"]), draw.to_png(scene))
+        scenes["png"] = images.mark_scene(job.params["short_name"], logo, job.params["title"])
     else:
         raise ValueError(f"unknown job kind {job.kind}")
+    for fmt, path in job.outputs:
+        scene = scenes["captioned_png" if fmt.startswith("captioned") else "png"]
+        if fmt.endswith("svg"):
+            data: bytes | str = draw.to_svg(scene)
+        else:
+            data = draw.to_png(scene, 2 if fmt == "png2x" else 1)
+        write_atomic(Path(path), data)
     return typeface().take_new_outlines()
 
 
@@ -135,7 +179,9 @@ def draw_missing(jobs: list[Job], progress: Callable[[int, int], None] | None = 
             if progress:
                 progress(done, total)
         return
-    _ = typeface().regular.cmap, typeface().bold.cmap  # read the fonts once, before forking, so workers share them
+    # Read the fonts and load the word list once, before forking, so workers share them.
+    _ = typeface().regular.cmap, typeface().bold.cmap
+    typeset.prepare()
     with ProcessPoolExecutor(max_workers=workers) as pool:
         for outlines in pool.map(render, jobs, chunksize=max(1, min(16, total // (workers * 8)))):
             typeface().add_outlines(outlines)

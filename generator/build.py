@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from . import fonts, pages, publish
+from . import artwork, fonts, pages, publish
 from .cache import Asset, FileDigests, Store, key, write_atomic
 from .fonts import font_files, typeface
 from .model import Problem, SponsorList, SponsorsError
@@ -201,10 +201,12 @@ def _font_signature(font: Path) -> str:
 
 
 def _signatures(sl: SponsorList) -> dict[str, str]:
-    """What else a result depends on besides sponsors.yaml and the code: logos (by content) and fonts."""
+    """What else a result depends on besides sponsors.yaml and the code: logos and the campaign's artwork (by
+    content; a dropped-in or removed file changes the result too) and fonts."""
     digests = FileDigests()
     logos = {str(p): digests(p) or "" for s in sl.sponsors if (p := sl.logo_path(s)) is not None}
-    return logos | {str(font): _font_signature(font) for font in font_files()}
+    art = {f"artwork:{slot}": digests(path) or "" for slot, path in artwork.files(sl.base_dir).items()}
+    return logos | art | {str(font): _font_signature(font) for font in font_files()}
 
 
 def _load(memo: Path) -> Output | None:

@@ -95,36 +95,48 @@ class Scene:
         return self.bold if bold else self.regular
 
 
-def to_png(scene: Scene) -> bytes:
-    image = Image.new("RGB", (scene.width, scene.height), "#ffffff")
+def to_png(scene: Scene, scale: int = 1) -> bytes:
+    """The scene as PNG, `scale` device pixels per unit (2 for a high-density screen).
+
+    Drawings without pictures hold a handful of colours and their anti-aliased edges: a 256-colour palette keeps
+    them visually identical at about a third of the bytes, and is faster to compress. A logo or mascot may hold
+    any colours, so a scene with pictures stays in full colour.
+    """
+    k = scale
+    image = Image.new("RGB", (scene.width * k, scene.height * k), "#ffffff")
     draw = ImageDraw.Draw(image)
     for shape in scene.shapes:
         if isinstance(shape, Rect):
-            box = (round(shape.x), round(shape.y), round(shape.x + shape.w) - 1, round(shape.y + shape.h) - 1)
+            box = (round(shape.x * k), round(shape.y * k), round((shape.x + shape.w) * k) - 1, round((shape.y + shape.h) * k) - 1)
             if shape.radius:
-                draw.rounded_rectangle(box, radius=round(shape.radius), fill=shape.fill)
+                draw.rounded_rectangle(box, radius=round(shape.radius * k), fill=shape.fill)
             else:
                 draw.rectangle(box, fill=shape.fill)
         elif isinstance(shape, Circle):
-            draw.ellipse((shape.cx - shape.r, shape.cy - shape.r, shape.cx + shape.r, shape.cy + shape.r), fill=shape.fill)
+            draw.ellipse(((shape.cx - shape.r) * k, (shape.cy - shape.r) * k, (shape.cx + shape.r) * k,
+                          (shape.cy + shape.r) * k), fill=shape.fill)
         elif isinstance(shape, Polygon):
-            draw.polygon([(round(x), round(y)) for x, y in shape.points], fill=shape.fill)
+            draw.polygon([(round(x * k), round(y * k)) for x, y in shape.points], fill=shape.fill)
         elif isinstance(shape, Text):
-            font = scene.face(shape.bold).pil(max(1, round(shape.size)))
-            draw.text((shape.x, shape.top + ASCENT * shape.size), shape.text, font=font, fill=shape.fill, anchor="ls")
+            font = scene.face(shape.bold).pil(max(1, round(shape.size * k)))
+            draw.text((shape.x * k, (shape.top + ASCENT * shape.size) * k), shape.text, font=font, fill=shape.fill,
+                      anchor="ls")
         elif isinstance(shape, Picture):
-            picture = shape.image.resize((round(shape.w), round(shape.h)), Image.Resampling.LANCZOS)
-            image.paste(picture, (round(shape.x), round(shape.y)), picture)
+            picture = shape.image.resize((round(shape.w * k), round(shape.h * k)), Image.Resampling.LANCZOS)
+            image.paste(picture, (round(shape.x * k), round(shape.y * k)), picture)
         elif isinstance(shape, Modules):
             # Whole pixels per module keep every edge sharp, which QR readers need.
-            step = max(1, int(shape.scale))
+            step = max(1, int(shape.scale * k))
+            x0, y0 = round(shape.x * k), round(shape.y * k)
             for r, row in enumerate(shape.matrix):
                 for c, dark in enumerate(row):
                     if dark:
-                        x0, y0 = round(shape.x) + c * step, round(shape.y) + r * step
-                        draw.rectangle((x0, y0, x0 + step - 1, y0 + step - 1), fill=shape.fill)
+                        draw.rectangle((x0 + c * step, y0 + r * step, x0 + c * step + step - 1, y0 + r * step + step - 1),
+                                       fill=shape.fill)
+    if not any(isinstance(shape, Picture) for shape in scene.shapes):
+        image = image.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
     out = io.BytesIO()
-    image.save(out, "PNG", compress_level=6)
+    image.save(out, "PNG", compress_level=5)  # level 6 saves 4 % more for a quarter more time
     return out.getvalue()
 
 

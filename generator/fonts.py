@@ -161,6 +161,11 @@ def use_cache(folder: Path | None) -> None:
         typeface.cache_clear()
 
 
+def cache_folder() -> Path | None:
+    """Where font data is kept (None: nowhere); other text data read at drawing time is kept beside it."""
+    return _cache_dir
+
+
 def _signature(path: Path) -> str:
     st = path.stat()
     return hashlib.sha256(f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()

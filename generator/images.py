@@ -1,7 +1,8 @@
 """The designs: entry images (问卷入口图片) at any size, the poster with its QR code, QR codes, sponsor marks.
 
-Every function takes plain inputs and returns bytes; the same inputs always give the same bytes, which is what lets
-the cache key on the inputs alone.
+Every function takes plain inputs and returns a scene (or bytes); the same inputs always give the same bytes, which
+is what lets the cache key on the inputs alone. Each entry image comes in every design of `DESIGNS`, so a sponsor
+can choose the one that suits its website.
 """
 
 from __future__ import annotations
@@ -9,23 +10,55 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+
 import qrcode
 from PIL import Image
 
-from . import draw
-from .draw import Circle, Modules, Picture, Polygon, Rect, Scene, Text
+from . import draw, textmark
+from .draw import Circle, Modules, Picture, Polygon, Rect, Scene, Shape, Text
 from .fonts import Face, typeface
+from .typeset import MIN_SIZE, fit
 
 # Bump when a design changes: it is part of every cache key, so old drawings are never reused by mistake.
-RENDERER_VERSION = "3"
+RENDERER_VERSION = "4"
 
 NAVY = "#0b3c8c"
 NAVY_LIGHT = "#154a9e"
 GOLD = "#ffc21a"
 WHITE = "#ffffff"
-PALE = "#d6e4ff"
+PALE = "#dce8ff"
 INK = "#0b2a5c"
+RED = "#c0161f"
+SLATE = "#2b3a55"
+MIST = "#eaf1fb"
 QR_BORDER = 4  # modules of quiet zone the QR specification asks for
+QR_SIDE = 480  # every QR code PNG is this square, whatever its URL's length
+CAPTION_BAND = 150  # height of the captioned QR code's band (sponsor and channel)
+
+
+@dataclass(frozen=True)
+class Design:
+    """One look of the entry images and the poster."""
+
+    name: str  # in file names; the first design's files keep the names published before designs existed
+    label: str  # what sponsors choose by
+    background: str
+    glow: str  # the large soft circles
+    title: str
+    text: str
+    highlight: str  # the dates
+    button: str
+    button_text: str
+    stripe: str
+    band: str | None = None  # a navy band behind the marks, on light designs
+
+
+DESIGNS = (
+    Design("navy", "深蓝", NAVY, NAVY_LIGHT, WHITE, PALE, GOLD, GOLD, INK, GOLD),
+    Design("light", "浅色", WHITE, MIST, NAVY, SLATE, RED, RED, WHITE, RED, band=NAVY),
+)
+DESIGN = {d.name: d for d in DESIGNS}
 
 
 @dataclass(frozen=True)
@@ -41,13 +74,46 @@ class EntryInputs:
     cta: str
     qr_url: str | None = None
     qr_label: str = "扫码参与调查"
+    design: str = DESIGNS[0].name
+    organisers: tuple[str, ...] = ()  # 指导单位 / 主办单位 / 承办单位 lines, drawn on the poster
+
+
+@dataclass(frozen=True)
+class Art:
+    """The pictures an image may carry, decoded: the sponsor's logo and the campaign's own logo and mascot."""
+
+    logo: Image.Image | None = None
+    campaign_logo: Image.Image | None = None
+    mascot: Image.Image | None = None
 
 
 def title_parts(year: int, name: str) -> tuple[str, ...]:
-    """Phrases a title may break between: '2020' / '网民网络安全感' / '满意度调查'."""
+    """Phrases a title prefers to break between: '2020' / '网民网络安全感' / '满意度调查'."""
     return (str(year), *[p for p in re.split(r"(?=满意度)", name) if p])
 
 
+def load_picture(data: bytes | None) -> Image.Image | None:
+    if not data:
+        return None
+    with Image.open(io.BytesIO(data)) as image:
+        return image.convert("RGBA")
+
+
+load_logo = load_picture
+
+
+def fitted_picture(x: float, y: float, w: float, h: float, image: Image.Image, align: str = "center") -> Picture:
+    """`image` as large as the box allows, keeping its proportions; centred, or standing on the box's bottom."""
+    ratio = image.width / image.height
+    pw, ph = (w, w / ratio) if ratio >= w / h else (h * ratio, h)
+    top = y + h - ph if align == "bottom" else y + (h - ph) / 2
+    return Picture(x + (w - pw) / 2, top, pw, ph, image)
+
+
+# ---- QR codes -----------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=64)
 def qr_matrix(url: str) -> tuple[tuple[bool, ...], ...]:
     """The QR code of `url` without its quiet zone (medium error correction survives print and glare)."""
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
@@ -56,12 +122,36 @@ def qr_matrix(url: str) -> tuple[tuple[bool, ...], ...]:
     return tuple(tuple(bool(m) for m in row) for row in code.get_matrix())
 
 
-def qr_scene(url: str, label: str, scale: int = 10) -> Scene:
+def qr_modules(url: str, x: float, y: float, side: float) -> tuple[list[Shape], float]:
+    """A QR code centred in a white square of `side`, modules of whole pixels; and the square's actual side."""
     matrix = qr_matrix(url)
-    side = (len(matrix) + 2 * QR_BORDER) * scale
+    scale = max(1, int(side // (len(matrix) + 2 * QR_BORDER)))
+    inner = scale * len(matrix)
+    x0, y0 = round(x + (side - inner) / 2), round(y + (side - inner) / 2)
+    return [Rect(x, y, side, side, WHITE), Modules(x0, y0, scale, matrix)], side
+
+
+def qr_scene(url: str, label: str) -> Scene:
+    """The QR code alone, on a square of `QR_SIDE` whatever the URL's length (a longer URL has smaller modules)."""
     face = typeface()
-    scene = Scene(side, side, label, face.regular, face.bold)
-    scene.add(Rect(0, 0, side, side, WHITE), Modules(QR_BORDER * scale, QR_BORDER * scale, scale, matrix))
+    scene = Scene(QR_SIDE, QR_SIDE, label, face.regular, face.bold)
+    scene.add(*qr_modules(url, 0, 0, QR_SIDE)[0])
+    return scene
+
+
+def captioned_qr_scene(url: str, label: str, name: str, channel: str) -> Scene:
+    """The QR code over a band naming the sponsor and the channel, so a printed or forwarded code says whose it is."""
+    face = typeface()
+    scene = Scene(QR_SIDE, QR_SIDE + CAPTION_BAND, label, face.regular, face.bold)
+    scene.add(*qr_modules(url, 0, 0, QR_SIDE)[0], Rect(0, QR_SIDE, QR_SIDE, CAPTION_BAND, NAVY),
+              Rect(0, QR_SIDE + CAPTION_BAND - 6, QR_SIDE, 6, GOLD))
+    pad = 24
+    size, lines = fit(face.bold, [name], QR_SIDE - 2 * pad, 76, max_lines=2, max_size=34)
+    block = len(lines) * size * 1.2
+    sub_size, sub = fit(face.regular, [channel, " · 扫码参与调查"], QR_SIDE - 2 * pad, 34, max_size=24)
+    top = QR_SIDE + (CAPTION_BAND - 6 - block - sub_size * 1.2 - 8) / 2
+    scene.add(*text_block(face.bold, True, lines, size, QR_SIDE / 2, top, WHITE))
+    scene.add(*text_block(face.regular, False, sub, sub_size, QR_SIDE / 2, top + block + 8, GOLD))
     return scene
 
 
@@ -73,74 +163,7 @@ def qr_svg(url: str, label: str) -> str:
     return draw.to_svg(qr_scene(url, label))
 
 
-# ---- text fitting -------------------------------------------------------------------------------------------
-
-_ATOM = re.compile(r"[A-Za-z0-9@._:/+-]+|\s+|.", re.S)
-_NO_LINE_START = set("，。、；：！？）》」』”’,.;:!?)…—")
-
-
-def _units(text: str) -> list[str]:
-    """Break opportunities: a Latin word stays whole, CJK breaks between characters, punctuation stays attached."""
-    units: list[str] = []
-    for atom in _ATOM.findall(text):
-        if units and atom[0] in _NO_LINE_START:
-            units[-1] += atom
-        else:
-            units.append(atom)
-    return units
-
-
-def wrap(face: Face, phrases: tuple[str, ...] | list[str], size: float, max_w: float) -> list[str]:
-    """Greedy line filling over phrases; a phrase wider than a line is broken into its units."""
-    lines: list[str] = []
-    current = ""
-    pieces: list[str] = []
-    for phrase in phrases:
-        pieces.extend([phrase] if face.width(phrase, size) <= max_w else _units(phrase))
-    for piece in pieces:
-        if current and face.width((current + piece).rstrip(), size) > max_w:
-            lines.append(current.rstrip())
-            current = piece.lstrip()
-        else:
-            current += piece
-    if current.strip():
-        lines.append(current.rstrip())
-    return lines
-
-
-def _ellipsize(face: Face, line: str, size: float, max_w: float) -> str:
-    while line and face.width(line + "…", size) > max_w:
-        line = line[:-1]
-    return line + "…"
-
-
-def fit(
-    face: Face,
-    phrases: tuple[str, ...] | list[str],
-    max_w: float,
-    max_h: float,
-    *,
-    max_lines: int = 1,
-    max_size: float = 200,
-    min_size: float = 9,
-    leading: float = 1.2,
-) -> tuple[float, list[str]]:
-    """The largest size at which the text fits the box; below `min_size` the last line is cut with an ellipsis."""
-    size = min(max_size, max_h / leading if max_lines == 1 else max_h)
-    while size > min_size:
-        lines = wrap(face, phrases, size, max_w)
-        if len(lines) <= max_lines and len(lines) * size * leading <= max_h + 0.01 and all(
-            face.width(line, size) <= max_w for line in lines
-        ):
-            return size, lines
-        size *= 0.94
-    size = min_size
-    lines = wrap(face, phrases, size, max_w)
-    if len(lines) > max_lines or any(face.width(line, size) > max_w for line in lines):
-        kept = lines[:max_lines]
-        kept[-1] = _ellipsize(face, kept[-1], size, max_w)
-        lines = kept
-    return size, lines
+# ---- text ---------------------------------------------------------------------------------------------------
 
 
 def text_block(
@@ -155,11 +178,23 @@ def text_block(
     return shapes
 
 
+def invitation(face: Face, sponsor: str, max_w: float, max_h: float, max_lines: int) -> tuple[float, list[str]]:
+    """'<sponsor> 邀您参与', or the sponsor's name alone where both do not fit legibly: the name matters most, and
+    stays whole on its line unless it is wider than a line at the smallest size."""
+    size, lines = fit(face, [sponsor, " 邀您参与"], max_w, max_h, max_lines=max_lines, split=False)
+    if lines and lines[-1].endswith("…"):
+        size, lines = fit(face, [sponsor], max_w, max_h, max_lines=max_lines, split=False)
+    return size, lines
+
+
 # ---- marks --------------------------------------------------------------------------------------------------
 
 
-def campaign_mark(x: float, y: float, s: float, face: Face) -> list[draw.Shape]:
-    """The campaign's shield with 安 (safety): drawn, so it needs no file and scales to any size."""
+def campaign_mark(x: float, y: float, s: float, face: Face, logo: Image.Image | None = None) -> list[Shape]:
+    """The campaign's logo when the secretariat supplied one; else its shield with 安 (safety), drawn to any size."""
+    if logo is not None:
+        return [fitted_picture(x, y, s, s, logo)]
+
     def shield(inset: float) -> tuple[tuple[float, float], ...]:
         pts = [(0.5, 0.0), (0.93, 0.14), (0.9, 0.55), (0.5, 1.0), (0.1, 0.55), (0.07, 0.14)]
         cx, cy = 0.5, 0.5
@@ -173,26 +208,33 @@ def campaign_mark(x: float, y: float, s: float, face: Face) -> list[draw.Shape]:
     ]
 
 
-def sponsor_badge(x: float, y: float, s: float, short_name: str, logo: Image.Image | None, face: Face) -> list[draw.Shape]:
-    """The sponsor's logo on a white tile, or a clean text mark of its first two characters."""
-    shapes: list[draw.Shape] = [Rect(x, y, s, s, WHITE, radius=s * 0.18)]
+BADGE_TEXT = 0.42  # a one-line text mark's size, as a share of its badge's height
+
+
+def badge_width(h: float, short_name: str, logo: Image.Image | None, face: Face) -> float:
+    """How wide the sponsor's badge is at height `h`: a square for a logo, as wide as its text for a text mark."""
     if logo is not None:
-        inner = s * 0.84
-        ratio = logo.width / logo.height
-        w, h = (inner, inner / ratio) if ratio >= 1 else (inner * ratio, inner)
-        shapes.append(Picture(x + (s - w) / 2, y + (s - h) / 2, w, h, logo))
+        return h
+    return max(h, face.width("".join(textmark.text_mark(short_name)), h * BADGE_TEXT) + h * 0.5)
+
+
+def sponsor_badge(
+    x: float, y: float, h: float, short_name: str, logo: Image.Image | None, face: Face, square: bool = False,
+) -> list[Shape]:
+    """The sponsor's logo on a white tile, or its text mark: on one line in a badge as wide as the text, or set in
+    two lines on a square tile the way a seal is (`square`)."""
+    mark = textmark.text_mark(short_name)
+    w = h if logo is not None or square else badge_width(h, short_name, logo, face)
+    shapes: list[Shape] = [Rect(x, y, w, h, WHITE, radius=h * 0.18)]
+    if logo is not None:
+        shapes.append(fitted_picture(x + h * 0.08, y + h * 0.08, h * 0.84, h * 0.84, logo))
         return shapes
-    mark = "".join(ch for ch in short_name if not ch.isspace())[:2] or "?"
-    size, lines = fit(face, [mark], s * 0.8, s * 0.6, max_size=s * 0.42, min_size=1)
-    shapes += text_block(face, True, lines, size, x + s / 2, y + (s - size * 1.2) / 2, NAVY)
+    lines = list(mark) if square else ["".join(mark)]
+    widest = max(face.width(line, 1) for line in lines)
+    size = min((w - h * (0.2 if square else 0.4)) / widest, h * 0.68 / (len(lines) * 1.12),
+               h * BADGE_TEXT if len(lines) == 1 else h)
+    shapes += text_block(face, True, lines, size, x + w / 2, y + (h - len(lines) * size * 1.12) / 2, NAVY, leading=1.12)
     return shapes
-
-
-def load_logo(data: bytes | None) -> Image.Image | None:
-    if not data:
-        return None
-    with Image.open(io.BytesIO(data)) as image:
-        return image.convert("RGBA")
 
 
 def mark_scene(short_name: str, logo: bytes | None, title: str) -> Scene:
@@ -200,129 +242,8 @@ def mark_scene(short_name: str, logo: bytes | None, title: str) -> Scene:
     carries the logo's pixels as base64, several times the PNG's weight on a phone)."""
     face = typeface()
     scene = Scene(120, 120, title, face.regular, face.bold)
-    scene.add(*sponsor_badge(0, 0, 120, short_name, load_logo(logo), face.bold))
+    scene.add(*sponsor_badge(0, 0, 120, short_name, load_picture(logo), face.bold, square=True))
     return scene
-
-
-# ---- entry images -------------------------------------------------------------------------------------------
-
-
-def entry_scene(inputs: EntryInputs, logo: bytes | None) -> Scene:
-    face = typeface()
-    w, h = inputs.width, inputs.height
-    scene = Scene(w, h, f"{''.join(inputs.title_parts)} · {inputs.sponsor}", face.regular, face.bold)
-    big = max(w, h)
-    scene.add(
-        Rect(0, 0, w, h, NAVY),
-        Circle(w * 0.95, h * 0.05, big * 0.38, NAVY_LIGHT),
-        Circle(w * 0.02, h * 1.02, big * 0.22, NAVY_LIGHT),
-        Rect(0, h - max(2, round(min(w, h) * 0.025)), w, max(2, round(min(w, h) * 0.025)), GOLD),
-    )
-    badge = load_logo(logo)
-    if w / h >= 3:
-        _wide(scene, inputs, badge)
-    else:
-        _stack(scene, inputs, badge)
-    return scene
-
-
-def _cta(scene: Scene, x: float, y: float, bw: float, bh: float, text: str) -> None:
-    size, lines = fit(scene.bold, [text], bw * 0.8, bh * 0.62, min_size=6)
-    scene.add(Rect(x, y, bw, bh, GOLD, radius=bh / 2))
-    scene.add(*text_block(scene.bold, True, lines, size, x + bw / 2, y + (bh - size * 1.2) / 2, INK))
-
-
-def _wide(scene: Scene, inputs: EntryInputs, logo: Image.Image | None) -> None:
-    """Banners: marks on the left, title and sponsor in the middle, the call to action on the right."""
-    w, h = scene.width, scene.height
-    pad = h * 0.14
-    mark = min(h - 2 * pad, w * 0.1)
-    scene.add(*campaign_mark(pad, (h - mark) / 2, mark, scene.bold))
-    left = pad * 2 + mark
-    if h >= 80:
-        scene.add(*sponsor_badge(left, (h - mark * 0.8) / 2, mark * 0.8, inputs.sponsor, logo, scene.bold))
-        left += mark * 0.8 + pad
-    cta_h = min(h * 0.42, 64)
-    cta_w = min(cta_h * 3.2, w * 0.22)
-    _cta(scene, w - pad - cta_w, (h - cta_h) / 2, cta_w, cta_h, inputs.cta)
-    right = w - pad * 2 - cta_w
-    inner_w = right - left
-    sponsor_row = ((inputs.sponsor + " 邀您参与",), False, PALE, 0.26, 1)
-    rows = [(inputs.title_parts, True, WHITE, 0.5, 1), sponsor_row]
-    if h >= 150:
-        rows = [(inputs.title_parts, True, WHITE, 0.42, 2), ((inputs.slogan,), False, PALE, 0.15, 1),
-                ((inputs.dates,), True, GOLD, 0.14, 1), sponsor_row[:3] + (0.16, 1)]
-    elif h >= 80:
-        rows = [rows[0][:3] + (0.46, 1), ((inputs.dates,), True, GOLD, 0.2, 1), sponsor_row[:3] + (0.24, 1)]
-    y = pad
-    avail = h - 2 * pad
-    for phrases, bold, color, share, max_lines in rows:
-        face = scene.face(bold)
-        row_h = avail * share
-        size, lines = fit(face, phrases, inner_w, row_h, max_lines=max_lines, min_size=7)
-        scene.add(*text_block(face, bold, lines, size, left, y + (row_h - len(lines) * size * 1.2) / 2, color, centred=False))
-        y += row_h + avail * (1 - sum(r[3] for r in rows)) / max(1, len(rows) - 1)
-
-
-def _stack(scene: Scene, inputs: EntryInputs, logo: Image.Image | None) -> None:
-    """Squares, covers and tall formats: one centred column."""
-    w, h = scene.width, scene.height
-    tall = h / w > 1.6
-    pad = min(w, h) * 0.08
-    inner_w, cx = w - 2 * pad, w / 2
-    rows: list[tuple[str, float]] = [("brand", 1.5), ("title", 2.6 if tall else 2.2), ("slogan", 1.0), ("dates", 0.6)]
-    if inputs.qr_url:
-        rows.append(("qr", 6.5))
-        rows.append(("qr_label", 0.45))
-    rows += [("sponsor", 0.7), ("cta", 0.9)]
-    gap = (h - 2 * pad) * 0.035
-    unit = (h - 2 * pad - gap * (len(rows) - 1)) / sum(weight for _, weight in rows)
-    y = pad
-    for kind, weight in rows:
-        row_h = unit * weight
-        _stack_row(scene, kind, inputs, logo, cx, y, inner_w, row_h, tall)
-        y += row_h + gap
-
-
-def _stack_row(
-    scene: Scene, kind: str, inputs: EntryInputs, logo: Image.Image | None,
-    cx: float, y: float, inner_w: float, row_h: float, tall: bool,
-) -> None:
-    texts: dict[str, tuple[tuple[str, ...], bool, str, int]] = {
-        "title": (inputs.title_parts, True, WHITE, 3 if tall else 2),
-        "slogan": ((inputs.slogan,), False, PALE, 2),
-        "dates": ((inputs.dates,), True, GOLD, 1),
-        "qr_label": ((inputs.qr_label,), False, WHITE, 1),
-        "sponsor": ((inputs.sponsor + " 邀您参与",), False, WHITE, 2),
-    }
-    if kind == "brand":
-        s = min(row_h, inner_w / 2.6)
-        times = s * 0.4
-        total = s * 2 + times
-        x = cx - total / 2
-        scene.add(*campaign_mark(x, y + (row_h - s) / 2, s, scene.bold))
-        scene.add(*text_block(scene.regular, False, ["×"], times * 0.8, cx, y + (row_h - times) / 2, PALE))
-        scene.add(*sponsor_badge(x + s + times, y + (row_h - s) / 2, s, inputs.sponsor, logo, scene.bold))
-    elif kind == "qr":
-        assert inputs.qr_url
-        matrix = qr_matrix(inputs.qr_url)
-        cells = len(matrix) + 2 * QR_BORDER
-        side = min(row_h, inner_w * 0.8)
-        scale = max(1, int(side / cells))
-        side = scale * cells
-        x0, y0 = round(cx - side / 2), round(y + (row_h - side) / 2)
-        scene.add(Rect(x0, y0, side, side, WHITE), Modules(x0 + QR_BORDER * scale, y0 + QR_BORDER * scale, scale, matrix))
-    elif kind == "cta":
-        bh = row_h * 0.9
-        bw = min(inner_w, bh * 4.2)
-        _cta(scene, cx - bw / 2, y + (row_h - bh) / 2, bw, bh, inputs.cta)
-    else:
-        phrases, bold, color, max_lines = texts[kind]
-        face = scene.face(bold)
-        size, lines = fit(face, phrases, inner_w, row_h, max_lines=max_lines, min_size=7)
-        block_h = len(lines) * size * 1.2
-        scene.add(*text_block(face, bold, lines, size, cx, y + (row_h - block_h) / 2, color))
-
 
 
 def campaign_mark_svg(title: str) -> str:
@@ -331,3 +252,192 @@ def campaign_mark_svg(title: str) -> str:
     scene = Scene(64, 64, title, face.regular, face.bold)
     scene.add(*campaign_mark(2, 2, 60, face.bold))
     return draw.to_svg(scene)
+
+
+# ---- entry images -------------------------------------------------------------------------------------------
+
+
+def entry_scene(inputs: EntryInputs, logo: bytes | None, campaign_logo: bytes | None = None,
+                mascot: bytes | None = None) -> Scene:
+    face = typeface()
+    w, h = inputs.width, inputs.height
+    d = DESIGN[inputs.design]
+    scene = Scene(w, h, f"{''.join(inputs.title_parts)} · {inputs.sponsor}", face.regular, face.bold)
+    big = max(w, h)
+    stripe = max(2, round(min(w, h) * 0.025))
+    scene.add(
+        Rect(0, 0, w, h, d.background),
+        Circle(w * 0.95, h * 0.05, big * 0.38, d.glow),
+        Circle(w * 0.02, h * 1.02, big * 0.22, d.glow),
+        Rect(0, h - stripe, w, stripe, d.stripe),
+    )
+    art = Art(load_picture(logo), load_picture(campaign_logo), load_picture(mascot))
+    if w / h >= 3:
+        _wide(scene, d, inputs, art)
+    else:
+        _stack(scene, d, inputs, art)
+    return scene
+
+
+def _cta(scene: Scene, d: Design, x: float, y: float, bw: float, bh: float, text: str) -> None:
+    size, lines = fit(scene.bold, [text], bw * 0.84, bh * 0.72)
+    scene.add(Rect(x, y, bw, bh, d.button, radius=bh / 2))
+    scene.add(*text_block(scene.bold, True, lines, size, x + bw / 2, y + (bh - size * 1.2) / 2, d.button_text))
+
+
+def _wide(scene: Scene, d: Design, inputs: EntryInputs, art: Art) -> None:
+    """Banners: marks on the left, title and sponsor in the middle, the call to action on the right."""
+    w, h = scene.width, scene.height
+    pad = max(5.0, h * 0.1)
+    mark = min(h - 2 * pad, w * 0.1)
+    left = pad * 2 + mark
+    with_badge = h >= 80
+    badge_h = mark * 0.8
+    if with_badge:
+        left += badge_width(badge_h, inputs.sponsor, art.logo, scene.bold) + pad
+    if d.band:  # the marks stand on a band of their own, the texts on the light ground
+        scene.add(Rect(0, 0, left - pad / 2, h - max(2, round(h * 0.025)), d.band))
+        left += pad / 2
+    scene.add(*campaign_mark(pad, (h - mark) / 2, mark, scene.bold, art.campaign_logo))
+    if with_badge:
+        scene.add(*sponsor_badge(pad * 2 + mark, (h - badge_h) / 2, badge_h, inputs.sponsor, art.logo, scene.bold))
+    cta_h = max(24.0, min(h * 0.4, 64))
+    cta_w = min(cta_h * 3.2, w * 0.24)
+    _cta(scene, d, w - pad - cta_w, (h - cta_h) / 2, cta_w, cta_h, inputs.cta)
+    right = w - pad * 2 - cta_w
+    if art.mascot is not None and h >= 150:
+        side = h - pad
+        scene.add(fitted_picture(right - side * 0.8, pad, side * 0.8, side - pad, art.mascot, align="bottom"))
+        right -= side * 0.8 + pad
+    inner_w = right - left
+    sponsor_row = ("sponsor", False, d.text, 0.26, 1)
+    if h >= 150:
+        rows = [("title", True, d.title, 0.40, 2), ("slogan", False, d.text, 0.17, 1),
+                ("dates", True, d.highlight, 0.15, 1), sponsor_row[:3] + (0.17, 1)]
+    elif h >= 80:
+        rows = [("title", True, d.title, 0.42, 1), ("dates", True, d.highlight, 0.27, 1), sponsor_row[:3] + (0.27, 1)]
+    else:
+        rows = [("title", True, d.title, 0.55, 1), sponsor_row[:3] + (0.45, 1)]
+    texts = {"title": inputs.title_parts, "slogan": (inputs.slogan,), "dates": (inputs.dates,)}
+    avail = h - 2 * pad
+    y = pad
+    spare = avail * (1 - sum(r[3] for r in rows)) / max(1, len(rows) - 1)
+    for kind, bold, color, share, max_lines in rows:
+        face = scene.face(bold)
+        row_h = avail * share
+        if kind == "sponsor":
+            size, lines = invitation(face, inputs.sponsor, inner_w, row_h, max_lines)
+        else:
+            size, lines = fit(face, texts[kind], inner_w, row_h, max_lines=max_lines)
+        top = y + (row_h - len(lines) * size * 1.2) / 2
+        scene.add(*text_block(face, bold, lines, size, left, top, color, centred=False))
+        y += row_h + spare
+
+
+def _stack(scene: Scene, d: Design, inputs: EntryInputs, art: Art) -> None:
+    """Squares, covers and tall formats: one centred column (beside the mascot on a wide cover)."""
+    w, h = scene.width, scene.height
+    tall = h / w > 1.6
+    pad = min(w, h) * 0.08
+    inner_w, cx = w - 2 * pad, w / 2
+    if art.mascot is not None and w / h >= 1.8 and not inputs.qr_url:
+        column = w * 0.26
+        scene.add(fitted_picture(w - column, pad, column - pad, h - 2 * pad, art.mascot, align="bottom"))
+        inner_w -= column
+        cx = pad + inner_w / 2
+    rows: list[tuple[str, float]] = [("brand", 1.5), ("title", 2.6 if tall else 2.2), ("slogan", 1.0), ("dates", 0.6)]
+    if inputs.qr_url:
+        rows += [("qr", 6.5), ("qr_label", 0.45)]
+    rows += [("sponsor", 0.7), ("cta", 0.9)]
+    if inputs.qr_url and inputs.organisers:
+        rows.append(("organisers", 0.42 * len(inputs.organisers)))
+    gap = (h - 2 * pad) * 0.035
+    unit = (h - 2 * pad - gap * (len(rows) - 1)) / sum(weight for _, weight in rows)
+    if d.band:
+        scene.add(Rect(0, 0, w, pad + unit * 1.5 + gap / 2, d.band))
+    y = pad
+    for kind, weight in rows:
+        row_h = unit * weight
+        _stack_row(scene, d, kind, inputs, art, cx, y, inner_w, row_h, tall)
+        y += row_h + gap
+
+
+def _stack_row(
+    scene: Scene, d: Design, kind: str, inputs: EntryInputs, art: Art,
+    cx: float, y: float, inner_w: float, row_h: float, tall: bool,
+) -> None:
+    texts: dict[str, tuple[tuple[str, ...], bool, str, int]] = {
+        "title": (inputs.title_parts, True, d.title, 3 if tall else 2),
+        "slogan": ((inputs.slogan,), False, d.text, 2),
+        "dates": ((inputs.dates,), True, d.highlight, 1),
+        "qr_label": ((inputs.qr_label,), False, d.text, 1),
+    }
+    if kind == "brand":
+        _brand(scene, d, inputs, art, cx, y, inner_w, row_h)
+    elif kind == "qr":
+        assert inputs.qr_url
+        _qr_row(scene, inputs.qr_url, art, cx, y, inner_w, row_h, d.band)
+    elif kind == "cta":
+        bh = max(24.0, row_h * 0.9)
+        bw = min(inner_w, bh * 4.2)
+        _cta(scene, d, cx - bw / 2, y + (row_h - bh) / 2, bw, bh, inputs.cta)
+    elif kind == "organisers":
+        _organisers(scene, d, inputs.organisers, cx, y, inner_w, row_h)
+    elif kind == "sponsor":
+        size, lines = invitation(scene.regular, inputs.sponsor, inner_w, row_h, 2)
+        block_h = len(lines) * size * 1.2
+        scene.add(*text_block(scene.regular, False, lines, size, cx, y + (row_h - block_h) / 2, d.text))
+    else:
+        phrases, bold, color, max_lines = texts[kind]
+        face = scene.face(bold)
+        size, lines = fit(face, phrases, inner_w, row_h, max_lines=max_lines)
+        block_h = len(lines) * size * 1.2
+        scene.add(*text_block(face, bold, lines, size, cx, y + (row_h - block_h) / 2, color))
+
+
+def _brand(scene: Scene, d: Design, inputs: EntryInputs, art: Art, cx: float, y: float, inner_w: float,
+           row_h: float) -> None:
+    """The campaign's mark × the sponsor's badge, centred."""
+    s = row_h
+    while True:
+        times = s * 0.4
+        # A text badge is never so low that its text drops under the legible size.
+        badge_h = max(s * 0.86, MIN_SIZE / BADGE_TEXT + 0.01) if art.logo is None else s * 0.86
+        badge_w = badge_width(badge_h, inputs.sponsor, art.logo, scene.bold)
+        total = s + times + badge_w
+        if total <= inner_w or s < 8:
+            break
+        s *= 0.92
+    x = cx - total / 2
+    top = y + (row_h - s) / 2
+    scene.add(*campaign_mark(x, top, s, scene.bold, art.campaign_logo))
+    on = PALE if d.band else d.text
+    scene.add(*text_block(scene.regular, False, ["×"], max(MIN_SIZE, times * 0.8), x + s + times / 2,
+                          y + (row_h - max(MIN_SIZE, times * 0.8) * 1.2) / 2, on))
+    scene.add(*sponsor_badge(x + s + times, y + (row_h - badge_h) / 2, badge_h, inputs.sponsor, art.logo, scene.bold))
+
+
+def _qr_row(scene: Scene, url: str, art: Art, cx: float, y: float, inner_w: float, row_h: float,
+            frame: str | None) -> None:
+    """The QR code, with the mascot beside it when there is one."""
+    side = min(row_h, inner_w * (0.62 if art.mascot is not None else 0.8))
+    if art.mascot is None:
+        x = round(cx - side / 2)
+    else:
+        mascot_w = inner_w - side - inner_w * 0.04
+        x = round(cx - inner_w / 2)
+        scene.add(fitted_picture(x + side + inner_w * 0.04, y, mascot_w, row_h, art.mascot, align="bottom"))
+    top = round(y + (row_h - side) / 2)
+    if frame:  # on a light ground the code's white square needs an edge to stand on
+        scene.add(Rect(x - 4, top - 4, round(side) + 8, round(side) + 8, frame, radius=6))
+    scene.add(*qr_modules(url, x, top, round(side))[0])
+
+
+def _organisers(scene: Scene, d: Design, lines: tuple[str, ...], cx: float, y: float, inner_w: float,
+                row_h: float) -> None:
+    """指导单位 / 主办单位 / 承办单位, one line each, all at one size."""
+    slot = row_h / len(lines)
+    size = min(fit(scene.regular, [line], inner_w, slot)[0] for line in lines)
+    for i, line in enumerate(lines):
+        _, fitted = fit(scene.regular, [line], inner_w, slot, max_size=size)
+        scene.add(*text_block(scene.regular, False, fitted, size, cx, y + i * slot + (slot - size * 1.2) / 2, d.text))

@@ -12,12 +12,13 @@ from .cache import Asset
 
 
 class Job(NamedTuple):
-    """How to draw one or two cached files (an entry image's PNG and SVG share one layout)."""
+    """How to draw a few cached files from one layout (an entry image's PNG, its 2× PNG and its SVG)."""
 
     kind: str
     params: dict
     logo: str | None
-    outputs: tuple[tuple[str, str], ...]  # (format, cache path)
+    outputs: tuple[tuple[str, str], ...]  # (format, cache path); formats: png, png2x, svg
+    artwork: tuple[tuple[str, str], ...] = ()  # (slot, path) of the campaign's own logo and mascot
 
 
 @dataclass
@@ -26,8 +27,13 @@ class SponsorAssets:
 
     mark: str = ""
     mark_png: str = ""  # small raster of the mark, for the light entry pages
-    entries: list[dict] = field(default_factory=list)  # size, png, svg, snippet url
-    qr: dict[str, dict[str, str]] = field(default_factory=dict)  # channel -> {png, svg, url}
+    # One per entry-image size, in the first design: size, png, png2x (None when the image is drawn large enough
+    # already), svg, channel, url; and "designs": every design of that size (name, label, png, png2x, svg).
+    entries: list[dict] = field(default_factory=list)
+    designs: list[dict] = field(default_factory=list)  # name, label of each design, the first one first
+    # channel -> {png, svg, url, captioned_png, captioned_svg}: the code alone, and with a band naming the sponsor
+    # and the channel
+    qr: dict[str, dict[str, str]] = field(default_factory=dict)
     kit: str = ""
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import zxingcpp
 from PIL import Image
 
-from generator import assets, build
+from generator import assets, build, images
 from generator.cache import Store
 from tests.conftest import CAMPAIGN, SMALL_SPONSORS, mkdocs_build, tree_digest, write_project
 
@@ -40,9 +40,10 @@ def test_every_sponsor_has_pages_images_and_qr_codes(built_small):
         page = (site / "sponsors" / slug / "index.html").read_text()
         assert sponsor["name"] in page
         kit = site / "sponsors" / slug / "kit"
-        drawn = {Image.open(p).size for p in kit.glob(f"{slug}-*x*.png")}
+        # The first design's 1× images (other designs and 2× copies are checked in test_kit_images.py).
+        drawn = {Image.open(p).size for p in kit.glob(f"{slug}-*x*.png") if re.fullmatch(rf"{slug}-.+-\d+x\d+\.png", p.name)}
         assert drawn == sizes
-        assert len(list(kit.glob(f"{slug}-*x*.svg"))) == len(sizes)
+        assert len([p for p in kit.glob(f"{slug}-*x*.svg") if re.fullmatch(rf"{slug}-.+-\d+x\d+\.svg", p.name)]) == len(sizes)
         for channel in sponsor["channels"]:
             url = f"{SITE_URL}s/{slug}/{channel}/"
             decoded = zxingcpp.read_barcodes(Image.open(kit / f"{slug}-qr-{channel}.png"))
@@ -169,7 +170,8 @@ def test_editing_one_sponsor_redraws_only_its_images(small_project, tmp_path):
     jobs = assets.plan(build.read(path), Store(cache)).jobs
     assert all("深圳融媒体" in json.dumps(j.params, ensure_ascii=False) for j in jobs)
     entry_sizes = len(re.findall(r"width: \d+, height: \d+", CAMPAIGN))
-    assert len(jobs) == entry_sizes + 1 + 2  # its entry images, its mark, its two channels' QR codes
+    # its entry images in every design, its mark, its two channels' QR codes
+    assert len(jobs) == entry_sizes * len(images.DESIGNS) + 1 + 2
 
 
 def test_site_url_override_for_local_runs(small_project):
