@@ -1,16 +1,20 @@
 """Submit benchmark: the collection path and the form page, each figure beside a baseline measured in the same run.
 
     .venv/bin/python tests/bench/bench_submit.py [--requests 2000] [--calls 20000] [--repeats 7] [--no-lighthouse]
+        [--tiny]
 
 It prints, then sums up in one Markdown table:
 
-1. Cold start: `import lambdas.submit.app` plus `create(Settings(...))` (the DynamoDB client, the questionnaires'
-   checks, the sponsor catalog), timed inside fresh processes (median and min of --repeats), beside a bare handler
-   that only imports boto3 and makes a DynamoDB client. Context rows: Powertools' Tracer added (which we leave
-   out), and create()'s steps timed one by one.
-2. Warm request: the real `app.handler` on API Gateway v2 events carrying valid submissions, with the store
-   replaced by an in-memory fake, so the figure is our code + Powertools routing + JSON + validation (median, p95).
-   Baseline: a one-route APIGatewayHttpResolver returning constant JSON, the framework's own floor.
+1. Cold start: `import lambdas.submit.app` plus `create(Settings.from_env())` (the DynamoDB client, the keys from
+   Secrets Manager in one call, the rules, the questionnaires' checks, the sponsor catalog), timed inside fresh
+   processes (median and min of --repeats) that get exactly the template's environment for the submit function,
+   beside a bare handler that only imports boto3 and makes a DynamoDB client. The one Secrets Manager call goes to
+   moto's server on loopback (`lambdas.local.database()`, holding the template's secrets), a few milliseconds where
+   AWS takes tens. Context rows: Powertools' Tracer added (which we leave out), and create()'s steps timed one by one.
+2. Warm request: the real `app.handler` on API Gateway v2 events carrying valid submissions, each with the proof of
+   work for its own id (from `Intake.challenge`, issued ten minutes earlier), with the store replaced by an
+   in-memory fake, so the figure is our code + Powertools routing + JSON + validation + the validity judgement
+   (median, p95). Baseline: a one-route APIGatewayHttpResolver returning constant JSON, the framework's own floor.
 3. Validation: `Questionnaire.check` on valid random answers, per questionnaire, beside `json.loads` of the same
    answers' JSON text.
 4. Form page weight: gzip -9 (and -6) of an entry page and every same-site file it references, beside a lean
@@ -19,7 +23,8 @@ It prints, then sums up in one Markdown table:
    `python -m http.server` on loopback. Uses `.cache/lighthouse` if `npm install --prefix .cache/lighthouse
    lighthouse@12` was run there, otherwise `npx --yes lighthouse@12`; if it cannot run, the other figures still print.
 
-Nothing here talks to AWS: clients are created with fake credentials and never called.
+Nothing here talks to AWS: clients are created with fake credentials and call nothing but the local moto server.
+--tiny runs every part once at a few requests and no Lighthouse: a check that the script works, not a measurement.
 """
 
 from __future__ import annotations
@@ -37,8 +42,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -48,7 +54,6 @@ from urllib.parse import unquote, urljoin, urlsplit
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # run as a script from the repo root: `tests` is not an installed package
 
-SECRET = b"bench-secret" * 4
 TABLE = "survey-bench"
 SHARDS = 16
 BITS = 8  # cheap to solve here; the server's check is one HMAC and one SHA-256 whatever the difficulty
@@ -103,29 +108,29 @@ def today_opens() -> str:
 def catalog_file(folder: Path) -> Path:
     """sponsors.json as the generator writes it, with the window open today."""
     from generator import build, pages
-    from lambdas.survey import questionnaire
+    from lambdas.survey import questionnaire, rules
 
     sl = build.read(ROOT / "sponsors.yaml", opens=today_opens())
     path = folder / "sponsors.json"
     path.write_text(pages.manifest(sl, set()), encoding="utf-8")
-    # The build publishes the questionnaires beside sponsors.json; the function reads them from there.
+    # The build publishes the questionnaires and the rules beside sponsors.json; the function reads them there.
     (folder / "questionnaires.json").write_text(questionnaire.to_json(), encoding="utf-8")
+    (folder / "rules.json").write_text(rules.to_json(), encoding="utf-8")
     return path
 
 
 # ---- 1. cold start ------------------------------------------------------------------------------------------------
 
 COLD = r"""
-import json, sys, time
+import json, os, sys, time
 clock = time.perf_counter
 started = clock()
 stages = {}
-variant, catalog = sys.argv[1], sys.argv[2]
+variant = sys.argv[1]
 if variant == "bare":
     import boto3
     boto3.client("dynamodb")
 else:
-    from pathlib import Path
     import lambdas.submit.app as app
     from lambdas.survey.settings import Settings
     stages["import lambdas.submit.app"] = clock() - started
@@ -133,15 +138,19 @@ else:
         from aws_lambda_powertools import Tracer
         Tracer()
         stages["Tracer()"] = clock() - started - sum(stages.values())
-    settings = Settings("survey-bench", Path(catalog), b"bench-secret" * 4)
+    settings = Settings.from_env()
     if variant == "parts":  # what create() does, step by step, to show where the time goes
         from botocore.config import Config
-        from lambdas.survey import catalog as cat, questionnaire
+        from lambdas.survey import catalog as cat, keys, questionnaire, rules
         app.boto3.client("dynamodb", config=Config(retries={"max_attempts": 2, "mode": "standard"},
                                                    connect_timeout=2, read_timeout=3))
         stages["DynamoDB client"] = clock() - started - sum(stages.values())
-        questionnaire.load(settings.questionnaires)
+        keys.load(dict(os.environ))
+        stages["keys.load() (Secrets Manager client + 1 call)"] = clock() - started - sum(stages.values())
+        survey = questionnaire.load(settings.questionnaires)
         stages["questionnaire.load()"] = clock() - started - sum(stages.values())
+        rules.parse(rules.read(settings.rules), settings.rules, tuple(survey.questionnaires))
+        stages["rules"] = clock() - started - sum(stages.values())
         cat.load(settings.catalog)
         stages["catalog.load()"] = clock() - started - sum(stages.values())
     else:
@@ -153,26 +162,45 @@ print(json.dumps({"total": clock() - started, **stages}))
 # variant -> (label, extra environment)
 VARIANTS = {
     "bare": ("bare: import boto3; boto3.client('dynamodb')", {}),
-    "ours": ("ours: import lambdas.submit.app + create(Settings(...))", {}),
+    "ours": ("ours: import lambdas.submit.app + create(Settings.from_env())", {}),
     # Outside Lambda the Tracer disables itself and costs little; LAMBDA_TASK_ROOT makes it patch as it would there.
     "tracer": ("ours + Tracer() (as in Lambda; what we avoid)", {"LAMBDA_TASK_ROOT": str(ROOT)}),
     "parts": ("ours, create()'s steps timed apart", {}),
 }
 
 
-def lambda_env(extra: dict[str, str]) -> dict[str, str]:
-    """A Lambda-like environment: region and fake credentials from variables, no profile or local config."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_", "LAMBDA_"))}
+def lambda_env(extra: dict[str, str], function: dict[str, str] | None = None) -> dict[str, str]:
+    """A Lambda-like environment: region and fake credentials from variables, no profile or local config, and the
+    function's own variables (the template's, with the local secrets' ARNs and endpoints)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_", "LAMBDA_", "SURVEY_"))}
     env.update(AWS_DEFAULT_REGION="us-east-1", AWS_REGION="us-east-1", AWS_ACCESS_KEY_ID="bench",
                AWS_SECRET_ACCESS_KEY="bench", AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-               POWERTOOLS_SERVICE_NAME="submit", **extra)
+               POWERTOOLS_SERVICE_NAME="submit")
+    env.update(function or {})
+    env.update(extra)
     return env
 
 
-def cold_once(variant: str, catalog: Path) -> dict[str, float]:
+SUBMIT = "lambdas.submit.app.handler"
+
+
+@contextmanager
+def submit_environment(catalog: Path) -> Iterator[dict[str, str]]:
+    """The submit function's environment as the template gives it, its secrets in moto's Secrets Manager (served on
+    loopback for as long as this lasts) and its catalog the bench's sponsors.json."""
+    from lambdas import local
+
+    tpl = local.template()
+    with local.database() as url:
+        arns, _ = local.create_secrets(url, tpl)
+        env = local.environments(tpl, url, catalog.parent, arns)[SUBMIT]
+        yield {**env, "SURVEY_CATALOG": str(catalog)}
+
+
+def cold_once(variant: str, function: dict[str, str]) -> dict[str, float]:
     """Milliseconds per stage (and "total") of one fresh process."""
-    result = subprocess.run([sys.executable, "-c", COLD, variant, str(catalog)], capture_output=True, text=True,
-                            check=False, cwd=ROOT, env=lambda_env(VARIANTS[variant][1]), timeout=120)
+    result = subprocess.run([sys.executable, "-c", COLD, variant], capture_output=True, text=True,
+                            check=False, cwd=ROOT, env=lambda_env(VARIANTS[variant][1], function), timeout=120)
     if result.returncode != 0:
         raise RuntimeError(f"{variant}: {result.stderr.strip().splitlines()[-1:]}")
     return {k: v * 1000 for k, v in json.loads(result.stdout.strip().splitlines()[-1]).items()}
@@ -180,12 +208,13 @@ def cold_once(variant: str, catalog: Path) -> dict[str, float]:
 
 def bench_cold(catalog: Path, repeats: int, report: Report) -> None:
     section("1. Cold start (in a fresh process: imports + everything built at cold start)")
-    for variant in VARIANTS:
-        cold_once(variant, catalog)  # discarded: the first run may write bytecode caches
     runs: dict[str, list[dict[str, float]]] = {v: [] for v in VARIANTS}
-    for _ in range(repeats):
-        for variant in VARIANTS:  # interleaved, so drift on a noisy machine hits every variant alike
-            runs[variant].append(cold_once(variant, catalog))
+    with submit_environment(catalog) as function:
+        for variant in VARIANTS:
+            cold_once(variant, function)  # discarded: the first run may write bytecode caches
+        for _ in range(repeats):
+            for variant in VARIANTS:  # interleaved, so drift on a noisy machine hits every variant alike
+                runs[variant].append(cold_once(variant, function))
     total = {v: [r["total"] for r in rs] for v, rs in runs.items()}
     bare = median(total["bare"])
     print("| handler | median | min | × bare (median) | stages (medians) |\n|---|---:|---:|---:|---|")
@@ -208,35 +237,54 @@ class FakeStore:
     def __init__(self, shards: int) -> None:
         self.shards = shards
         self.markers: dict[str, str] = {}
+        self.places: dict[str, int] = {}
         self.items: dict[str, Any] = {}
 
-    def claim(self, marker: str, owner: str) -> bool:
+    def first(self, marker: str, owner: str) -> bool:
         return self.markers.setdefault(marker, owner) == owner
 
-    def put_pending(self, s: Any) -> None:
+    def take(self, key: str, cap: int, sort: str = "limit") -> bool:
+        taken = self.places.get(f"{key}|{sort}", 0)
+        if taken >= cap:
+            return False
+        self.places[f"{key}|{sort}"] = taken + 1
+        return True
+
+    def get(self, submission_id: str) -> dict[str, Any] | None:
+        s = self.items.get(submission_id)
+        return None if s is None else {"id": s.id, "digest": s.digest, "valid": s.valid}
+
+    def put_pending(self, s: Any) -> dict[str, Any]:
         from lambdas.survey.store import Exists
 
         if s.id in self.items:
             raise Exists({"id": s.id, "digest": self.items[s.id].digest})
         self.items[s.id] = s
+        return {"id": s.id, "digest": s.digest, "valid": s.valid, "pending": "P#000"}
 
     def count(self, item: dict[str, Any]) -> bool:
         return True
 
 
-def bodies(survey: Any, challenge: str, nonce: str, n: int, start: int = 0) -> list[bytes]:
-    """Valid submissions as the form's script sends them: distinct ids, devices and answers, both questionnaires."""
+def bodies(intake: Any, n: int, start: int = 0) -> list[bytes]:
+    """Valid submissions as the form's script sends them: distinct ids, devices and answers, both questionnaires,
+    each with the proof of work for its own id, from a challenge issued ten minutes ago (so none is too fast)."""
+    from lambdas.submit import proof
     from tests.lambdas.answers import valid_answers
 
+    survey = intake.survey
     qids = list(survey.questionnaires)
+    issued = datetime.now(UTC) - timedelta(minutes=10)
     out = []
     for i in range(start, start + n):
         qid = qids[i % len(qids)]
         rng = random.Random(i)
+        sub_id = f"bench-{i:08d}-{rng.getrandbits(32):08x}"
+        challenge = intake.challenge(sub_id, "", f"198.51.100.{i % 200}", issued).body["challenge"]
         out.append(json.dumps({
-            "id": f"bench-{i:08d}-{rng.getrandbits(32):08x}", "questionnaire": qid, "sponsor": SPONSOR,
+            "id": sub_id, "questionnaire": qid, "sponsor": SPONSOR,
             "channel": CHANNEL, "answers": valid_answers(survey.questionnaires[qid], rng), "homepage": "",
-            "device": f"device-{i}", "proof": {"challenge": challenge, "nonce": nonce},
+            "device": f"device-{i}", "proof": {"challenge": challenge, "nonce": proof.solve(challenge)},
         }, ensure_ascii=False).encode())
     return out
 
@@ -297,22 +345,22 @@ def measure_warm(catalog_path: Path, n: int) -> tuple[list[float], list[float], 
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
     from lambdas import local
-    from lambdas.submit import app, proof
+    from lambdas.submit import app
     from lambdas.submit.intake import Intake, Request
-    from lambdas.survey import catalog, questionnaire
+    from lambdas.survey import catalog, questionnaire, rules
+    from lambdas.survey.keys import Keys
     from lambdas.survey.settings import Settings
 
     survey = questionnaire.load()
-    settings = Settings(TABLE, catalog_path, SECRET, SHARDS, BITS)
-    intake = Intake(settings, survey, catalog.load(catalog_path), FakeStore(SHARDS))  # type: ignore[arg-type]
+    settings = Settings(TABLE, catalog_path, SHARDS)
+    keys = Keys(address=b"bench-address-key-" * 3, challenge=b"bench-challenge-key-" * 3, origin_token="")
+    judged_by = replace(rules.load(catalog_path.with_name("rules.json")), proof_bits=BITS)
+    intake = Intake(settings, keys, judged_by, survey, catalog.load(catalog_path), FakeStore(SHARDS))  # type: ignore[arg-type]
+    previous = app.intake
     app.configure(intake)
-    # One challenge issued ten minutes ago (so nothing is flagged too fast); the proof is over challenge and nonce,
-    # not the id, so every request can carry it.
-    challenge = intake.challenge(datetime.now(UTC) - timedelta(minutes=10))["challenge"]
-    nonce = proof.solve(challenge)
     template = json.loads((ROOT / "tests" / "events" / "submit.json").read_text(encoding="utf-8"))
-    warmup = 200
-    raw = bodies(survey, challenge, nonce, n + warmup)
+    warmup = min(200, n)
+    raw = bodies(intake, n + warmup)
     events = [api_event(template, b) for b in raw]
     context = local.Context("submit", "bench-request")
 
@@ -337,6 +385,7 @@ def measure_warm(catalog_path: Path, n: int) -> tuple[list[float], list[float], 
     print(f"{n} requests after {warmup} warm-up; handler statuses {sorted(set(codes))}, {flagged} flagged; "
           f"Intake.submit statuses {sorted(set(statuses))}"
           + ("" if ok else "  <-- NOT the all-valid path: figures are suspect"))
+    app.configure(previous)
     return ours, core, floor, ok
 
 
@@ -612,13 +661,17 @@ def guarded(report: Report, figure: str, fn: Callable[[], Any]) -> Any:
         return None
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--calls", type=int, default=20000)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--no-lighthouse", action="store_true")
-    args = parser.parse_args()
+    parser.add_argument("--tiny", action="store_true",
+                        help="every part once, small: --requests 50 --calls 500 --repeats 1 --no-lighthouse")
+    args = parser.parse_args(argv)
+    if args.tiny:
+        args.requests, args.calls, args.repeats, args.no_lighthouse = 50, 500, 1, True
     report = Report(notes=[(
         "KB = 1024 bytes. Lighthouse is served by python -m http.server: no compression and no cache headers, so "
         "its text-compression and cache-policy findings are the test server's, not the page's.")])

@@ -1,24 +1,30 @@
 """Load test of the local stack: the 09:00 burst of the opening day, through real HTTP, with throttles injected.
 
     .venv/bin/python tests/bench/load_test.py [--submissions 3000] [--workers 16] [--retry-rate 0.3]
-        [--lost-rate 0.05] [--throttle-rate 0.05] [--max-seconds 300] [--seed 1] [--proof-pool 32]
+        [--lost-rate 0.05] [--throttle-rate 0.05] [--max-seconds 300] [--seed 1]
 
 In one process, on loopback only:
 
 1. A "site" folder with only what the API reads: `sponsors.json` (the sample's sponsors, the window moved to open
-   today at 00:00 Beijing time) and `questionnaires.json`.
+   today at 00:00 Beijing time), `questionnaires.json` and `rules.json`: the published rules with `min_seconds` set
+   to 0, since the burst submits seconds after fetching its challenges and would otherwise be all `too_fast`, which
+   skips the validity ledger's writes (the answers marker, the device's and the address's places): the cheaper path.
 2. The real local stack, `lambdas.local.stack(site, port=0)`: real HTTP to the adapter, real HTTP from the handlers
-   to moto's DynamoDB server. The submit handler gets an intake built here, on a DynamoDB client whose botocore
-   `before-call` hooks raise `ProvisionedThroughputExceededException` (PutItem: the store step, so a 503) or
-   `ThrottlingException` (TransactWriteItems: the count step, so the count is deferred to the sweeper) at
-   --throttle-rate per call (a new submission makes three PutItems, so about three times that share of requests
-   get a 503). Project code is untouched; the hooks only wrap the client handed to `create()`.
-3. Baselines from the same thread pool: GET /api/challenge (the adapter and Powertools, no DynamoDB), and moto's
-   PutItem one at a time (the adapter's lock serializes every handler call, so that is the database's ceiling);
-   and one TransactWriteItems on the survey table before and after the burst (moto copies the whole table per
-   transaction, so the counting step costs more as the table grows).
+   to moto's DynamoDB server. The submit handler gets an intake built here, with the template's environment for
+   that function (its keys from the stack's Secrets Manager), on a DynamoDB client whose botocore `before-call`
+   hooks raise `ProvisionedThroughputExceededException` (PutItem: the answers marker or the store step, so a 503)
+   or `ThrottlingException` (TransactWriteItems: the count step, so the count is deferred to the sweeper) at
+   --throttle-rate per call (a new valid submission makes two PutItems, so about twice that share of requests get
+   a 503). Project code is untouched; the hooks only wrap the client handed to `create()`.
+3. Baselines from the same thread pool: GET /api/challenge?id=<id>, once for every planned submission (the adapter,
+   Powertools and one conditional DynamoDB update: the address's daily allowance), and moto's PutItem one at a
+   time (the adapter's lock serializes every handler call, so that is the database's ceiling); and one
+   TransactWriteItems on the survey table before and after the burst (moto copies the whole table per
+   transaction, so the counting step costs more as the table grows). Each challenge is then solved at the stack's
+   own difficulty in worker processes, outside every timing.
 4. The burst: --submissions submissions from --workers threads, sponsors drawn Zipf-like (a few big platforms bring
-   most samples), both questionnaires (mostly public), valid random answers, a solved proof of work, a device token.
+   most samples), both questionnaires (mostly public), valid random answers, a device token and the proof of work
+   solved for its own id (a challenge is bound to one submission).
    --retry-rate of them are sent 2–4 times at once (the same body from several threads); --lost-rate of them have
    their first 200 discarded and the same body sent again later, as a phone that lost the response; 503s are retried
    after Retry-After scaled down to 50 ms, up to an attempt cap. Nothing is sent after --max-seconds.
@@ -49,7 +55,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stderr
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -76,7 +82,6 @@ class Config:
     throttle_rate: float = 0.05  # of the submit handler's PutItem and TransactWriteItems calls
     max_seconds: float = 300.0
     seed: int = 1
-    proof_pool: int = 32  # proofs solved at the stack's own difficulty, shared by the submissions
     progress: bool = False  # a line every few seconds while sending (the script; not the test)
 
 
@@ -92,17 +97,22 @@ def today_opens() -> str:
 def write_site(folder: Path) -> Path:
     """Only what the API reads; a full site build would cost a minute and change nothing here."""
     from generator import build, pages
-    from lambdas.survey import questionnaire
+    from lambdas.survey import questionnaire, rules
 
     sl = build.read(ROOT / "sponsors.yaml", opens=today_opens())
     (folder / "sponsors.json").write_text(pages.manifest(sl, set()), encoding="utf-8")
     (folder / "questionnaires.json").write_text(questionnaire.to_json(), encoding="utf-8")
+    data = rules.read()
+    data["limits"]["min_seconds"] = {q: 0 for q in data["limits"]["min_seconds"]}  # see the module's docstring
+    (folder / "rules.json").write_text(rules.dumps(data), encoding="utf-8")
+    rules.load(folder / "rules.json")  # the function must be able to read it
     return folder
 
 
 # ---- fault injection ----------------------------------------------------------------------------------------------
 
 THROTTLES = {"PutItem": "ProvisionedThroughputExceededException", "TransactWriteItems": "ThrottlingException"}
+COUNTED = ("UpdateItem",)  # the validity ledger's places and the challenge allowance: counted, never throttled
 
 
 class Faults:
@@ -116,7 +126,7 @@ class Faults:
         self.injected: Counter[str] = Counter()
 
     def attach(self, client: Any) -> Any:
-        for operation in THROTTLES:
+        for operation in (*THROTTLES, *COUNTED):
             client.meta.events.register(f"before-call.dynamodb.{operation}", self._hook(operation))
         return client
 
@@ -126,7 +136,7 @@ class Faults:
         def hook(**_: Any) -> None:
             with self._lock:
                 self.calls[operation] += 1
-                hit = self._rng.random() < self.rate
+                hit = operation in THROTTLES and self._rng.random() < self.rate
                 if hit:
                     self.injected[operation] += 1
             if hit:
@@ -164,6 +174,25 @@ class Retries:
 
         client.meta.events.register("needs-retry.dynamodb", hook)
         return client
+
+
+SUBMIT, SWEEP = "lambdas.submit.app.handler", "lambdas.sweep.app.handler"
+
+
+def configure_functions(stk: Any, faults: Faults, retries: Retries) -> Any:
+    """Start the submit function (and the sweeper's store) as the stack would at their first call, with exactly
+    the template's environment for each, but on clients observed here. Returns the submit function's settings."""
+    from lambdas import local
+    from lambdas.submit import app as submit_app
+    from lambdas.survey.settings import Settings
+
+    with stk.api.lock, local.environ(stk.api.environments[SUBMIT]):
+        settings = Settings.from_env()
+        # The client reads its endpoint and credentials from this environment, as create() would.
+        submit_app.configure(submit_app.create(settings, client=retries.attach(faulty_client(faults), "submit")))
+    with stk.api.lock, local.environ(stk.api.environments[SWEEP]):
+        observe_sweeper(retries, Settings.from_env())
+    return settings
 
 
 def faulty_client(faults: Faults) -> Any:
@@ -363,20 +392,21 @@ def percentiles(seconds: list[float]) -> dict[str, float]:
 
 # ---- baselines ----------------------------------------------------------------------------------------------------
 
-def baseline_challenges(base: str, workers: int, count: int) -> tuple[dict[str, Any], list[str]]:
-    """GET /api/challenge `count` times from the pool: the adapter's own ceiling. Returns the figures and the
-    challenges (the proofs are solved from them afterwards, outside the timing)."""
+def baseline_challenges(base: str, workers: int, ids: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """GET /api/challenge?id=<id> for every planned submission, from the pool: the API's cheapest request (one
+    conditional update, the address's allowance). Returns the figures and each id's challenge (solved afterwards,
+    outside the timing)."""
     pool = Pool(workers)
-    responses: list[Response] = []
+    responses: list[tuple[str, Response]] = []
     started = time.perf_counter()
-    for _ in range(count):
-        pool.put(lambda: responses.append(request(base, "GET", "/api/challenge")))
+    for sub_id in ids:
+        pool.put(lambda sub_id=sub_id: responses.append((sub_id, request(base, "GET", f"/api/challenge?id={sub_id}"))))
     pool.finish()
     elapsed = time.perf_counter() - started
-    ok = [r for r in responses if r.status == 200]
-    challenges = [json.loads(r.body)["challenge"] for r in ok]
+    ok = {sub_id: r for sub_id, r in responses if r.status == 200}
+    challenges = {sub_id: json.loads(r.body)["challenge"] for sub_id, r in ok.items()}
     figures = {"requests": len(responses), "ok": len(ok), "seconds": elapsed, "per_s": len(responses) / elapsed,
-               **percentiles([r.seconds for r in responses]), "errors": pool.errors}
+               **percentiles([r.seconds for _, r in responses]), "errors": pool.errors}
     return figures, challenges
 
 
@@ -415,12 +445,24 @@ def probe_transaction(stk: Any) -> dict[str, float]:
     return {"items": items, "ms": min(times) * 1000}
 
 
-def solve_pool(challenges: list[str], size: int) -> list[dict[str, str]]:
-    """Proofs at the stack's own difficulty, solved once and shared: the server keeps no record of a proof, so
-    reuse is invisible to it, and the client stays cheap (16 bits cost ~0.1 s of CPU each in Python)."""
+def solve_all(challenges: dict[str, str]) -> tuple[dict[str, dict[str, str]], float]:
+    """Each submission's proof at the stack's own difficulty (16 bits cost about 0.05 s of CPU each in Python), in
+    worker processes: {id: proof}, and the seconds it took. A challenge is bound to its submission id, so every
+    submission needs its own."""
+    import concurrent.futures
+    import multiprocessing
+
     from lambdas.submit import proof
 
-    return [{"challenge": c, "nonce": proof.solve(c)} for c in challenges[:size]]
+    started = time.perf_counter()
+    ids = list(challenges)
+    todo = [challenges[i] for i in ids]
+    # spawn, not fork: the stack's threads are running, and a forked child would inherit their locks mid-use
+    with concurrent.futures.ProcessPoolExecutor(os.cpu_count() or 1,
+                                                mp_context=multiprocessing.get_context("spawn")) as workers:
+        nonces = list(workers.map(proof.solve, todo, chunksize=max(1, len(todo) // 64)))
+    proofs = {i: {"challenge": c, "nonce": n} for i, c, n in zip(ids, todo, nonces)}
+    return proofs, time.perf_counter() - started
 
 
 # ---- the burst ----------------------------------------------------------------------------------------------------
@@ -428,9 +470,10 @@ def solve_pool(challenges: list[str], size: int) -> list[dict[str, str]]:
 @dataclass(frozen=True)
 class Planned:
     id: str
-    body: bytes
+    fields: dict[str, Any]  # the submission without its proof, which is fetched for its id once the plan is made
     copies: int  # sent this many times at once
     lost: bool  # the first 200 is discarded and the body sent again later
+    body: bytes = b""  # what is sent: the fields and the proof (see `seal`)
 
 
 def sponsor_weights(sponsors: dict[str, Any], rng: random.Random) -> tuple[list[str], list[float]]:
@@ -444,12 +487,11 @@ def sponsor_weights(sponsors: dict[str, Any], rng: random.Random) -> tuple[list[
     return ranked, [1 / (rank + 1) ** ZIPF_S for rank in range(len(ranked))]
 
 
-def plan(config: Config, proofs: list[dict[str, str]]) -> list[Planned]:
+def plan(config: Config, settings: Any) -> list[Planned]:
+    """Every submission of the burst, without its proof (see `seal`)."""
     from lambdas.survey import catalog, questionnaire
-    from lambdas.survey.settings import Settings
     from tests.lambdas.answers import valid_answers
 
-    settings = Settings.from_env()
     cat = catalog.load(settings.catalog)
     survey = questionnaire.load(settings.questionnaires)
     rng = random.Random(config.seed)
@@ -463,12 +505,16 @@ def plan(config: Config, proofs: list[dict[str, str]]) -> list[Planned]:
             "questionnaire": qid, "sponsor": sponsor, "channel": rng.choice(sorted(cat.sponsors[sponsor].channels)),
             "answers": valid_answers(survey.questionnaires[qid], rng),
             "homepage": "", "device": f"dev-{rng.getrandbits(64):016x}",
-            "proof": proofs[i % len(proofs)],
         }
         copies = rng.randint(2, 4) if rng.random() < config.retry_rate else 1
-        out.append(Planned(body["id"], json.dumps(body, ensure_ascii=False).encode(), copies,
-                           rng.random() < config.lost_rate))
+        out.append(Planned(body["id"], body, copies, rng.random() < config.lost_rate))
     return out
+
+
+def seal(planned: list[Planned], proofs: dict[str, dict[str, str]]) -> list[Planned]:
+    """Each submission with the proof solved for its own id; one whose challenge was refused is left out."""
+    return [replace(p, body=json.dumps({**p.fields, "proof": proofs[p.id]}, ensure_ascii=False).encode())
+            for p in planned if p.id in proofs]
 
 
 @dataclass
@@ -576,6 +622,7 @@ def settle(stk: Any, shards: int) -> dict[str, Any]:
         "pending_before_sweep": pending_before, "swept": swept,
         "drift": [{**d._asdict(), "ids": behind.get(tuple(d[:6]), [])} for d in drift],
         "pending": pending, "stored_ids": {s["id"] for s in stored}, "stored": len(stored),
+        "invalid_ids": {s["id"]: s.get("reasons", []) for s in stored if not s.get("valid")},
         "counted": sum(int(c.get("received", 0)) for c in counters),
         "counted_valid": sum(int(c.get("valid", 0)) for c in counters),
         "valid": sum(1 for s in stored if s.get("valid")),
@@ -605,16 +652,21 @@ def by_quarter(accepted_at: list[float], started: float, seconds: float) -> list
 
 
 def figures(config: Config, burst: Burst, seconds: float, started: float, end: dict[str, Any], faults: Faults,
-            logs: Logs, challenge: dict[str, Any], puts: dict[str, Any], probes: list[dict[str, float]],
-            bits: int) -> dict[str, Any]:
+            burst_calls: Counter[str], logs: Logs, challenge: dict[str, Any], puts: dict[str, Any],
+            probes: list[dict[str, float]], bits: int, solve_seconds: float) -> dict[str, Any]:
     statuses = Counter(r.status for _, r in burst.requests)
     accepted = set(burst.accepted)
     stored_ids = end.pop("stored_ids")
+    invalid = end.pop("invalid_ids")
+    # A submission that met a 503 and was then stored invalid: its retry was judged again (see the notes).
+    after_503 = {i for i, r in burst.requests if r.status == 503}
     counted, stored = end["counted"], end["stored"]
     over = max(0, counted - stored) + sum(max(0, (d["actual"] or (0, 0))[0] - d["expected"][0]) for d in end["drift"])
     report = {
-        "config": asdict(config), "proof": f"a pool of {min(config.proof_pool, challenge['ok'])} proofs from GET "
-                                           f"/api/challenge, solved at the stack's {bits} bits and shared",
+        "config": asdict(config), "proof": f"one challenge per submission from GET /api/challenge?id=, each solved "
+                                           f"for its own id at the stack's {bits} bits ({challenge['ok']} proofs, "
+                                           f"{solve_seconds:.0f} s in {os.cpu_count()} worker processes, outside "
+                                           "every timing)",
         "sent": len(burst.sent), "requests": len(burst.requests), "ok": statuses.get(200, 0),
         "s503": statuses.get(503, 0), "s409": statuses.get(409, 0),
         "other": {str(k): v for k, v in sorted(statuses.items()) if k not in (200, 503, 409)},
@@ -628,7 +680,9 @@ def figures(config: Config, burst: Burst, seconds: float, started: float, end: d
         "quarters_per_s": by_quarter(list(burst.accepted.values()), started, seconds),
         "latency_ms": percentiles([r.seconds for _, r in burst.requests]),
         "baseline_challenge": challenge, "baseline_puts": puts, "transaction_probe": probes,
-        "injected": dict(faults.injected), "db_calls": dict(faults.calls),
+        "injected": dict(faults.injected), "db_calls": dict(faults.calls), "burst_calls": dict(burst_calls),
+        "invalid_after_503": {i: invalid[i] for i in sorted(after_503 & set(invalid))},
+        "invalid_without_503": {i: invalid[i] for i in sorted(set(invalid) - after_503)},
         "logged": {"statuses": {str(k): v for k, v in sorted(logs.statuses.items())}, "deferred": logs.deferred,
                    "retries": logs.retries, "swept_by_stack": logs.swept, "access_lines": logs.access_lines},
         "stack_other_output": logs.other[:50], "task_errors": burst.pool.errors if burst.pool else [],
@@ -690,8 +744,8 @@ def peak_rss_mb() -> float:
 
 @contextmanager
 def isolated() -> Iterator[None]:
-    """Leave the process as it was: `stack()` writes its environment into os.environ, and the submit and sweep
-    modules cache their intake and store (a cached sweep store would point at an earlier, stopped database)."""
+    """Leave the process as it was: the submit and sweep modules cache the intake and store configured here (a cached
+    sweep store would point at an earlier, stopped database), and nothing here may leave variables behind."""
     from lambdas.submit import app as submit_app
     from lambdas.sweep import app as sweep_app
 
@@ -711,7 +765,6 @@ def run(config: Config) -> dict[str, Any]:
     """The whole load test; returns every figure (and "failures", empty when all is well)."""
     from lambdas import local
     from lambdas.submit import app as submit_app
-    from lambdas.survey.settings import Settings
 
     started = time.perf_counter()
     deadline = started + config.max_seconds
@@ -720,32 +773,33 @@ def run(config: Config) -> dict[str, Any]:
         site = write_site(Path(tmp))
         with local.stack(site, port=0) as (stk, server):
             backlog = server.request_queue_size
-            settings = Settings.from_env()
             faults, retries = Faults(config.throttle_rate, config.seed), Retries()
-            submit_app.configure(submit_app.create(settings, client=retries.attach(faulty_client(faults), "submit")))
-            observe_sweeper(retries, settings)
+            settings = configure_functions(stk, faults, retries)
             base = stk.url.rstrip("/")
             logs = Logs()
             with captured(logs):
                 say(f"stack at {stk.url} (moto at {stk.database_url}); baselines ...")
-                count = max(200, min(2000, config.submissions))
+                drafts = plan(config, settings)
                 overflows = [listen_overflows()]
-                challenge, challenges = baseline_challenges(base, config.workers, count)
+                challenge, challenges = baseline_challenges(base, config.workers, [p.id for p in drafts])
                 overflows.append(listen_overflows())
                 puts = baseline_puts(stk.database_url, "load-baseline", max(200, min(1000, config.submissions // 3)))
-                proofs = solve_pool(challenges, config.proof_pool)
+                say(f"solving {len(challenges)} proofs ...")
+                proofs, solve_seconds = solve_all(challenges)
                 probes = [probe_transaction(stk)]
-                planned = plan(config, proofs)
+                planned = seal(drafts, proofs)
                 say(f"burst: {len(planned)} submissions from {config.workers} threads ...")
+                calls_before = Counter(faults.calls)
                 burst_start = time.perf_counter()
                 overflows.append(listen_overflows())
                 burst, seconds = run_burst(base, planned, config.workers, deadline, config.progress)
                 overflows.append(listen_overflows())
+                burst_calls = Counter(faults.calls) - calls_before
                 probes.append(probe_transaction(stk))
                 say("sweep and recount ...")
                 end = settle(stk, settings.shards)
-            report = figures(config, burst, seconds, burst_start, end, faults, logs, challenge, puts, probes,
-                             settings.proof_bits)
+            report = figures(config, burst, seconds, burst_start, end, faults, burst_calls, logs, challenge, puts,
+                             probes, submit_app.intake.rules.proof_bits, solve_seconds)
     report["backlog"] = backlog
     report["db_retries"] = retries.seen
     report["db_retry_ids"] = sorted(retries.ids)
@@ -755,7 +809,7 @@ def run(config: Config) -> dict[str, Any]:
     report["peak_rss_mb"] = peak_rss_mb()
     report["concurrent"] = sum(1 for p in planned if p.copies > 1)
     report["planned_lost"] = sum(1 for p in planned if p.lost)
-    report["unsent"] = len(planned) - report["sent"]
+    report["unsent"] = len(drafts) - report["sent"]
     report["total_seconds"] = time.perf_counter() - started
     return report
 
@@ -810,7 +864,7 @@ def _baselines(r: dict[str, Any]) -> list[str]:
               for t, when in zip(r["transaction_probe"], ("before the burst", "after the burst"))]
     return [f"### Beside the baselines (same run, same {r['config']['workers']}-thread pool)", "",
             "| path | requests | requests/s | p50 | p95 | p99 |", "|---|---:|---:|---:|---:|---:|",
-            row("GET /api/challenge: the adapter alone, no DynamoDB", r["baseline_challenge"]),
+            row("GET /api/challenge?id=: the adapter, the handler, one conditional update", r["baseline_challenge"]),
             row("POST /api/submit: the burst", burst),
             row("moto PutItem, one at a time (one thread; the adapter's lock allows no more)", r["baseline_puts"]),
             *probes]
@@ -818,23 +872,33 @@ def _baselines(r: dict[str, Any]) -> list[str]:
 
 def _notes(r: dict[str, Any]) -> list[str]:
     calls, inj, logged = r["db_calls"], r["injected"], r["logged"]
-    per_request = (calls.get("PutItem", 0) + calls.get("TransactWriteItems", 0)) / max(1, r["requests"])
+    burst_calls = r["burst_calls"]
+    per_request = sum(burst_calls.values()) / max(1, r["requests"])
+    after_503, other_invalid = r["invalid_after_503"], r["invalid_without_503"]
     overflows = r["listen_overflows"]
     overflows_text = ("n/a" if overflows is None else
                       f"{overflows['baseline']} during the GET baseline, {overflows['burst']} during the burst")
     notes = [
-        f"- Proofs of work: {r['proof']} (not `SURVEY_PROOF_BITS` lowered).",
+        f"- Proofs of work: {r['proof']}.",
         (f"- Faults injected in the submit handler's client: PutItem × {inj.get('PutItem', 0)} of "
          f"{calls.get('PutItem', 0)} → {r['s503']} × 503; TransactWriteItems × {inj.get('TransactWriteItems', 0)} of "
          f"{calls.get('TransactWriteItems', 0)} → {logged['deferred']} counts logged as deferred; "
          f"{r['pending_before_sweep']} still pending before the final sweep, which counted {r['swept']} "
          f"(the stack's own sweeper counted {logged['swept_by_stack']} during the run)."),
-        f"- Writes per submit request: {per_request:.2f} (device and answers markers, the submission, the count).",
+        (f"- Writes per submit request during the burst: {per_request:.2f} (PutItem × {burst_calls.get('PutItem', 0)}: "
+         f"the answers marker and the submission; UpdateItem × {burst_calls.get('UpdateItem', 0)}: the device's and the "
+         f"address's places; TransactWriteItems × {burst_calls.get('TransactWriteItems', 0)}: the count; a retry of a "
+         "stored id makes none of them)."),
         (f"- Sent {r['concurrent']} submissions 2–4 times at once; discarded {r['lost_responses']} 200s as lost and "
          f"sent those bodies again later; the handler logged {logged['retries']} requests as retries of a stored id."),
         f"- Copies that gave up after {ATTEMPTS} attempts: {r['given_up']}; stopped by the time bound: {r['cut_by_time']}.",
-        (f"- Stored: {r['valid']} valid, flags {r['reasons'] or 'none'} (too_fast is expected: every proof was issued "
-         f"seconds before); counters' `valid` sum {r['counted_valid']}; {r['sponsors_seen']} sponsors brought samples."),
+        (f"- Stored: {r['valid']} valid, flags {r['reasons'] or 'none'}; counters' `valid` sum {r['counted_valid']}; "
+         f"{r['sponsors_seen']} sponsors brought samples. Every submission is a distinct respondent (own device, own "
+         f"proof, {r['config']['submissions']} from one address, under its daily cap): invalid after a 503 "
+         f"{len(after_503)}, invalid otherwise {len(other_invalid)}."
+         + (" A submission whose first attempt got a 503 after the validity ledger had taken its places is judged "
+            "again on its retry and finds its own device place taken (repeat_device): "
+            + ", ".join(f"{i} {reasons}" for i, reasons in list(after_503.items())[:3]) if after_503 else "")),
         (f"- TCP listen-queue overflows (kernel counter, system-wide; each costs its client a 1 s SYN retransmission): "
          f"{overflows_text}; the adapter's listen backlog is {r['backlog']}."),
         (f"- Memory: peak RSS {r['peak_rss_mb']:.0f} MB; moto still held {r['moto_kept'].get('Item', 0)} item objects "
@@ -867,10 +931,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--throttle-rate", type=float, default=defaults.throttle_rate)
     parser.add_argument("--max-seconds", type=float, default=defaults.max_seconds)
     parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument("--proof-pool", type=int, default=defaults.proof_pool)
     args = parser.parse_args(argv)
     config = Config(args.submissions, args.workers, args.retry_rate, args.lost_rate, args.throttle_rate,
-                    args.max_seconds, args.seed, args.proof_pool, progress=True)
+                    args.max_seconds, args.seed, progress=True)
     report = run(config)
     print(markdown(report), flush=True)
     return 1 if report["failures"] else 0
