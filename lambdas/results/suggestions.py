@@ -35,25 +35,30 @@ than the group's own words, or a small province's clearest signal would vanish i
 Unlike a plain ratio of shares, z does not reward a word met three times in a small province, and unlike TF-IDF it
 measures over-use against the country rather than rarity across suggestions, which is the question a regional
 report asks (what does this province say more than the others?). Words with z ≥ `Z_DISTINCT` are the distinctive
-list; the floor orders a list, it is not a significance test over thousands of words.
+list (the floor orders a list, it is not a significance test over thousands of words), without a term said mostly
+inside a listed phrase.
 
 Examples. For each listed term, up to `examples` suggestions containing it, chosen in a second pass over the same
 text: the suggestion itself when it fits in `max_chars` characters, otherwise its sentence containing the term or a
-window around it marked with "…"; never longer than `max_chars`. Those that mention more of the group's frequent
-terms come first (they say what the group says), the shorter first among equals; repeats are dropped, and so is any
-excerpt with a long number, an address or a link, which could be a phone, ID or account. Examples carry no id,
-sponsor or date: they are personal text, quoted only for what they say.
+window around it marked with "…"; never longer than `max_chars`. Each candidate scores the shares of the group's
+frequent terms it mentions (it says what the group says) per character, with `CONCISE` characters added so that a
+bare "打击诈骗" does not win, and `EXCERPT` more for a cut text, so whole, short, dense suggestions come first; one
+that says hardly more than the term (two characters) is no example. Repeats are dropped, and so is any excerpt with
+a long number, an address or a link, which could be a phone, ID or account. Examples carry no id, sponsor or date:
+they are personal text, quoted only for what they say.
 
-Scale. Text is read from the Parquet export with DuckDB in batches and cut in a pool of worker processes (jieba is
-the slow part, about 0.8 million characters a second per core); only counters and a few candidate examples come
-back, so memory grows with the vocabulary, not with the number of suggestions. `jieba.enable_parallel` is not used:
-it works on one global dictionary, forks (not available on Windows) and splits one string by lines, where the pool
-keeps its own tokenizer per worker and returns counters instead of words.
+Scale. Each worker process reads its own share of the Parquet export's rows with DuckDB, in batches, and cuts them
+(jieba is the slow part, a few hundred thousand characters a second per core, so each distinct clause is cut once
+and remembered, up to a bound). Only counters and a few candidate examples come back, so memory grows with the
+vocabulary, not with the number of suggestions, and no text is sent between processes. `jieba.enable_parallel` is
+not used: it works on jieba's one global dictionary, exists only where processes fork (not on Windows) and sends
+every word back to the parent.
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
 import csv
 import logging
 import math
@@ -61,10 +66,10 @@ import os
 import re
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -99,6 +104,7 @@ FILLER: frozenset[str] = frozenset("""
 可以 可能 能够 应该 应当 需要 必须 要求 得到 进行 做到 开展 实行 给予 予以 使得 有效 有所 比较 非常 十分 特别
 更加 越来越 很多 许多 太多 较多 一下 一点 一样 一般 目前 现在 当前 如今 以后 今后 以前 之前 之后 方面 情况 现象
 时候 地方 东西 事情 一个 两个 几个 等等 之类 的话 来说 而言 起来 出来 下去 感觉 觉得 认为 知道 看到 发现 出现
+容易 经常 总是 真的 确实 实在 其实 尤其 主要 基本 基本上 大量 有点 还要 也要 都要 就要
 暂无 没什么 没啥 没意见 无意见 无建议 很好 挺好 不错 谢谢 感谢 辛苦 加油 支持 满意 ok 无 没 好
 """.split())
 
@@ -112,10 +118,12 @@ GENERIC: frozenset[str] = frozenset("""
 
 PRIOR = 1000.0  # most pseudo-counts of the national prior in the log-odds (see the module's docstring)
 Z_DISTINCT = 1.96  # least z for the distinctive list
+ABSORBED = 0.8  # a distinctive term is left out when a distinctive phrase holds this share of its mentions
 EXAMPLES = 3
 MAX_CHARS = 60  # longest example, "…" included
-BATCH = 10_000  # suggestions per batch sent to a worker
-LEVELS = ("national", "questionnaire", "province")
+CONCISE = 10  # characters added to an example's length when scoring it: short, but not bare
+EXCERPT = 20  # and more for a cut one: a whole suggestion reads better
+BATCH = 10_000  # rows DuckDB hands over at a time
 COLUMNS = ("level", "questionnaire", "province", "list", "rank", "term", "kind", "count", "suggestions", "share",
            "distinctiveness", "examples")
 
@@ -136,6 +144,7 @@ class SuggestionsError(ValueError):
 
 @dataclass(frozen=True)
 class Row:
+    """One listed term or phrase of a group."""
     term: str
     kind: str  # "term" | "phrase"
     count: int  # suggestions of the group mentioning it
@@ -146,6 +155,7 @@ class Row:
 
 @dataclass(frozen=True)
 class Group:
+    """The suggestions of the whole country, of one questionnaire or of one province, and what they say most."""
     level: str  # "national" (every questionnaire), "questionnaire" or "province" (every questionnaire)
     questionnaire: str  # the questionnaire's id at level "questionnaire", else ""
     province: str  # the province's full name at level "province", else ""
@@ -155,16 +165,13 @@ class Group:
     phrases: tuple[Row, ...] = ()  # most frequent phrases
     distinctive: tuple[Row, ...] = ()  # terms and phrases most over-used against the rest of the country
 
-    @property
-    def key(self) -> Key:
-        return (self.level, self.questionnaire, self.province)
-
     def lists(self) -> Iterator[tuple[str, tuple[Row, ...]]]:
         yield from (("terms", self.terms), ("phrases", self.phrases), ("distinctive", self.distinctive))
 
 
 @dataclass(frozen=True)
 class SuggestionSummary:
+    """Every group: `groups` lists them in the table's order (national, questionnaires, provinces)."""
     national: Group
     questionnaires: dict[str, Group]  # by questionnaire id, in the survey's order
     provinces: dict[str, Group]  # by province, in the official order; only provinces with suggestions
@@ -187,30 +194,51 @@ def free_text_columns(survey: Survey) -> dict[str, tuple[str, ...]]:
             for qid, qn in survey.questionnaires.items()}
 
 
-def read(parquet_dir: Path, columns: dict[str, tuple[str, ...]], valid_only: bool = True,
-         batch: int = BATCH) -> Iterator[list[tuple[str, str, str]]]:
-    """Batches of (questionnaire, province, text) from the export's Parquet files, streamed by DuckDB."""
+@dataclass(frozen=True)
+class Part:
+    """One share of one free-text column of one export file: the rows whose number in the file is `part` modulo
+    `parts`, so that each worker reads its own share."""
+    path: str
+    questionnaire: str
+    column: str
+    part: int = 0
+    parts: int = 1
+    valid_only: bool = True
+    batch: int = BATCH
+
+
+def parts(parquet_dir: Path, columns: dict[str, tuple[str, ...]], valid_only: bool = True, shares: int = 1,
+          batch: int = BATCH) -> list[Part]:
+    """The parts to read: each free-text column the export has, in `shares` shares."""
+    import pyarrow.parquet as pq
+
+    out = []
+    for qid, cols in columns.items():
+        path = parquet_dir / f"submissions-{qid}.parquet"
+        if cols and path.exists():
+            present = set(pq.read_schema(path).names)
+            out += [Part(str(path), qid, col, i, shares, valid_only, batch)
+                    for col in cols if col in present for i in range(shares)]
+    return out
+
+
+def read(part: Part) -> Iterator[list[tuple[str, str]]]:
+    """Batches of (province, text) of one part, the non-blank texts only, streamed by DuckDB."""
     import duckdb
 
-    con = duckdb.connect()
+    con = duckdb.connect(config={"threads": 1})  # the worker processes are the parallelism
     try:
-        for qid, cols in columns.items():
-            path = parquet_dir / f"submissions-{qid}.parquet"
-            if not cols or not path.exists():
-                continue
-            present = {r[0] for r in con.execute("SELECT name FROM parquet_schema(?)", [str(path)]).fetchall()}
-            for col in cols:
-                if col not in present:
-                    continue
-                where = "valid AND " if valid_only else ""
-                reader = con.execute(
-                    f'SELECT province, "{col}" FROM read_parquet(?) WHERE {where}"{col}" IS NOT NULL', [str(path)]
-                ).to_arrow_reader(batch)
-                for rb in reader:
-                    provinces, texts = rb.column(0).to_pylist(), rb.column(1).to_pylist()
-                    rows = [(qid, p or "", t) for p, t in zip(provinces, texts) if t and not t.isspace()]
-                    if rows:
-                        yield rows
+        con.execute("SET enable_progress_bar = false")
+        valid = "valid AND " if part.valid_only else ""
+        share = f" AND file_row_number % {part.parts} = {part.part}" if part.parts > 1 else ""
+        sql = (f'SELECT province, "{part.column}" FROM read_parquet(?, file_row_number = true) '
+               f'WHERE {valid}"{part.column}" IS NOT NULL{share}')
+        reader = con.execute(sql, [part.path]).to_arrow_reader(part.batch)
+        for rb in reader:
+            rows = [(p or "", t) for p, t in zip(rb.column(0).to_pylist(), rb.column(1).to_pylist())
+                    if t and not t.isspace()]
+            if rows:
+                yield rows
     finally:
         con.close()
 
@@ -241,18 +269,34 @@ def words(text: str) -> tuple[set[str], set[str]]:
     """The terms and phrases of one suggestion (folded, lower case), each once."""
     terms: set[str] = set()
     phrases: set[str] = set()
-    previous = None  # the last word, if it was content or generic
-    for token in _tokenizer().lcut(fold(text).lower()):
-        if len(token) < 2 or token in FILLER or not _HAS_WORD.search(token):
-            previous = None
-            continue
-        generic = token in GENERIC
-        if not generic:
-            terms.add(token)
-        if previous is not None and not (generic and previous[1]) and previous[0] != token:
-            phrases.add(previous[0] + token)
-        previous = (token, generic)
+    for block in _blocks(fold(text).lower()):
+        previous = None  # the last word, if it was content or generic
+        for token in _cut(block):
+            if len(token) < 2 or token in FILLER or not _HAS_WORD.search(token):
+                previous = None
+                continue
+            generic = token in GENERIC
+            if not generic:
+                terms.add(token)
+            if previous is not None and not (generic and previous[1]) and previous[0] != token:
+                phrases.add(previous[0] + token)
+            previous = (token, generic)
     return terms, phrases
+
+
+def _blocks(text: str) -> list[str]:
+    """The runs of text jieba cuts one by one (CJK, letters, digits): what lies between them is punctuation or
+    blank, which ends a phrase anyway."""
+    import jieba
+
+    return jieba.re_han_default.findall(text)
+
+
+@lru_cache(maxsize=1 << 17)
+def _cut(block: str) -> tuple[str, ...]:
+    """jieba's words of one block, remembered: the same clauses (打击电信诈骗, 加强监管, 无) come back again and
+    again, and cutting is the slow part."""
+    return tuple(_tokenizer().lcut(block))
 
 
 def display(term: str) -> str:
@@ -277,20 +321,22 @@ class _Tally:
         self.phrases.update(other.phrases)
 
 
-def _count(rows: list[tuple[str, str, str]]) -> dict[tuple[str, str], _Tally]:
-    """One batch's tallies per (questionnaire, province)."""
-    out: dict[tuple[str, str], _Tally] = {}
-    for qid, province, text in rows:
-        t = out.setdefault((qid, province), _Tally())
-        terms, phrases = words(text)
-        t.suggestions += 1
-        t.substantive += bool(terms)
-        t.terms.update(terms)
-        t.phrases.update(phrases)
+def _count(part: Part) -> dict[str, _Tally]:
+    """One part's tallies per province (the respondent's stated one; "" when there is none)."""
+    out: dict[str, _Tally] = {}
+    for rows in read(part):
+        for province, text in rows:
+            t = out.get(province) or out.setdefault(province, _Tally())
+            terms, phrases = words(text)
+            t.suggestions += 1
+            t.substantive += bool(terms)
+            t.terms.update(terms)
+            t.phrases.update(phrases)
     return out
 
 
 def _keys(qid: str, province: str) -> list[Key]:
+    """The groups a suggestion counts in."""
     keys = [("national", "", ""), ("questionnaire", qid, "")]
     if province in _PROVINCE_SET:
         keys.append(("province", "", province))
@@ -306,6 +352,8 @@ _PROVINCE_SET = frozenset(PROVINCES)
 def log_odds_z(y: int, n: int, y_rest: int, n_rest: int, national_share: float, prior: float = PRIOR) -> float:
     """z of the log-odds ratio of a word in a group (y of n) against the rest (y' of n'), with an informative
     Dirichlet prior of at most `prior` pseudo-counts spread as the national shares."""
+    if national_share >= 1:  # the only word there is distinguishes nothing
+        return 0.0
     prior = min(prior, n)
     a = prior * national_share
     delta = (math.log((y + a) / (n + prior - y - a)) - math.log((y_rest + a) / (n_rest + prior - y_rest - a)))
@@ -333,6 +381,10 @@ def _rank(tally: _Tally, national: _Tally, compare: bool, min_count: int,
 
         lists[kind] = [row(w) for w in sorted(listed, key=lambda w: (-listed[w], w))[:top]]
         distinct += [row(w) for w, v in z.items() if v >= Z_DISTINCT]
+    # a term said mostly inside a distinctive phrase (网贷 in 网贷催收) would only repeat it
+    phrases = [r for r in distinct if r.kind == "phrase"]
+    distinct = [r for r in distinct
+                if r.kind == "phrase" or not any(r.term in p.term and p.count >= ABSORBED * r.count for p in phrases)]
     distinct.sort(key=lambda r: (-(r.distinctiveness or 0), r.term))
     return lists["term"], lists["phrase"], distinct[:top]
 
@@ -344,11 +396,12 @@ def excerpt(text: str, term: str, max_chars: int = MAX_CHARS) -> str | None:
     """The suggestion if it fits, else its sentence holding `term`, else a window around it; None if `term` is not
     in it or the excerpt could identify someone (a long number, an address, a link)."""
     shown = fold(text)
-    low = shown.lower()
-    if len(low) != len(shown):  # lower case changed the length: positions would not line up
-        return None
+    return _excerpt(shown, shown.lower(), term, max_chars)
+
+
+def _excerpt(shown: str, low: str, term: str, max_chars: int) -> str | None:
     at = low.find(term)
-    if at < 0 or len(term) > max_chars - 2:
+    if at < 0 or len(term) > max_chars - 2 or len(low) != len(shown):  # lower case moved the positions: rare
         return None
     if len(shown) <= max_chars:
         unit = shown
@@ -357,8 +410,7 @@ def excerpt(text: str, term: str, max_chars: int = MAX_CHARS) -> str | None:
         end_match = _SENTENCE_END.search(shown, at + len(term))
         end = end_match.end() if end_match else len(shown)
         sentence = shown[start:end].strip()
-        marks = (start > 0) + (end < len(shown))
-        if len(sentence) + marks <= max_chars:
+        if len(sentence) + (start > 0) + (end < len(shown)) <= max_chars:
             unit = ("…" if start > 0 else "") + sentence + ("…" if end < len(shown) else "")
         else:
             width = max_chars - 2  # room for "…" at both ends, or one more character where the text begins or ends
@@ -372,43 +424,72 @@ def excerpt(text: str, term: str, max_chars: int = MAX_CHARS) -> str | None:
     return None if _PERSONAL.search(unit) else unit
 
 
-def _examples(rows: list[tuple[str, str, str]], wanted: dict[Key, dict[str, float]], keep: int,
-              max_chars: int) -> dict[tuple[Key, str], list[tuple[float, int, str]]]:
-    """One batch's best candidate examples per (group, term): (−score, length, text), best first."""
-    found: dict[tuple[Key, str], list[tuple[float, int, str]]] = {}
-    for qid, province, text in rows:
-        low = fold(text).lower()
-        for key in _keys(qid, province):
-            weights = wanted.get(key)
-            if not weights:
-                continue
-            present = [t for t in weights if t in low]
-            whole = -sum(weights[t] for t in present)
-            for term in present:
-                unit = excerpt(text, term, max_chars)
-                if unit is None:
-                    continue
-                unit_low = unit.lower()
-                score = whole if unit_low == low else -sum(weights[t] for t in present if t in unit_low)
-                bucket = found.setdefault((key, term), [])
-                bucket.append((score, len(unit), unit))
-                if len(bucket) > 4 * keep:
-                    bucket[:] = _best(bucket, keep)
-    return {k: _best(v, keep) for k, v in found.items()}
+class _Shortlist:
+    """The best few candidate examples of one term in one group, best first, one per wording (punctuation, blanks
+    and case ignored). A candidate is (−score, length, text): the higher score first, then the shorter, then by text,
+    so the list is the same whatever order candidates arrive in, and merging workers' lists gives the one a single
+    pass would."""
 
+    __slots__ = ("keep", "items")
 
-def _best(candidates: Iterable[tuple[float, int, str]], keep: int) -> list[tuple[float, int, str]]:
-    """The best `keep` candidates, one per wording (punctuation, blanks and case ignored)."""
-    out: list[tuple[float, int, str]] = []
-    seen: set[str] = set()
-    for c in sorted(candidates):
-        wording = _NOT_WORD.sub("", c[2].lower())
-        if wording not in seen:
-            seen.add(wording)
-            out.append(c)
-            if len(out) == keep:
+    def __init__(self, keep: int) -> None:
+        self.keep = keep
+        self.items: list[tuple[float, int, str, str]] = []  # candidate and its wording
+
+    def offer(self, candidate: tuple[float, int, str]) -> None:
+        items = self.items
+        if len(items) >= self.keep and candidate >= items[-1][:3]:
+            return
+        wording = _NOT_WORD.sub("", candidate[2].lower())
+        for i, item in enumerate(items):
+            if item[3] == wording:
+                if candidate >= item[:3]:
+                    return
+                del items[i]
                 break
-    return out
+        bisect.insort(items, (*candidate, wording))
+        del items[self.keep:]
+
+    def merge(self, other: _Shortlist) -> None:
+        for item in other.items:
+            self.offer(item[:3])
+
+    def texts(self, n: int) -> tuple[str, ...]:
+        return tuple(item[2] for item in self.items[:n])
+
+
+@dataclass(frozen=True)
+class _ExampleJob:
+    """Pass 2 over one part: for each (group, listed term), the best candidate examples. `wanted` has each group's
+    listed terms (lower case, as matched) with their weight: a candidate scores the weights of the terms it holds."""
+    wanted: dict[Key, dict[str, float]]
+    keep: int
+    max_chars: int
+
+    def __call__(self, part: Part) -> dict[tuple[Key, str], _Shortlist]:
+        found: dict[tuple[Key, str], _Shortlist] = {}
+        for rows in read(part):
+            for province, text in rows:
+                shown = fold(text)
+                low = shown.lower()
+                whole_fits = len(shown) <= self.max_chars  # then it is the example for each of its terms
+                if len(low) != len(shown) or (whole_fits and _PERSONAL.search(shown)):
+                    continue
+                letters = len(_NOT_WORD.sub("", low))
+                for key in _keys(part.questionnaire, province):
+                    weights = self.wanted.get(key, {})
+                    present = [t for t in weights if t in low]
+                    whole = -sum(weights[t] for t in present) / (len(shown) + CONCISE)
+                    for term in present:
+                        if letters < len(term) + 2:
+                            continue  # the term and hardly more: it illustrates nothing
+                        shortlist = found.get((key, term)) or found.setdefault((key, term), _Shortlist(self.keep))
+                        if whole_fits:
+                            shortlist.offer((whole, len(shown), shown))
+                        elif unit := _excerpt(shown, low, term, self.max_chars):
+                            mentioned = sum(weights[t] for t in present if t in unit.lower())
+                            shortlist.offer((-mentioned / (len(unit) + CONCISE + EXCERPT), len(unit), unit))
+        return found
 
 
 # ---- the whole analysis
@@ -419,35 +500,40 @@ def analyse(parquet_dir: Path, survey: Survey, min_count: int = 5, top: int = 30
             batch: int = BATCH) -> SuggestionSummary:
     """Frequent and distinctive terms and phrases of the suggestions in the export at `parquet_dir`, nationally,
     per questionnaire and per province, each with up to `examples` excerpts of at most `max_chars` characters.
-    `workers` processes cut the text (default: one per core; 1 works in this process)."""
+
+    `workers` processes read and cut the text (default: one per core; 1 works in this process). They are started
+    fresh (spawned), as multiprocessing does on Windows, so a script calling this needs the usual
+    `if __name__ == "__main__":` guard."""
     if not any(parquet_dir.glob("submissions-*.parquet")):
         raise SuggestionsError(f"{parquet_dir}: no submissions-<questionnaire>.parquet here; "
                                "write them with `admin export --format parquet --out DIR`")
     columns = free_text_columns(survey)
     workers = workers or os.cpu_count() or 1
+    tasks = parts(parquet_dir, columns, valid_only, workers, batch)
     with _Pool(workers) as pool:
         tallies: dict[Key, _Tally] = {}
-        for part in pool.map(_count, read(parquet_dir, columns, valid_only, batch)):
-            for (qid, province), t in part.items():
-                for key in _keys(qid, province)[1:]:
+        for part, found in pool.map(_count, tasks):
+            for province, t in found.items():
+                for key in _keys(part.questionnaire, province)[1:]:
                     tallies.setdefault(key, _Tally()).add(t)
-        national = _Tally()
-        for key, t in tallies.items():
+        national = tallies[("national", "", "")] = _Tally()
+        for key, t in list(tallies.items()):
             if key[0] == "questionnaire":
                 national.add(t)
-        tallies[("national", "", "")] = national
         ranked = _ranked(tallies, national, min_count, top)
-        wanted = {key: _weights(lists) for key, lists in ranked.items()}
-        chosen: dict[tuple[Key, str], list[tuple[float, int, str]]] = {}
-        job = _ExampleJob(wanted, 3 * examples, max_chars)
-        for part in pool.map(job, read(parquet_dir, columns, valid_only, batch)):
-            for k, cands in part.items():
-                chosen[k] = _best([*chosen.get(k, ()), *cands], 3 * examples)
+        job = _ExampleJob({key: _weights(lists) for key, lists in ranked.items()}, examples, max_chars)
+        chosen: dict[tuple[Key, str], _Shortlist] = {}
+        for _, found in pool.map(job, tasks):
+            for k, shortlist in found.items():
+                if k in chosen:
+                    chosen[k].merge(shortlist)
+                else:
+                    chosen[k] = shortlist
 
     def group(key: Key) -> Group:
         t = tallies[key]
-        terms, phrases, distinct = (tuple(_with_examples(r, chosen.get((key, r.term.lower()), ()), examples)
-                                          for r in rows) for rows in ranked[key])
+        terms, phrases, distinct = (tuple(_with_examples(r, chosen.get((key, r.term.lower()))) for r in rows)
+                                    for rows in ranked[key])
         return Group(*key, t.suggestions, t.substantive, terms, phrases, distinct)
 
     return SuggestionSummary(
@@ -475,25 +561,14 @@ def _weights(lists: tuple[list[Row], list[Row], list[Row]]) -> dict[str, float]:
     return weights
 
 
-def _with_examples(row: Row, candidates: Sequence[tuple[float, int, str]], examples: int) -> Row:
+def _with_examples(row: Row, shortlist: _Shortlist | None) -> Row:
     return Row(row.term, row.kind, row.count, row.share, row.distinctiveness,
-               tuple(c[2] for c in candidates[:examples]))
-
-
-@dataclass(frozen=True)
-class _ExampleJob:
-    wanted: dict[Key, dict[str, float]]
-    keep: int
-    max_chars: int
-
-    def __call__(self, rows: list[tuple[str, str, str]]) -> dict[tuple[Key, str], list[tuple[float, int, str]]]:
-        return _examples(rows, self.wanted, self.keep, self.max_chars)
+               shortlist.texts(len(shortlist.items)) if shortlist else ())
 
 
 class _Pool:
-    """Batches mapped over worker processes (each with its own tokenizer), a bounded number in flight so that
-    reading never runs far ahead; results come back in any order, since they are only summed. One worker maps in
-    this process."""
+    """Parts mapped over worker processes, each with its own tokenizer; results come back as they finish, since
+    they are only summed. One worker maps in this process."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
@@ -501,7 +576,7 @@ class _Pool:
 
     def __enter__(self) -> _Pool:
         if self.workers > 1:
-            # spawn, not fork: DuckDB's threads are running in this process, and spawn is what Windows has
+            # spawned, not forked: a fork would copy a process whose DuckDB or Arrow threads may hold locks
             self.executor = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"), initializer=_tokenizer)
         return self
 
@@ -509,17 +584,13 @@ class _Pool:
         if self.executor:
             self.executor.shutdown(cancel_futures=True)
 
-    def map(self, fn: Callable[[Any], Any], batches: Iterable[Any]) -> Iterator[Any]:
+    def map(self, fn: Callable[[Part], Any], tasks: list[Part]) -> Iterator[tuple[Part, Any]]:
         if self.executor is None:
-            yield from (fn(b) for b in batches)
+            yield from ((t, fn(t)) for t in tasks)
             return
-        pending: list[Future[Any]] = []
-        for b in batches:
-            pending.append(self.executor.submit(fn, b))
-            while len(pending) >= 2 * self.workers:
-                yield pending.pop(0).result()
-        for f in pending:
-            yield f.result()
+        futures = {self.executor.submit(fn, t): t for t in tasks}
+        for f in as_completed(futures):
+            yield futures[f], f.result()
 
 
 # ---- writing

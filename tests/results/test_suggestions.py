@@ -122,8 +122,10 @@ def test_a_provinces_frequent_phrase_is_its_top_phrase_and_distinctive(result: S
     top = guangdong.phrases[0]
     assert (top.term, top.kind, top.count) == ("网贷催收", "phrase", 9)  # 8 public and the practitioner's
     assert top.share == pytest.approx(9 / 15)
-    assert guangdong.distinctive[0].term == "网贷催收"
+    # 网贷 and 催收 are distinctive too, but said only inside the phrase, so the list does not repeat them
+    assert [(r.term, r.kind) for r in guangdong.distinctive] == [("网贷催收", "phrase")]
     assert guangdong.distinctive[0].distinctiveness >= suggestions.Z_DISTINCT
+    assert {r.term: r.distinctiveness for r in guangdong.terms}["网贷"] >= suggestions.Z_DISTINCT
     assert "网贷催收" not in {r.term for r in result.provinces["北京市"].distinctive}
     # a phrase heard everywhere is frequent but not distinctive of one province
     fraud = next(r for r in result.provinces["浙江省"].phrases if r.term == "打击电信诈骗")
@@ -237,8 +239,22 @@ def test_worker_processes_give_the_same_summary(data: Path, survey: questionnair
 def test_command_writes_the_table(data: Path, tmp_path: Path) -> None:
     parser = argparse.ArgumentParser()
     suggestions.add_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["suggestions", "--data", str(data), "--out", str(tmp_path / "out"), "--min-count", "3"])
+    args = parser.parse_args(["suggestions", "--data", str(data), "--out", str(tmp_path / "out"), "--min-count", "3",
+                              "--workers", "1"])
     assert args.run(args) == 0
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["suggestions-terms.csv", "suggestions-terms.xlsx"]
     empty = parser.parse_args(["suggestions", "--data", str(tmp_path), "--out", str(tmp_path / "x")])
     assert empty.run(empty) == 1
+
+
+def test_an_export_without_suggestions_gives_empty_lists(survey: questionnaire.Survey, tmp_path: Path) -> None:
+    export.export([_submission(1, "北京市", ""), _submission(2, "北京市", "   ")], survey, tmp_path / "data",
+                  export.Filters(), ("parquet",))
+    result = suggestions.analyse(tmp_path / "data", survey, workers=1)
+    assert result.national.suggestions == 0 and not result.provinces and not result.questionnaires
+    csv_path, _ = suggestions.write(result, tmp_path / "out")
+    assert csv_path.read_text(encoding="utf-8-sig").splitlines() == [",".join(suggestions.COLUMNS)]
+
+
+def test_a_group_of_one_word_is_not_distinctive() -> None:
+    assert suggestions.log_odds_z(5, 5, 0, 0, 1.0) == 0.0
