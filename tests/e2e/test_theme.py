@@ -135,6 +135,8 @@ def test_hub_pages_are_not_the_stock_theme(browser: Any, themed: dict) -> None:
         assert h1[0] >= 600 and h1[1] != "rgba(0, 0, 0, 0.54)", (kind, h1)  # bold and in ink, not thin and grey
         sidebar = page.locator(".md-sidebar--primary")
         assert sidebar.count() == 0 or not sidebar.is_visible(), kind  # the tabs are the navigation on a desktop
+        for shown in [s for s in page.locator(".md-sidebar").all() if s.is_visible()]:
+            assert shown.locator("a").count() >= 2, kind  # no sidebar holding nothing or one item
         footer_bg = page.evaluate("getComputedStyle(document.querySelector('footer')).backgroundColor")
         assert footer_bg not in ("rgba(0, 0, 0, 0.87)", "rgba(0, 0, 0, 0)"), kind
         assert page.locator("header").inner_text().strip().startswith(themed["campaign"].title)
