@@ -209,40 +209,62 @@ def campaign_mark(x: float, y: float, s: float, face: Face, logo: Image.Image | 
 
 
 BADGE_TEXT = 0.42  # a one-line text mark's size, as a share of its badge's height
+TWO_LINE_HEIGHT = 2 * 1.12 / 0.68  # a two-line text mark's badge height, in its text's size
 
 
-def badge_width(h: float, short_name: str, logo: Image.Image | None, face: Face) -> float:
-    """How wide the sponsor's badge is at height `h`: a square for a logo, as wide as its text for a text mark."""
+@dataclass(frozen=True)
+class Badge:
+    """The sponsor's tile, sized: a square for its logo, or as wide as its text mark in one line or two."""
+
+    w: float
+    h: float
+    lines: tuple[str, ...] = ()
+    size: float = 0.0  # of the text mark
+
+
+def plan_badge(short_name: str, logo: Image.Image | None, face: Face, h: float, max_w: float, max_h: float) -> Badge:
+    """The badge closest to height `h` that fits `max_w` × `max_h`: a text mark on one line (网信安协会) or, when
+    two lines let it be larger, set like a seal (网信安 / 协会); its text grows past `h` to stay legible."""
     if logo is not None:
-        return h
-    return max(h, face.width("".join(textmark.text_mark(short_name)), h * BADGE_TEXT) + h * 0.5)
-
-
-def sponsor_badge(
-    x: float, y: float, h: float, short_name: str, logo: Image.Image | None, face: Face, square: bool = False,
-) -> list[Shape]:
-    """The sponsor's logo on a white tile, or its text mark: on one line in a badge as wide as the text, or set in
-    two lines on a square tile the way a seal is (`square`)."""
+        side = min(h, max_w, max_h)
+        return Badge(side, side)
     mark = textmark.text_mark(short_name)
-    w = h if logo is not None or square else badge_width(h, short_name, logo, face)
-    shapes: list[Shape] = [Rect(x, y, w, h, WHITE, radius=h * 0.18)]
+    one = "".join(mark)
+    # one line: height size / BADGE_TEXT, width text + half the height
+    em1 = face.width(one, 1)
+    t1 = min(max(h * BADGE_TEXT, MIN_SIZE), max_h * BADGE_TEXT, max_w / (em1 + 0.5 / BADGE_TEXT))
+    options = [(t1, Badge(max(t1 / BADGE_TEXT, em1 * t1 + 0.5 * t1 / BADGE_TEXT), t1 / BADGE_TEXT, (one,), t1))]
+    if len(mark) == 2:
+        em2 = max(face.width(line, 1) for line in mark)
+        t2 = min(max(h / TWO_LINE_HEIGHT, MIN_SIZE), max_h / TWO_LINE_HEIGHT, max_w / (em2 + 0.4 * TWO_LINE_HEIGHT))
+        options.append((t2 * 0.85, Badge(max(t2 * TWO_LINE_HEIGHT, em2 * t2 + 0.4 * t2 * TWO_LINE_HEIGHT),
+                                         t2 * TWO_LINE_HEIGHT, mark, t2)))
+    return max(options, key=lambda option: option[0])[1]  # one line unless two are clearly larger
+
+
+def sponsor_badge(x: float, y: float, badge: Badge, logo: Image.Image | None, face: Face) -> list[Shape]:
+    """The sponsor's logo on a white tile, or its text mark."""
+    shapes: list[Shape] = [Rect(x, y, badge.w, badge.h, WHITE, radius=min(badge.w, badge.h) * 0.18)]
     if logo is not None:
-        shapes.append(fitted_picture(x + h * 0.08, y + h * 0.08, h * 0.84, h * 0.84, logo))
+        inset = badge.h * 0.08
+        shapes.append(fitted_picture(x + inset, y + inset, badge.w - 2 * inset, badge.h - 2 * inset, logo))
         return shapes
-    lines = list(mark) if square else ["".join(mark)]
-    widest = max(face.width(line, 1) for line in lines)
-    size = min((w - h * (0.2 if square else 0.4)) / widest, h * 0.68 / (len(lines) * 1.12),
-               h * BADGE_TEXT if len(lines) == 1 else h)
-    shapes += text_block(face, True, lines, size, x + w / 2, y + (h - len(lines) * size * 1.12) / 2, NAVY, leading=1.12)
+    block = len(badge.lines) * badge.size * 1.12
+    shapes += text_block(face, True, list(badge.lines), badge.size, x + badge.w / 2, y + (badge.h - block) / 2, NAVY,
+                         leading=1.12)
     return shapes
 
 
 def mark_scene(short_name: str, logo: bytes | None, title: str) -> Scene:
-    """The sponsor's badge alone: SVG for its page header, a small PNG for the entry pages (an SVG holding a logo
-    carries the logo's pixels as base64, several times the PNG's weight on a phone)."""
+    """The sponsor's badge alone, set like a seal on a square tile: SVG for its page header, a small PNG for the
+    entry pages (an SVG holding a logo carries the logo's pixels as base64, several times the PNG's weight)."""
     face = typeface()
+    picture = load_picture(logo)
     scene = Scene(120, 120, title, face.regular, face.bold)
-    scene.add(*sponsor_badge(0, 0, 120, short_name, load_picture(logo), face.bold, square=True))
+    lines = textmark.text_mark(short_name)
+    widest = max(face.bold.width(line, 1) for line in lines)
+    size = min(120 * 0.8 / widest, 120 * 0.68 / (len(lines) * 1.12), 120 * BADGE_TEXT if len(lines) == 1 else 120)
+    scene.add(*sponsor_badge(0, 0, Badge(120, 120, () if picture else lines, size), picture, face.bold))
     return scene
 
 
@@ -291,24 +313,27 @@ def _wide(scene: Scene, d: Design, inputs: EntryInputs, art: Art) -> None:
     pad = max(5.0, h * 0.1)
     mark = min(h - 2 * pad, w * 0.1)
     left = pad * 2 + mark
-    with_badge = h >= 80
-    badge_h = mark * 0.8
-    if with_badge:
-        left += badge_width(badge_h, inputs.sponsor, art.logo, scene.bold) + pad
+    badge = plan_badge(inputs.sponsor, art.logo, scene.bold, mark * 0.8, w * 0.2, h - 2 * pad) if h >= 80 else None
+    if badge is not None and badge.lines and badge.size < MIN_SIZE:
+        badge = None  # the name is written beside it anyway
+    if badge is not None:
+        left += badge.w + pad
     if d.band:  # the marks stand on a band of their own, the texts on the light ground
         scene.add(Rect(0, 0, left - pad / 2, h - max(2, round(h * 0.025)), d.band))
         left += pad / 2
     scene.add(*campaign_mark(pad, (h - mark) / 2, mark, scene.bold, art.campaign_logo))
-    if with_badge:
-        scene.add(*sponsor_badge(pad * 2 + mark, (h - badge_h) / 2, badge_h, inputs.sponsor, art.logo, scene.bold))
+    if badge is not None:
+        scene.add(*sponsor_badge(pad * 2 + mark, (h - badge.h) / 2, badge, art.logo, scene.bold))
     cta_h = max(24.0, min(h * 0.4, 64))
     cta_w = min(cta_h * 3.2, w * 0.24)
     _cta(scene, d, w - pad - cta_w, (h - cta_h) / 2, cta_w, cta_h, inputs.cta)
     right = w - pad * 2 - cta_w
     if art.mascot is not None and h >= 150:
-        side = h - pad
-        scene.add(fitted_picture(right - side * 0.8, pad, side * 0.8, side - pad, art.mascot, align="bottom"))
-        right -= side * 0.8 + pad
+        tall = h - 2 * pad
+        wide = min(tall * art.mascot.width / art.mascot.height, w * 0.16)
+        if right - left - wide - pad >= w * 0.2:  # only where the texts keep room to be read
+            scene.add(fitted_picture(right - wide, pad, wide, tall, art.mascot, align="bottom"))
+            right -= wide + pad
     inner_w = right - left
     sponsor_row = ("sponsor", False, d.text, 0.26, 1)
     if h >= 150:
@@ -401,20 +426,19 @@ def _brand(scene: Scene, d: Design, inputs: EntryInputs, art: Art, cx: float, y:
     s = row_h
     while True:
         times = s * 0.4
-        # A text badge is never so low that its text drops under the legible size.
-        badge_h = max(s * 0.86, MIN_SIZE / BADGE_TEXT + 0.01) if art.logo is None else s * 0.86
-        badge_w = badge_width(badge_h, inputs.sponsor, art.logo, scene.bold)
-        total = s + times + badge_w
-        if total <= inner_w or s < 8:
+        badge = plan_badge(inputs.sponsor, art.logo, scene.bold, s * 0.86, inner_w - s - times, row_h)
+        total = s + times + badge.w
+        if (total <= inner_w and (not badge.lines or badge.size >= MIN_SIZE)) or s < 16:
             break
         s *= 0.92
     x = cx - total / 2
     top = y + (row_h - s) / 2
     scene.add(*campaign_mark(x, top, s, scene.bold, art.campaign_logo))
     on = PALE if d.band else d.text
-    scene.add(*text_block(scene.regular, False, ["×"], max(MIN_SIZE, times * 0.8), x + s + times / 2,
-                          y + (row_h - max(MIN_SIZE, times * 0.8) * 1.2) / 2, on))
-    scene.add(*sponsor_badge(x + s + times, y + (row_h - badge_h) / 2, badge_h, inputs.sponsor, art.logo, scene.bold))
+    times_size = max(MIN_SIZE, times * 0.8)
+    scene.add(*text_block(scene.regular, False, ["×"], times_size, x + s + times / 2,
+                          y + (row_h - times_size * 1.2) / 2, on))
+    scene.add(*sponsor_badge(x + s + times, y + (row_h - badge.h) / 2, badge, art.logo, scene.bold))
 
 
 def _qr_row(scene: Scene, url: str, art: Art, cx: float, y: float, inner_w: float, row_h: float,
