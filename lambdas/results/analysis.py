@@ -40,7 +40,7 @@ from lambdas.survey.questionnaire import Question, Questionnaire, Survey
 from lambdas.survey.regions import PROVINCES
 
 from . import queries
-from .queries import ANALYSED, WeightCells
+from .queries import ANALYSED, WeightFactors
 from .stats import ChiSquare, Estimate, chi_square, estimate
 from .weights import MAX_ITERATIONS, TOLERANCE, Margins, Weighting, rake, read_margins
 
@@ -204,7 +204,7 @@ class Data:
         self.questionnaires = questionnaires
         self.weighting: dict[str, Weighting] = {q: Weighting(q, False, notes=("no margins file",))
                                                 for q in questionnaires}
-        self.cells: dict[str, WeightCells] = {}
+        self.weights: dict[str, WeightFactors] = {}  # the raked weights of the questionnaires weighted
         self.last_year: dict | None = None
         self._scored: set[str] = set()
 
@@ -225,7 +225,7 @@ class Data:
         if scored:
             self.scored(qid)
         return queries.respondents(qid, include_invalid=self.include_invalid, where=keep,
-                                   weights=self.cells.get(qid) if weighted else None, scored=scored)
+                                   weight_column=weighted and qid in self.weights, scored=scored)
 
     def scored(self, qid: str) -> str:
         """The relation scored_<qid>, made on first use: every respondent's scores are computed once."""
@@ -279,9 +279,14 @@ def open_data(parquet_dir: Path, survey: Survey | None = None, include_invalid: 
     if weights is not None:
         margins = read_margins(Path(weights))
         for qid in found:
-            data.weighting[qid], cells = _weigh(data, qid, margins, tolerance, max_iterations)
-            if cells is not None:
-                data.cells[qid] = cells
+            data.weighting[qid], factors = _weigh(data, qid, margins, tolerance, max_iterations)
+            if factors is not None:
+                # each respondent's weight once, then carried by the relation as "_weight"
+                data.weights[qid] = factors
+                con.execute(queries.duckdb_weights(qid, factors))
+                path = parquet_dir / f"submissions-{qid}.parquet"
+                con.execute(queries.duckdb_relation(survey.questionnaires[qid], path, table=materialize,
+                                                    weights=f"weights_{qid}"))
     if last_year is not None:
         data.last_year = load_summary(Path(last_year))
     return data
@@ -299,7 +304,7 @@ def _check_columns(path: Path, qn: Questionnaire) -> None:
 
 
 def _weigh(data: Data, qid: str, margins: Margins, tolerance: float,
-           max_iterations: int) -> tuple[Weighting, WeightCells | None]:
+           max_iterations: int) -> tuple[Weighting, WeightFactors | None]:
     """Rake one questionnaire's respondents to the margins, or say why its figures stay unweighted."""
     qn = data.questionnaire(qid)
     targets = margins.for_questionnaire(qid)
@@ -327,6 +332,7 @@ def _weigh(data: Data, qid: str, margins: Margins, tolerance: float,
         notes.append(f"{unset} respondent(s) without an answer to {' or '.join(dims)} keep weight 1")
     codes: dict[str, list[int]] = {}
     shares: dict[str, list[float]] = {}
+    orders: dict[str, list[str]] = {}
     for i, dim in enumerate(dims):
         present = {r[i] for r in cells}
         unlisted = sorted(present - set(targets[dim]))
@@ -337,7 +343,7 @@ def _weigh(data: Data, qid: str, margins: Margins, tolerance: float,
         empty = sorted(c for c, s in targets[dim].items() if c not in present and s > 0)
         if empty:
             notes.append(f"{dim}: no respondents in {', '.join(empty)}; the other shares are scaled to add up to 1")
-        order = [c for c in targets[dim] if c in present]
+        order = orders[dim] = [c for c in targets[dim] if c in present]
         total = sum(targets[dim][c] for c in order)
         shares[dim] = [targets[dim][c] / total for c in order]
         codes[dim] = [order.index(r[i]) for r in cells]
@@ -353,8 +359,8 @@ def _weigh(data: Data, qid: str, margins: Margins, tolerance: float,
     weighting = Weighting(qid, True, dims, result.converged, result.iterations, result.max_error, tolerance, n,
                           n_eff, n / n_eff if n_eff else 1.0, float(result.weights.min()),
                           float(result.weights.max()), tuple(notes))
-    rows = tuple((tuple(str(v) for v in r[:-1]), float(w)) for r, w in zip(cells, result.weights))
-    return weighting, WeightCells(dims, rows)
+    factors = tuple(tuple((c, float(f)) for c, f in zip(orders[d], result.factors[d])) for d in dims)
+    return weighting, WeightFactors(dims, factors)
 
 
 # ---- per-question tables --------------------------------------------------------------------------------------------
@@ -384,7 +390,8 @@ def _columns_of(q: Question) -> list[tuple[str, str, str]]:
 def _levels(q: Question) -> list[Level]:
     if q.type in ("single", "multi"):
         return [Level(o, label) for o, label in q.options]
-    return [Level(str(v), f"{v}（{q.low}）" if v == 1 else f"{v}（{q.high}）" if v == 5 else str(v)) for v in range(1, 6)]
+    ends = {1: f"1（{q.low}）", 5: f"5（{q.high}）"}
+    return [Level(str(v), ends.get(v, str(v))) for v in range(1, 6)]
 
 
 def _answers(q: Question, stored: object) -> list[str]:
@@ -486,7 +493,7 @@ def respondent_scores(data: Data, qid: str, limit: int | None = None) -> list[Re
     return [RespondentScore(r[0], r[1], {d: s for d, s in zip(ids, r[2:]) if s is not None}) for r in rows]
 
 
-# ---- cross-tabs --------------------------------------------------------------------------------------------------------
+# ---- cross-tabs ------------------------------------------------------------------------------------------------------
 
 def crosstab(data: Data, qid: str, q1: str, q2: str, *, province: str | None = None,
              sponsor: str | None = None) -> Crosstab:
@@ -522,7 +529,8 @@ def crosstab(data: Data, qid: str, q1: str, q2: str, *, province: str | None = N
     warnings = []
     if test.low_expected:
         warnings.append(f"{test.low_expected} of {test.cells} cells expect fewer than 5 respondents (smallest "
-                        f"{test.min_expected:.2f}): the chi-square test is unreliable; merge answers or widen the group")
+                        f"{test.min_expected:.2f}): the chi-square test is unreliable; merge answers or widen "
+                        "the group")
     if "multi" in (q_a.type, q_b.type):
         warnings.append("a multi-choice question: a respondent who chose several options counts in several cells, "
                         "which the chi-square test does not allow for; read it as indicative")
@@ -689,12 +697,14 @@ def add_parser(sub: Any) -> None:
     ct.add_argument("q2", help="the columns' question")
     ct.add_argument("--questionnaire", default="public")
     ct.add_argument("--province", help="only respondents of this province (full name, e.g. 广东省)")
-    ct.add_argument("--data", type=Path, required=True, help="the export's folder (submissions-<questionnaire>.parquet)")
+    ct.add_argument("--data", type=Path, required=True,
+                    help="the export's folder (submissions-<questionnaire>.parquet)")
     ct.add_argument("--weights", type=Path, help="a margins CSV (dimension,category,share) to rake weights to")
     ct.add_argument("--include-invalid", action="store_true", help="count invalid samples too")
     ct.add_argument("--csv", type=Path, help="also write the table as CSV (UTF-8 with BOM)")
     ct.set_defaults(run=run_crosstab)
-    at = sub.add_parser("athena-sql", help="write the SQL that runs the same analysis in Athena over the table's S3 export")
+    at = sub.add_parser("athena-sql",
+                        help="write the SQL that runs the same analysis in Athena over the table's S3 export")
     at.add_argument("--out", type=Path, required=True)
     at.add_argument("--export-location", default="s3://BUCKET/AWSDynamoDB/EXPORT_ID/data/",
                     help="where the table's export to S3 put its data files")

@@ -60,30 +60,42 @@ def field_columns(qn: Questionnaire) -> list[str]:
 
 
 @dataclass(frozen=True)
-class WeightCells:
-    """Raked weights, one per cell of the weighting dimensions: the rows of the inline VALUES list."""
+class WeightFactors:
+    """Raked weights as one factor per category of each weighting dimension: a respondent's weight is the product
+    of its categories' factors (1 for a respondent without an answer to a dimension)."""
     dimensions: tuple[str, ...]  # export columns, e.g. ("province", "age", "gender")
-    rows: tuple[tuple[tuple[str, ...], float], ...]  # (the cell's categories, its weight)
+    factors: tuple[tuple[tuple[str, float], ...], ...]  # per dimension: (category, factor)
+
+    def weight(self, categories: Mapping[str, str | None]) -> float:
+        weight = 1.0
+        for dim, factors in zip(self.dimensions, self.factors):
+            factor = dict(factors).get(categories.get(dim) or "")
+            if factor is None:
+                return 1.0
+            weight *= factor
+        return weight
+
+    def expression(self) -> str:
+        """The weight as SQL over a respondent's columns: a CASE per dimension, multiplied."""
+        cases = [f"CASE s.{ident(column(d))} " + " ".join(f"WHEN {literal(c)} THEN {number(f)}" for c, f in fs)
+                 + " END" for d, fs in zip(self.dimensions, self.factors)]
+        return f"COALESCE({' * '.join(cases)}, {number(1)})"
 
 
 def respondents(questionnaire: str, *, include_invalid: bool = False, where: Mapping[str, str] | None = None,
-                weights: WeightCells | None = None, scored: bool = False) -> str:
+                weights: WeightFactors | None = None, scored: bool = False, weight_column: bool = False) -> str:
     """The `respondents` common table expression every query starts from (without the leading WITH), over
-    submissions_<questionnaire>, or with `scored` over scored_<questionnaire>."""
+    submissions_<questionnaire>, or with `scored` over scored_<questionnaire>. Weighted by `weights`, or with
+    `weight_column` by the relation's own "_weight" (DuckDB computes the weights once: duckdb_weights.sql)."""
     keep = ["TRUE" if include_invalid else "s.valid"]
     keep += [f"s.{ident(column(k))} = {literal(v)}" for k, v in sorted((where or {}).items())]
     source = scored_relation(questionnaire) if scored else relation(questionnaire)
-    parts = {"relation": source, "keep": " AND ".join(keep), "weights": "", "join": "",
-             "weight": number(1)}
-    if weights is not None and weights.rows:
-        names = [f"d{i}" for i in range(len(weights.dimensions))]
-        values = ",\n    ".join("(" + ", ".join([*(literal(c) for c in cats), number(w)]) + ")"
-                                for cats, w in weights.rows)
-        parts["weights"] = f"weights ({', '.join(names)}, weight) AS (\n  VALUES\n    {values}\n),\n"
-        on = " AND ".join(f"s.{ident(column(d))} = weights.{n}" for d, n in zip(weights.dimensions, names))
-        parts["join"] = f"\n  LEFT JOIN weights ON {on}"
-        parts["weight"] = f"COALESCE(weights.weight, {number(1)})"
-    return render("respondents", **parts)
+    weight = number(1)
+    if weight_column:
+        weight = 's."_weight"'
+    elif weights is not None and weights.dimensions:
+        weight = weights.expression()
+    return render("respondents", relation=source, keep=" AND ".join(keep), weight=weight)
 
 
 def question_counts(respondents_cte: str, name: str) -> str:
@@ -189,12 +201,21 @@ def respondent_scores(respondents_cte: str, index: Index, limit: int | None = No
 
 # ---- the relation, in each engine ---------------------------------------------------------------------------------
 
-def duckdb_relation(qn: Questionnaire, path: Path | str, table: bool = False) -> str:
-    """The DuckDB view (or, with `table`, an in-memory table) submissions_<questionnaire> over a Parquet file."""
+def duckdb_relation(qn: Questionnaire, path: Path | str, table: bool = False, weights: str | None = None) -> str:
+    """The DuckDB view (or, with `table`, an in-memory table) submissions_<questionnaire> over a Parquet file;
+    with `weights` (a table made by duckdb_weights), carrying its "_weight" row for row."""
     columns = ",\n  ".join(f"{ident(c)} AS {ident(column(c))}" if column(c) != c else ident(c)
                            for c in field_columns(qn))
-    sql = render("duckdb_relation", relation=relation(qn.id), columns=columns, path=literal(str(path)))
+    join = ""
+    if weights:
+        columns += ',\n  "_weight"'
+        join = f" POSITIONAL JOIN {weights}"
+    sql = render("duckdb_relation", relation=relation(qn.id), columns=columns, path=literal(str(path)), join=join)
     return sql.replace("CREATE OR REPLACE VIEW", "CREATE OR REPLACE TABLE") if table else sql
+
+
+def duckdb_weights(qid: str, weights: WeightFactors) -> str:
+    return render("duckdb_weights", weights=f"weights_{qid}", weight=weights.expression(), relation=relation(qid))
 
 
 def duckdb_scored(qid: str, index: Index) -> list[str]:

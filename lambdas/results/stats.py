@@ -36,7 +36,8 @@ class Estimate:
 
 
 def estimate(n: int, sw: float, swx: float, swxx: float, sww: float, min_n: int = 0) -> Estimate:
-    """The mean of x and its 95 % interval from n, Σw, Σw·x, Σw·x², Σw² (module docstring); suppressed below min_n."""
+    """The mean of x and its 95 % interval from n, Σw, Σw·x, Σw·x², Σw² (see the module's docstring); suppressed
+    below min_n."""
     n_eff = sw * sw / sww if sww > 0 else 0.0
     if n < min_n:
         return Estimate(None, None, None, n, n_eff, suppressed=True)

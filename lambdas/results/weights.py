@@ -73,11 +73,13 @@ def read_margins(path: Path) -> Margins:
                     problems.append(f"{path}:{line}: share '{row['share']}' is not a number; write e.g. 0.089")
                     continue
                 if not 0 <= share <= 1:
-                    problems.append(f"{path}:{line}: share {share:g} must be between 0 and 1 (a share, not a percentage)")
+                    problems.append(f"{path}:{line}: share {share:g} must be between 0 and 1 "
+                                    "(a share, not a percentage)")
                     continue
                 cats = targets.setdefault(qid, {}).setdefault(dim, {})
                 if cat in cats:
-                    problems.append(f"{path}:{line}: {dim} {cat} is given twice (first on line {lines[(qid + dim, cat)]})")
+                    first = lines[(qid + dim, cat)]
+                    problems.append(f"{path}:{line}: {dim} {cat} is given twice (first on line {first})")
                     continue
                 cats[cat] = share
                 lines[(qid + dim, cat)] = line
@@ -99,6 +101,7 @@ def read_margins(path: Path) -> Margins:
 @dataclass(frozen=True)
 class Raking:
     weights: np.ndarray  # one per cell, averaging 1 over the respondents
+    factors: dict[str, np.ndarray]  # per dimension, one per category: a cell's weight is the product of its factors
     converged: bool
     iterations: int
     max_error: float  # the largest |weighted share − target| over every margin at the end
@@ -110,22 +113,28 @@ def rake(counts: Sequence[float], codes: Mapping[str, Sequence[int]], targets: M
 
     counts: respondents per cell; codes[dimension][cell]: the cell's category (an index into targets[dimension]);
     targets[dimension]: the target share of each category, adding up to 1, every category with respondents.
+    Each step multiplies the weights of a category's cells by one factor, so a cell's weight is the product of one
+    factor per dimension (`Raking.factors`): the weights can be written as that product, with no table of cells.
     """
     n = np.asarray(counts, dtype=float)
     total = n.sum()
     weights = np.ones_like(n)
     dims = [(np.asarray(codes[d], dtype=np.int64), np.asarray(targets[d], dtype=float)) for d in targets]
+    factors = {d: np.ones(len(targets[d])) for d in targets}
     error = _error(n, weights, dims, total)
     iterations = 0
     while error > tolerance and iterations < max_iterations:
         iterations += 1
-        for code, target in dims:
+        for d, (code, target) in zip(targets, dims):
             have = np.bincount(code, weights=n * weights, minlength=len(target))
             factor = np.divide(target * total, have, out=np.ones_like(target), where=have > 0)
             weights = weights * factor[code]
+            factors[d] = factors[d] * factor
         error = _error(n, weights, dims, total)
-    weights = weights * total / (n * weights).sum()
-    return Raking(weights, error <= tolerance, iterations, float(error))
+    scale = total / (n * weights).sum()
+    if factors:
+        factors[next(iter(factors))] *= scale
+    return Raking(weights * scale, factors, error <= tolerance, iterations, float(error))
 
 
 def _error(n: np.ndarray, weights: np.ndarray, dims: list[tuple[np.ndarray, np.ndarray]], total: float) -> float:

@@ -19,6 +19,7 @@ counts and the index means of the two engines are compared, and the run says whe
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import multiprocessing
 import resource
 import sys
@@ -258,15 +259,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"generated {sum(sizes.values()):,} submissions ({', '.join(f'{q} {n:,}' for q, n in sizes.items())})"
                   f" in {time.perf_counter() - began:.1f} s")
         duck = _in_process(run_duckdb, folder)
-        pan = _in_process(run_pandas, folder)
+        pan = _in_process(run_pandas, folder) if importlib.util.find_spec("pandas") else None
     rows = [["step", "DuckDB (s)", "pandas (s)"]]
     names = {"load": "load", "tables": f"all per-question tables ({duck['tables']})",
              "index": f"index with groupings ({duck['indexes']} tables)",
              "crosstab": f"one cross-tab ({' × '.join(CROSSTAB[1:])}, n={duck['crosstab_n']:,})"}
     for step, label in names.items():
-        rows.append([label, f"{duck['times'][step]:.3f}", f"{pan['times'][step]:.3f}"])
-    rows.append(["peak memory (MB)", f"{duck['rss']:.0f}", f"{pan['rss']:.0f}"])
+        rows.append([label, f"{duck['times'][step]:.3f}", f"{pan['times'][step]:.3f}" if pan else "–"])
+    rows.append(["peak memory (MB)", f"{duck['rss']:.0f}", f"{pan['rss']:.0f}" if pan else "–"])
     print(table(rows))
+    if pan is None:
+        print("pandas is not installed, so no baseline: pip install pandas")
+        return 0
     problems = agree(duck, pan)
     print("the engines' tables agree" if not problems else "the engines differ: " + "; ".join(problems[:10]))
     return 0 if not problems else 1

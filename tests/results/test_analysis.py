@@ -275,7 +275,7 @@ def test_invalid_samples_count_only_when_asked(folder, survey):
         assert analysis.index_table(d, "public", min_n=1).rows[0].n == 13
 
 
-# ---- cross-tabs --------------------------------------------------------------------------------------------------------
+# ---- cross-tabs ------------------------------------------------------------------------------------------------------
 
 def test_crosstab_counts_shares_and_chi_square_against_the_hand_statistic(data):
     t = analysis.crosstab(data, "public", "gender", "report_channel")
@@ -316,7 +316,7 @@ def test_crosstab_of_matrix_rows_and_ratings(data):
         analysis.crosstab(data, "public", "suggestions", "overall")
 
 
-# ---- weighting ---------------------------------------------------------------------------------------------------------
+# ---- weighting -------------------------------------------------------------------------------------------------------
 
 MARGINS = "dimension,category,share\nprovince,广东省,0.5\nprovince,北京市,0.5\ngender,male,0.5\ngender,female,0.5\n"
 # The raked weights of the four cells, solved by hand: w = a(province) · b(gender) with 6 respondents' worth in each
@@ -343,8 +343,10 @@ def test_raking_converges_to_the_hand_solved_weights(weighted):
     w = weighted.weighting["public"]
     assert w.applied and w.converged and w.dimensions == ("province", "gender")
     assert 1 < w.iterations < 100 and w.max_error <= w.tolerance
-    cells = {cats: weight for cats, weight in weighted.cells["public"].rows}
+    factors = weighted.weights["public"]
+    cells = {(p, g): factors.weight({"province": p, "gender": g}) for p, g in RAKED}
     assert cells == pytest.approx(RAKED)
+    assert factors.weight({"province": None, "gender": "male"}) == 1  # no answer to a dimension: weight 1
     assert sum(_weight_of(r) for r in INDEX) == pytest.approx(12)  # weights average 1
     kish = 12 ** 2 / sum(_weight_of(r) ** 2 for r in INDEX)
     assert w.n == 12 and w.n_effective == pytest.approx(kish) and w.design_effect == pytest.approx(12 / kish)
@@ -379,6 +381,8 @@ def test_rake_reports_no_convergence_when_it_runs_out_of_iterations():
     assert not result.converged and result.iterations == 1 and result.max_error > 1e-12
     done = weights.rake([4, 3, 2, 3], {"p": [0, 0, 1, 1], "g": [0, 1, 0, 1]}, {"p": [0.5, 0.5], "g": [0.5, 0.5]})
     assert done.converged and list(done.weights) == pytest.approx([RAKED[k] for k in RAKED])
+    products = [done.factors["p"][p] * done.factors["g"][g] for p, g in ((0, 0), (0, 1), (1, 0), (1, 1))]
+    assert products == pytest.approx(list(done.weights), rel=1e-12)
 
 
 def test_margins_that_do_not_fit_leave_the_figures_unweighted_and_say_why(folder, survey, tmp_path):
@@ -547,7 +551,7 @@ def test_crosstab_command_with_a_province_and_a_mistake(folder, capsys):
     assert "choose one of" in capsys.readouterr().err
 
 
-# ---- Athena -----------------------------------------------------------------------------------------------------------
+# ---- Athena ----------------------------------------------------------------------------------------------------------
 
 def test_athena_flatten_has_exactly_the_exports_columns(survey):
     for qn in survey.questionnaires.values():
@@ -609,7 +613,8 @@ def test_athena_flatten_gives_the_exports_rows_from_the_tables_s3_export(survey,
     for trino, duck in TRINO_TO_DUCKDB:
         sql = sql.replace(trino, duck)
     con = duckdb.connect()
-    con.execute(f"CREATE TABLE survey_export AS SELECT * FROM read_json('{lines}', columns = {{Item: '{DYNAMODB_ITEM}'}})")
+    con.execute(f"CREATE TABLE survey_export AS "
+                f"SELECT * FROM read_json('{lines}', columns = {{Item: '{DYNAMODB_ITEM}'}})")
     con.execute(sql)
     got = con.execute("SELECT * FROM submissions_public ORDER BY id").to_arrow_table().to_pylist()
     expected = [{queries.column(k): v for k, v in export.flatten(_plain(it), qn).items()} for it in items]
@@ -620,8 +625,8 @@ def test_athena_flatten_gives_the_exports_rows_from_the_tables_s3_export(survey,
 
 
 def test_athena_sql_command_writes_every_file(tmp_path, capsys):
-    args = _parser().parse_args(["athena-sql", "--out", str(tmp_path), "--export-location", "s3://b/AWSDynamoDB/1/data/",
-                                 "--tables-location", "s3://b/results"])
+    args = _parser().parse_args(["athena-sql", "--out", str(tmp_path), "--export-location",
+                                 "s3://b/AWSDynamoDB/1/data/", "--tables-location", "s3://b/results"])
     assert args.run(args) == 0
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["athena_export_table.sql", "athena_flatten_pro.sql", "athena_flatten_public.sql",
@@ -648,7 +653,8 @@ def test_the_shared_queries_run_unchanged_in_duckdb_and_parse_as_trino(data, sur
     for path in files:
         for statement in sqlglot.parse(path.read_text(encoding="utf-8"), read="trino"):
             assert statement is not None
-    weighted_cte = queries.respondents("public", weights=queries.WeightCells(("province",), ((("广东省",), 1.5),)))
+    weighted_cte = queries.respondents("public", weights=queries.WeightFactors(("province",), (
+        (("广东省", 1.5), ("北京市", 0.75)),)))
     sqlglot.parse_one(queries.crosstab(weighted_cte, "gender", "satisfaction.police"), read="trino")
 
 

@@ -18,4 +18,4 @@ def test_the_results_benchmark_runs_at_a_tiny_size(capsys, monkeypatch: pytest.M
     assert "| step" in printed and "DuckDB (s)" in printed and "pandas (s)" in printed
     for step in ("load", "all per-question tables", "index with groupings", "one cross-tab", "peak memory (MB)"):
         assert step in printed
-    assert "the engines' tables agree" in printed
+    assert "the engines' tables agree" in printed or "pandas is not installed" in printed
