@@ -59,8 +59,10 @@ def _get(path: str, query: dict[str, str], headers: dict[str, str]) -> dict:
 
 def test_each_function_is_given_only_the_settings_it_reads_and_no_secret_value():
     envs = {name: local.function_environment(TEMPLATE, name, {"SurveyTable": "t", "AddressKeySecret": "arn:a",
-                                                               "ChallengeKeySecret": "arn:c", "OriginTokenSecret": "arn:o"})
+                                                               "ChallengeKeySecret": "arn:c", "OriginTokenSecret": "arn:o",
+                                                               "WeChatAppSecret": "arn:w"})
             for name in local.functions(TEMPLATE).values()}
+    assert not SECRET_VARS & set(envs["WeChatFunction"])
     assert SECRET_VARS <= set(envs["SubmitFunction"])
     assert not SECRET_VARS & set(envs["SweepFunction"]) and not SECRET_VARS & set(envs["CountsFunction"])
     assert "SURVEY_PUBLIC_VALID" in envs["CountsFunction"] and "SURVEY_PUBLIC_VALID" not in envs["SubmitFunction"]
