@@ -4,7 +4,11 @@ unless asked otherwise.
 
 The API, all plain values (frozen dataclasses of numbers and strings):
 
-  open_data(parquet_dir, survey=None, include_invalid=False, weights=None, last_year=None) -> Data
+  open_data(parquet_dir, survey=None, include_invalid=False, weights=None, last_year=None, *,
+            memory_limit="3GB", threads=2, materialize=False) -> Data
+      Data.questionnaires (ids found), .weighting[qid] (Weighting: applied, converged, design effect, notes),
+      .weights[qid] (the raked factors), .last_year, .con (the DuckDB connection), .respondents(qid, ...) (the
+      CTE every query starts from), .scored(qid) (the relation with each respondent's scores), .query(sql)
   question_tables(data, qid, *, province=None, sponsor=None, min_n=30, questions=None) -> list[QuestionTable]
   index_table(data, qid, by=None, *, province=None, sponsor=None, min_n=30) -> IndexTable
   groupings(data, qid) -> tuple[str, ...]          the `by` values a report shows (province, age, education, …)

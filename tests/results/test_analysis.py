@@ -409,6 +409,27 @@ def test_a_wrong_margins_file_is_refused_with_every_problem_and_its_line(tmp_pat
     assert "m.csv:5: gender male is given twice (first on line 2)" in message
 
 
+def test_margins_for_one_questionnaire_replace_the_shared_ones_dimension_by_dimension(tmp_path):
+    margins = tmp_path / "m.csv"
+    margins.write_text("questionnaire,dimension,category,share\n,gender,male,0.51\n,gender,female,0.49\n"
+                       ",age,age18_24,1\npro,age,under25,0.3\npro,age,over50,0.7\n", encoding="utf-8")
+    read = weights.read_margins(margins)
+    assert read.for_questionnaire("public") == {"gender": {"male": 0.51, "female": 0.49}, "age": {"age18_24": 1.0}}
+    assert read.for_questionnaire("pro")["age"] == {"under25": 0.3, "over50": 0.7}
+    assert read.for_questionnaire("pro")["gender"] == {"male": 0.51, "female": 0.49}
+
+
+def test_crosstab_command_with_weights_says_so(folder, tmp_path, capsys):
+    margins = tmp_path / "m.csv"
+    margins.write_text(MARGINS, encoding="utf-8")
+    args = _parser().parse_args(["crosstab", "gender", "report_channel", "--data", str(folder),
+                                 "--weights", str(margins)])
+    assert args.run(args) == 0
+    printed = capsys.readouterr().out
+    assert "加权;" in printed and "row share, weighted" in printed
+    assert "the chi-square test uses the unweighted counts" in printed
+
+
 def test_without_margins_every_result_says_unweighted(data):
     assert not data.weighting["public"].applied and data.weighting["public"].notes == ("no margins file",)
     assert all(not t.weighted and (t.mean is None or t.mean.weighted is None)
