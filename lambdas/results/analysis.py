@@ -46,7 +46,7 @@ from lambdas.survey.regions import PROVINCES
 from . import queries
 from .queries import ANALYSED, WeightFactors
 from .stats import ChiSquare, Estimate, chi_square, estimate
-from .weights import MAX_ITERATIONS, TOLERANCE, Margins, Weighting, rake, read_margins
+from .weights import MAX_ITERATIONS, TOLERANCE, Margins, MarginsError, Weighting, rake, read_margins
 
 MIN_N = 30  # figures resting on fewer respondents are suppressed
 SUMMARY_FORMAT = "netizen-survey-summary/1"
@@ -276,6 +276,19 @@ def open_data(parquet_dir: Path, survey: Survey | None = None, include_invalid: 
                            "write them with: python -m lambdas.admin export --out DIR --format parquet")
     con = duckdb.connect(config={"memory_limit": memory_limit, "threads": threads})
     data = Data(con, survey, parquet_dir, include_invalid, found)
+    try:
+        _prepare(data, materialize, weights, tolerance, max_iterations)
+    except BaseException:
+        con.close()
+        raise
+    if last_year is not None:
+        data.last_year = load_summary(Path(last_year))
+    return data
+
+
+def _prepare(data: Data, materialize: bool, weights: Path | None, tolerance: float, max_iterations: int) -> None:
+    """The relations of each questionnaire found, and the weights when there are margins."""
+    con, survey, parquet_dir, found = data.con, data.survey, data.parquet_dir, data.questionnaires
     for qid in found:
         path = parquet_dir / f"submissions-{qid}.parquet"
         _check_columns(path, survey.questionnaires[qid])
@@ -291,9 +304,6 @@ def open_data(parquet_dir: Path, survey: Survey | None = None, include_invalid: 
                 path = parquet_dir / f"submissions-{qid}.parquet"
                 con.execute(queries.duckdb_relation(survey.questionnaires[qid], path, table=materialize,
                                                     weights=f"weights_{qid}"))
-    if last_year is not None:
-        data.last_year = load_summary(Path(last_year))
-    return data
 
 
 def _check_columns(path: Path, qn: Questionnaire) -> None:
@@ -729,7 +739,7 @@ def run_crosstab(args: argparse.Namespace) -> int:
         with open_data(args.data, _survey(args), include_invalid=args.include_invalid, weights=args.weights) as data:
             table = crosstab(data, args.questionnaire, args.q1, args.q2, province=args.province)
             print(format_crosstab(table, data.weighting[args.questionnaire], data.include_invalid))
-    except ResultsError as exc:
+    except (ResultsError, MarginsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.csv:
