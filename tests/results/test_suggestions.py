@@ -138,7 +138,7 @@ def test_counts_are_of_suggestions_not_of_occurrences(result: SuggestionSummary)
 
 
 def test_domain_terms_are_not_split(result: SuggestionSummary) -> None:
-    terms, phrases = suggestions.words("大数据杀熟、电信诈骗、网络诈骗、骚扰电话和APP过度收集未成年人的个人信息，落实实名制")
+    terms, _ = suggestions.words("大数据杀熟、电信诈骗、网络诈骗、骚扰电话和APP过度收集未成年人的个人信息，落实实名制")
     assert {"大数据杀熟", "电信诈骗", "网络诈骗", "骚扰电话", "app", "未成年人", "个人信息", "实名制"} <= terms
     assert not {"大数据", "杀熟", "电信", "诈骗", "骚扰", "电话", "个人", "信息", "实名"} & terms
     national = {r.term for r in result.national.terms}
