@@ -8,6 +8,14 @@
   python -m lambdas.admin rescore [--rules FILE]      judge every submission again under a rule set; exact counters
   python -m lambdas.admin anomalies --out DIR         per-sponsor signs of inflated counts, scored, CSV and a page
 
+After the window, over the Parquet export (files only, no table):
+  python -m lambdas.admin results --data DIR --out DIR    the national, provincial, topic and sponsor reports
+  python -m lambdas.admin crosstab Q1 Q2 --data DIR       two questions cross-tabulated, with a chi-square test
+  python -m lambdas.admin suggestions --data DIR --out DIR  frequent and distinctive terms of the suggestions
+  python -m lambdas.admin codebook --data DIR --out DIR   codebook, labelled CSV/XLSX, SPSS .sav
+  python -m lambdas.admin synth --out DIR --size N        synthetic valid submissions as the export's Parquet
+  python -m lambdas.admin athena-sql ...                  the same queries for Athena over the table's S3 export
+
 The table comes from --table / SURVEY_TABLE, the endpoint from --endpoint-url / AWS_ENDPOINT_URL_DYNAMODB (the
 local stack prints its own), the sponsors and window from the site's sponsors.json.
 """
@@ -60,7 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     rs.add_argument("--dry-run", action="store_true", help="report what would change; write nothing")
     an = sub.add_parser("anomalies", help="per sponsor and channel: bursts, concentration, patterns, scored")
     an.add_argument("--out", type=Path, required=True)
+    _results_commands(sub)
     args = parser.parse_args(argv)
+    if hasattr(args, "run"):  # the results' commands read files only: no table, no AWS settings
+        return int(args.run(args) or 0)
 
     if args.command == "snapshot" and args.verify:
         problems = snapshot.verify(args.verify)
@@ -112,6 +123,20 @@ def main(argv: list[str] | None = None) -> int:
     written = snapshot.freeze(args.out, rows, cat, now)
     print(f"{args.out}: froze {', '.join(written) or 'nothing new'}")
     return 0
+
+
+def _results_commands(sub: argparse._SubParsersAction) -> None:
+    """The results' commands, when their extra is installed (`pip install -e ".[results]"`)."""
+    try:
+        from lambdas.results import analysis, codebook, suggestions, synth
+    except ImportError as exc:
+        missing = exc.name or "a results dependency"
+        for name in ("results", "crosstab", "suggestions", "codebook", "synth", "athena-sql"):
+            sub.add_parser(name, help=f"(needs {missing}: pip install -e '.[results]')").set_defaults(
+                run=lambda args, m=missing: sys.exit(f"admin: this command needs {m}: pip install -e '.[results]'"))
+        return
+    for module in (analysis, suggestions, codebook, synth):
+        module.add_parser(sub)
 
 
 def _anomalies(store: Store, site: Path) -> anomalies.Report:
