@@ -155,9 +155,12 @@ def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None, previ
                               rules)
     out.pages = writer.all(previous.page_parts if previous else None)
     out.plan_parts, out.page_parts = plan.parts, writer.parts
-    mark = Path(store.path(key("campaign-mark", sl.campaign.title, typeface().digest, images.RENDERER_VERSION), "svg"))
+    # The site's logo and favicon: the campaign's own logo when the secretariat dropped one in, else the shield.
+    logo = artwork.files(sl.base_dir).get("logo")
+    mark = Path(store.path(key("campaign-mark", sl.campaign.title, typeface().digest, images.RENDERER_VERSION,
+                               FileDigests()(logo)), "svg"))
     if not mark.is_file():
-        write_atomic(mark, images.campaign_mark_svg(sl.campaign.title))
+        write_atomic(mark, images.campaign_mark_svg(sl.campaign.title, logo.read_bytes() if logo else None))
     out.extra["assets/img/campaign-mark.svg"] = mark.read_text(encoding="utf-8")
     out.extra["assets/js/form.js"] = script
     # Published with the site and deployed with the functions: the server checks exactly what the forms ask.

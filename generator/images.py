@@ -21,7 +21,7 @@ from .fonts import Face, typeface
 from .typeset import MIN_SIZE, fit
 
 # Bump when a design changes: it is part of every cache key, so old drawings are never reused by mistake.
-RENDERER_VERSION = "5"
+RENDERER_VERSION = "6"
 
 NAVY = "#0b3c8c"
 NAVY_LIGHT = "#154a9e"
@@ -226,8 +226,7 @@ def plan_badge(short_name: str, logo: Image.Image | None, face: Face, h: float, 
     """The badge closest to height `h` that fits `max_w` × `max_h`: a text mark on one line (网信安协会) or, when
     two lines let it be larger, set like a seal (网信安 / 协会); its text grows past `h` to stay legible."""
     if logo is not None:
-        side = min(h, max_w, max_h)
-        return Badge(side, side)
+        return Badge(h, h)
     mark = textmark.text_mark(short_name)
     one = "".join(mark)
     # one line: height size / BADGE_TEXT, width text + half the height
@@ -268,11 +267,11 @@ def mark_scene(short_name: str, logo: bytes | None, title: str) -> Scene:
     return scene
 
 
-def campaign_mark_svg(title: str) -> str:
+def campaign_mark_svg(title: str, logo: bytes | None = None) -> str:
     """The campaign's mark alone, for the site's logo and favicon."""
     face = typeface()
     scene = Scene(64, 64, title, face.regular, face.bold)
-    scene.add(*campaign_mark(2, 2, 60, face.bold))
+    scene.add(*campaign_mark(2, 2, 60, face.bold, load_picture(logo)))
     return draw.to_svg(scene)
 
 
@@ -426,7 +425,7 @@ def _brand(scene: Scene, d: Design, inputs: EntryInputs, art: Art, cx: float, y:
     s = row_h
     while True:
         times = s * 0.4
-        badge = plan_badge(inputs.sponsor, art.logo, scene.bold, s * 0.86, inner_w - s - times, row_h)
+        badge = plan_badge(inputs.sponsor, art.logo, scene.bold, s * 0.86, max(0.0, inner_w - s - times), row_h)
         total = s + times + badge.w
         if (total <= inner_w and (not badge.lines or badge.size >= MIN_SIZE)) or s < 16:
             break

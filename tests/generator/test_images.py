@@ -105,10 +105,13 @@ def every_design() -> list[str]:
 
 
 def scenes(width: int, height: int, qr: bool):  # type: ignore[no-untyped-def]
-    """The image of each sample name in each design."""
+    """The image of each sample name in each design, and with a logo."""
+    logo = io.BytesIO()
+    Image.new("RGBA", (300, 120), (200, 0, 0, 255)).save(logo, "PNG")
     for design in every_design():
         for name in NAMES:
             yield name, images.entry_scene(design_inputs(width, height, qr, design, name), None)
+        yield "logo", images.entry_scene(design_inputs(width, height, qr, design), logo.getvalue())
 
 
 def texts(scene) -> list[Text]:
@@ -174,6 +177,10 @@ def test_text_is_legible_in_every_design_and_size(width, height, qr):
 @pytest.mark.parametrize("width,height,qr", SIZES)
 def test_no_two_texts_overlap(width, height, qr):
     for name, scene in scenes(width, height, qr):
+        draw.to_png(scene)
+        for shape in scene.shapes:
+            if isinstance(shape, (draw.Rect, draw.Picture)):
+                assert shape.w >= 0 and shape.h >= 0 and shape.x >= -0.5 and shape.x + shape.w <= width + 0.5, shape
         boxes = [(t.x, t.top, t.x + scene.face(t.bold).width(t.text, t.size), t.top + t.size) for t in texts(scene)]
         for i, a in enumerate(boxes):
             for b in boxes[i + 1:]:

@@ -83,10 +83,13 @@ def test_artwork_dropped_into_the_project_is_drawn_and_rebuilt(tmp_path):
     colours = {c for _, c in dressed.getcolors(1 << 20)}
     assert (200, 0, 0) in colours and (0, 160, 0) in colours
     assert decode(poster.read_bytes()) == [f"{SITE_URL}s/guangdong-cyber/poster/"]
+    # The site's own logo and favicon follow.
+    assert "data:image/png;base64," in (project / "site/assets/img/campaign-mark.svg").read_text()
     for artwork in folder.iterdir():
         artwork.unlink()
     assert mkdocs_build(project).returncode == 0
     assert poster.read_bytes() == plain
+    assert "data:image" not in (project / "site/assets/img/campaign-mark.svg").read_text()
 
 
 def test_unreadable_artwork_stops_the_build_with_the_fix(small_project):
