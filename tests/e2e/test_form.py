@@ -129,8 +129,10 @@ def test_answer_lose_the_network_mid_submit_and_land_once(browser, stack):
 
     page.route("**/api/submit", lose_first_response)
     page.context.set_offline(False)
-    page.wait_for_url("**/thanks/", timeout=60_000)
+    # The thank-you page learns the link they came by, to offer it for forwarding
+    page.wait_for_url("**/thanks/#from=guangdong-cyber/wechat", timeout=60_000)
     assert page.locator("#thanks").is_visible()
+    assert page.locator("[data-forward-link]").inner_text().endswith("/s/guangdong-cyber/wechat/")
     assert lost, "the first response was not lost: the retry path was not exercised"
     # THEN the table holds the answers once, attributed, counted once
     sub_id = page.evaluate("JSON.parse(localStorage.getItem('survey-done:public'))")

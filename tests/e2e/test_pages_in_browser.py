@@ -286,3 +286,20 @@ def test_the_page_a_post_without_script_gets_back(browser, stack):
         assert first.startswith("第 1 题") and "？：" not in first
         shoot(page, "problem")
         context.close()
+
+
+# ---- the documents print on one A4 sheet from their page -----------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["sponsors/shenzhen-media/certificate/", "sponsors/guangdong-cyber/invitation/"])
+def test_a_document_prints_from_its_page_on_one_a4_sheet_without_the_sites_frame(desktop, stack, path):
+    from tests.generator import pdf_reader
+
+    desktop.goto(stack["url"] + path, wait_until="networkidle")
+    printed = desktop.pdf(prefer_css_page_size=True, print_background=True)
+    assert [(round(w), round(h)) for w, h in pdf_reader.page_sizes(printed)] == [(595, 842)]
+    desktop.emulate_media(media="print")
+    assert desktop.locator(".md-header").is_hidden() and desktop.locator(".doc-tools").is_hidden()
+    assert desktop.locator(".doc-seal").is_visible()
+    (SHOTS / "print").mkdir(parents=True, exist_ok=True)
+    (SHOTS / "print" / (path.strip("/").replace("/", "-") + ".pdf")).write_bytes(printed)
