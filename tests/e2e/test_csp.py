@@ -165,6 +165,7 @@ PAGES = {
     "certificate": "sponsors/shenzhen-media/certificate/",
     "invitation": "sponsors/guangdong-cyber/invitation/",
     "form": "s/guangdong-cyber/wechat/",
+    "campaign form": "survey/",
     "second questionnaire form": "s/shenzhen-media/app/pro/",
     "thanks": "thanks/",
     "404": "no-such-page/",
