@@ -25,7 +25,7 @@ CODES = ("honeypot", "no_proof", "bad_proof", "expired_proof", "foreign_proof", 
 PROOF_VERDICTS = ("ok", "no_proof", "bad_proof", "expired_proof", "foreign_proof")
 LIMITS = {  # name: (lowest, highest) accepted
     "proof_bits": (0, 28), "proof_hours": (1, 72), "address_valid_per_day": (1, 10_000_000),
-    "address_challenges_per_day": (1, 100_000_000), "device_valid_per_questionnaire": (1, 1000),
+    "address_challenges_per_day": (1, 100_000_000), "device_valid_per_questionnaire": (1, 10),
 }
 
 
@@ -91,7 +91,8 @@ class Ledger(Protocol):
         """True if no other submission holds `key`; takes it for `owner`."""
 
     def take(self, key: str, cap: int) -> bool:
-        """True if fewer than `cap` places under `key` are taken; takes one."""
+        """True if fewer than `cap` places under `key` are taken; takes one. Not owned: a retry that is judged
+        again takes another, which errs on the strict side and only near the cap."""
 
 
 @dataclass(frozen=True)
@@ -125,8 +126,10 @@ def judge(rules: Rules, signals: Signals, subject: Subject, ledger: Ledger) -> l
         reasons.append("repeat_answers")
         if rules.invalidates("repeat_answers"):
             return reasons
-    if signals.device and not ledger.take(f"D#{signals.device}#{subject.questionnaire}",
-                                          rules.device_valid_per_questionnaire):
+    # A device's places are markers owned by the submission that took them, so a retry of that submission (after
+    # a throttle between judging and storing) finds its own place instead of being told the device is used up.
+    if signals.device and not any(ledger.first(f"D#{signals.device}#{subject.questionnaire}#{slot}", subject.id)
+                                  for slot in range(rules.device_valid_per_questionnaire)):
         reasons.append("repeat_device")
         if rules.invalidates("repeat_device"):
             return reasons

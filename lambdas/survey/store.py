@@ -5,7 +5,7 @@ Items (pk, sk):
   C#<day>#<shard>, <q>#<sponsor>#<channel>#<province>
                                       counters `received` and `valid` for one Beijing day, one counter shard
   A#<ip hash>#<answers digest>, marker the first valid submission of these answers from an address
-  D#<device hash>#<q>, limit          valid samples a device brought to a questionnaire (`n`, capped)
+  D#<device hash>#<q>#<slot>, marker  one of a device's places for valid samples of a questionnaire (owner)
   L#<day>#<ip hash>#<q>, limit        valid samples an address brought to a questionnaire on one Beijing day
   L#<day>#<ip hash>, challenges       challenges an address fetched on one Beijing day
 

@@ -351,3 +351,27 @@ def test_the_province_derived_from_the_address_is_kept_and_the_address_is_not(dd
         app.configure(None)
     item = _only(ddb)
     assert item["ip_province"] == "江苏省" and "114.114" not in json.dumps(item, ensure_ascii=False)
+
+
+def test_a_retry_after_a_throttled_store_is_judged_as_the_same_submission(intake, ddb, monkeypatch):
+    # GIVEN the first attempt's judgement took its places, then DynamoDB throttled the store
+    from botocore.exceptions import ClientError
+
+    original = intake.store.client.put_item
+    throttled: list[bool] = []
+
+    def put_item(**kwargs):
+        if kwargs["Item"]["pk"]["S"].startswith("S#") and not throttled:
+            throttled.append(True)
+            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "injected"},
+                               "ResponseMetadata": {"HTTPStatusCode": 400}}, "PutItem")
+        return original(**kwargs)
+
+    monkeypatch.setattr(intake.store.client, "put_item", put_item)
+    body = payload(intake)
+    assert call(event(body))[0] == 503
+    # WHEN the form retries it
+    assert call(event(body))[0] == 200
+    # THEN it is the valid sample it was: its device's place is its own
+    item = _only(ddb)
+    assert item["valid"] is True and "reasons" not in item
