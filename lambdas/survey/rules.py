@@ -115,7 +115,9 @@ def judge(rules: Rules, signals: Signals, subject: Subject, ledger: Ledger) -> l
         reasons.append(signals.proof)
     elif signals.seconds < rules.min_seconds.get(subject.questionnaire, 0):
         reasons.append("too_fast")
-    if signals.json and not signals.device:
+    # Whatever carries a proof was sent by a script, and the form's script always sends its device token; a plain
+    # form post without script has neither (and is already no_proof).
+    if not signals.device and signals.proof != "no_proof":
         reasons.append("no_device")
     if signals.cross_site:
         reasons.append("cross_site")

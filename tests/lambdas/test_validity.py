@@ -375,3 +375,19 @@ def test_a_retry_after_a_throttled_store_is_judged_as_the_same_submission(intake
     # THEN it is the valid sample it was: its device's place is its own
     item = _only(ddb)
     assert item["valid"] is True and "reasons" not in item
+
+
+def test_a_scripted_form_post_with_a_proof_but_no_device_is_not_valid(intake, ddb):
+    from urllib.parse import urlencode
+
+    body = payload(intake)
+    form = {"id": body["id"], "questionnaire": "public", "sponsor": body["sponsor"], "channel": body["channel"],
+            "homepage": "", "proof_challenge": body["proof"]["challenge"], "proof_nonce": body["proof"]["nonce"]}
+    for qid, value in body["answers"].items():
+        if isinstance(value, dict):
+            form.update({f"{qid}.{k}": v for k, v in value.items()})
+        else:
+            form[qid] = value
+    assert call(event(urlencode(form, doseq=True).encode(), "application/x-www-form-urlencoded"))[0] == 303
+    item = _only(ddb)
+    assert item["valid"] is False and item["reasons"] == ["no_device"]
