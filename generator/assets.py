@@ -155,12 +155,14 @@ def render(job: Job) -> dict[str, dict[str, str]]:
         scenes["png"] = images.mark_scene(job.params["short_name"], logo, job.params["title"])
     else:
         raise ValueError(f"unknown job kind {job.kind}")
+    pngs = {name: draw.to_pngs(scene, (1, 2) if name == "png" and "png2x" in dict(job.outputs) else (1,))
+            for name, scene in scenes.items()}
     for fmt, path in job.outputs:
-        scene = scenes["captioned_png" if fmt.startswith("captioned") else "png"]
+        name = "captioned_png" if fmt.startswith("captioned") else "png"
         if fmt.endswith("svg"):
-            data: bytes | str = draw.to_svg(scene)
+            data: bytes | str = draw.to_svg(scenes[name])
         else:
-            data = draw.to_png(scene, 2 if fmt == "png2x" else 1)
+            data = pngs[name][2 if fmt == "png2x" else 1]
         write_atomic(Path(path), data)
     return typeface().take_new_outlines()
 
