@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import io
+import zlib
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
@@ -119,7 +120,12 @@ def to_pngs(scene: Scene, scales: tuple[int, ...] = (1,)) -> dict[int, bytes]:
             else:
                 image = image.quantize(palette=palette, dither=Image.Dither.NONE)
         buf = io.BytesIO()
-        image.save(buf, "PNG", compress_level=5)  # level 6 saves 4 % more for a quarter more time
+        if flat:
+            # A palette image is mostly runs of one index: run-length zlib compresses it in half the time of the
+            # default strategy, for about a tenth more bytes.
+            image.save(buf, "PNG", compress_level=6, compress_type=zlib.Z_RLE)
+        else:
+            image.save(buf, "PNG", compress_level=5)
         out[k] = buf.getvalue()
     return out
 
