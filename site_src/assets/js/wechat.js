@@ -30,7 +30,8 @@
   }
 
   fetch(api + "?url=" + encodeURIComponent(page), { cache: "no-store", credentials: "omit" }).then(function (r) {
-    return r.ok ? r.json() : null;
+    // The body is always read, so the request ends (an unread one stays open in the browser).
+    return r.ok ? r.json() : r.text().then(function () { return null; });
   }).then(function (sig) {
     if (!sig || !sig.appId) return; // not configured: the card stays WeChat's default, nothing is loaded
     var sdk = document.createElement("script");
