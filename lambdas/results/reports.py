@@ -1042,6 +1042,8 @@ def _render_all(reports: list[Report], out_dir: Path, workers: int, pdf: bool,
     processes when `workers` > 1, the longest reports first so the pool finishes together."""
     folder = out_dir / "charts"
     folder.mkdir(parents=True, exist_ok=True)
+    css = out_dir / "report.css"  # before any page: the PDFs are laid out with it
+    css.write_text(stylesheet(), encoding="utf-8")
     unique: dict[str, Spec | TileSpec] = {}
     for r in reports:
         for spec in r.charts:
@@ -1069,8 +1071,6 @@ def _render_all(reports: list[Report], out_dir: Path, workers: int, pdf: bool,
     timings["pages"] = time.perf_counter() - clock
     timings["chart_count"] = len(specs)
     paths += [folder / name for s in specs for name in charts.file_names(s).values()]
-    css = out_dir / "report.css"
-    css.write_text(stylesheet(), encoding="utf-8")
     return paths + [css]
 
 
