@@ -4,8 +4,8 @@ A chart is described by a `Spec` (plain, picklable data) and drawn by `draw` int
 pages, and PNG, for the PDFs (WeasyPrint lays out a PNG several times faster than an SVG whose text is paths).
 The SVG carries its text as outlines (svg.fonttype 'path'), so it reads the same on a phone without the font.
 Every chart states what it shows in its title, its axis with the unit, and the sample size (n) under the title; the
-same words go in the page's caption and alt text. Charts are 5 inches wide with 10–11 pt type: at natural size in
-print, and about 10 px type when a phone scales them to 360 px.
+same words go in the page's caption and alt text. Charts are 4 inches wide with 9–11 pt type: at about natural size
+in print (100 mm), and about 11 px type when a phone shows them 330 px wide.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from .tiles import TileSpec
 
-WIDTH = 5.0  # inches
+WIDTH = 4.0  # inches: 9.5 pt labels read as about 11 px when a phone shows the chart 330 px wide
 PNG_DPI = 150
 ACCENT = "#1f5f8b"
 MUTED = "#9aa5ae"
@@ -166,7 +166,7 @@ def wrap(text: str, width: float = 10.0) -> str:
 def _frame(spec: Spec, labels: list[str], rows: int, extra_bottom: float = 0.0) -> tuple[Figure, object]:
     from matplotlib.figure import Figure
 
-    title = wrap(spec.title, 26)
+    title = wrap(spec.title, WIDTH * 72 / 11 - 2)  # ems of the 11 pt title in the figure's width
     title_lines = title.count("\n") + 1
     label_lines = [label.count("\n") + 1 for label in labels]
     row_height = max(0.3, 0.17 * max(label_lines, default=1) + 0.08)
@@ -213,7 +213,7 @@ def _scores(spec: Spec) -> Figure:
         ax.barh(yi, v, color=ACCENT, height=0.62)
         if lo is not None and hi is not None:
             ax.errorbar(v, yi, xerr=[[v - lo], [hi - v]], fmt="none", ecolor="#222222", elinewidth=1, capsize=3)
-        ax.text(min((hi if hi is not None else v) + 1.2, 93), yi, f"{v:.1f}", va="center", fontsize=9)
+        ax.text(min((hi if hi is not None else v) + 2, 93), yi, f"{v:.1f}", va="center", fontsize=9)
     if spec.reference is not None:
         # Named in the subtitle (Spec.subtitle), where it cannot collide with the bars' own figures.
         ax.axvline(spec.reference, color=REFERENCE, linestyle="--", linewidth=1.2, zorder=0.5)

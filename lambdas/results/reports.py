@@ -47,6 +47,7 @@ from .analysis import Figure, IndexRow, IndexTable, Measure, QuestionTable
 from .charts import Spec
 from .stats import estimate
 from .tiles import Cell, TileSpec
+from .weights import MarginsError
 
 MIN_PROVINCE_N = 1000  # valid samples a province needs for a report of its own
 SITE_RESULTS = Path(__file__).resolve().parents[2] / "site_src" / "results"
@@ -504,6 +505,11 @@ def _province_findings(table: IndexTable, by_province: IndexTable | None, min_n:
     if hidden:
         sentence += f"；{len(hidden)} 个省份样本不足 {min_n} 份，不报告"
     out = [sentence + "。"]
+    moved = sorted(((r.label, r.index.delta) for r in rows if r.index.delta is not None), key=lambda m: m[1])
+    if moved and (moved[-1][1] > 0 or moved[0][1] < 0):
+        parts = ([f"升幅最大的是{moved[-1][0]}（{moved[-1][1]:+.1f}）"] if moved[-1][1] > 0 else []) + (
+            [f"降幅最大的是{moved[0][0]}（{moved[0][1]:+.1f}）"] if moved[0][1] < 0 else [])
+        out.append("与上年相比，各省份指数中" + "，".join(parts) + "。")
     if above:
         out.append("高于全国指数的省份：" + "、".join(p for p, _ in above) + "。")
     if below:
@@ -641,16 +647,20 @@ def _province_section(figures: Figures, scope: Scope, qid: str, by_province: Ind
                    charts=(tile,), tables=(Table(f"{qid}-provinces", caption, cols, tuple(rows)),))
 
 
+SPONSOR_PROVINCES = 10  # a sponsor's report lists the provinces most of its respondents come from
+
+
 def _sponsor_provinces(figures: Figures, scope: Scope, qid: str, table: IndexTable) -> Section:
-    """Where a sponsor's respondents are: each province with enough of them, the rest in one row."""
-    shown = [r for r in table.rows[1:] if r.n >= figures.min_n]
-    rest = [r for r in table.rows[1:] if 0 < r.n < figures.min_n]
+    """Where a sponsor's respondents are: the provinces with most of them (enough for a figure), the rest in one
+    row; the CSV and XLSX have the same rows."""
+    ranked = sorted((r for r in table.rows[1:] if r.n > 0), key=lambda r: -r.n)
+    shown = [r for r in ranked if r.n >= figures.min_n][:SPONSOR_PROVINCES]
+    rest = [r for r in ranked if r not in shown]
     rows = [_figure_row(r.label, r.index, r.n, table.weighted, False) for r in shown]
     if rest:
-        n = sum(r.n for r in rest)
-        rows.append((f"其他 {len(rest)} 个省份（各不足 {figures.min_n} 份）", SUPPRESSED, SUPPRESSED, n)
-                    + ((SUPPRESSED,) if table.weighted else ()))
-    caption = f"本单位样本的省份分布与指数（{_weight_note(figures, qid)}）"
+        rows.append((f"其他 {len(rest)} 个省份", None, None, sum(r.n for r in rest))
+                    + ((None,) if table.weighted else ()))
+    caption = f"本单位样本最多的省份及其指数（{_weight_note(figures, qid)}）"
     return Section(f"{qid}-provinces", "样本来自的省份", 3, tables=(
         Table(f"{qid}-provinces", caption, _figure_columns("省份", table.weighted, False), tuple(rows)),))
 
@@ -1149,7 +1159,7 @@ def run(args: argparse.Namespace) -> int:
         paths = write_all(args.data, survey, cat, args.out, min_province_n=args.min_n, margins=args.margins,
                           last_year=args.last_year, publish=args.publish, min_n=args.min_cell,
                           workers=args.workers, timings=timings)
-    except (analysis.ResultsError, questionnaires.QuestionnaireError) as exc:
+    except (analysis.ResultsError, questionnaires.QuestionnaireError, MarginsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     pages = [p for p in paths if p.name == "index.html" and p.parent.parent == args.out]

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 
 from lambdas.survey.regions import PROVINCES
 
-from .charts import WIDTH, setup
+from .charts import setup
+
+WIDTH = 5.0  # inches: wider than the other charts; a phone scrolls it inside its figure (report.css)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -4,6 +4,7 @@ character in it; CSV and XLSX no spreadsheet evaluates) and how they read (a pho
 
 from __future__ import annotations
 
+import argparse
 import csv
 import dataclasses
 import html as htmllib
@@ -130,6 +131,26 @@ def test_findings_give_the_change_against_last_year(campaign, survey, tmp_path):
     assert any(f.startswith("与上年相比，变化最大的领域是“个人信息保护”（-10.0）") for f in findings)
 
 
+def test_weighted_reports_say_so_and_give_the_unweighted_figure_beside(campaign, survey, tmp_path):
+    data, cat = campaign
+    margins = tmp_path / "margins.csv"
+    margins.write_text("dimension,category,share\ngender,male,0.3\ngender,female,0.7\n", encoding="utf-8")
+    with analysis.open_data(data, survey, weights=margins) as opened:
+        weighted = reports.collect(opened)
+    report = _report(weighted, cat, "national")
+    facts = dict(report.facts)
+    assert facts["加权"].startswith("加权：按网民结构（gender）迭代比例加权")
+    domains = next(t for t in report.tables if t.key == "public-domains")
+    at = [c.title for c in domains.columns]
+    everyone = weighted.national["public"][None].rows[0].index
+    assert domains.rows[0][at.index("得分（0～100）")] == everyone.weighted.value
+    assert domains.rows[0][at.index("未加权得分")] == everyone.unweighted.value
+    assert everyone.weighted.value != everyone.unweighted.value
+    assert report.headline == everyone.weighted.value
+    chart = next(c for c in report.charts if c.name == "all-public-domains")
+    assert chart.note == "加权" and "加权" in chart.caption
+
+
 def test_a_provinces_report_compares_it_with_the_nation(figures, campaign):
     scope = next(s for s in reports.scopes(figures, campaign[1], MIN_PROVINCE_N) if s.kind == "province")
     report = reports.build(figures, scope, catalog=campaign[1])
@@ -187,6 +208,23 @@ def test_a_sponsors_report_counts_only_its_own_samples(written, figures, campaig
     assert f"共 {report.n:,} 份" in page and "本单位带来的有效样本" in page
     assert f"{SIZE:,}" not in page  # the campaign's total appears nowhere in a sponsor's report
     assert not any(s.id.endswith("-questions") or s.id == "suggestions" for s in report.sections)
+
+
+def test_the_results_command_writes_the_set_from_the_sites_sponsors(campaign, tmp_path, capsys):
+    data, _ = campaign
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--site", type=Path, default=Path("site"))
+    reports.add_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["--site", str(tmp_path), "results", "--data", str(data), "--out", str(tmp_path / "o")])
+    assert args.run(args) == 2
+    assert "sponsors.json" in capsys.readouterr().err and not (tmp_path / "o").exists()
+    args = parser.parse_args(["--site", str(data.parent), "results", "--data", str(data), "--out", str(tmp_path / "o"),
+                              "--min-n", "1000000000", "--workers", "1"])
+    assert (args.min_n, args.min_cell, args.margins, args.last_year, args.publish) == (10**9, 30, None, None, False)
+    assert args.run(args) == 0
+    printed = capsys.readouterr().out
+    assert f"{tmp_path / 'o'}: {1 + 2 + SPONSORS} reports" in printed
+    assert (tmp_path / "o" / "national" / "national.pdf").is_file()
 
 
 # ---- what they are made of ---------------------------------------------------------------------------------------
