@@ -1006,16 +1006,20 @@ def write_all(parquet_dir: Path, survey: Survey, catalog: Catalog | None, out_di
               min_province_n: int = MIN_PROVINCE_N, margins: Path | None = None, last_year: Path | None = None,
               publish: bool | Path = False, min_n: int = analysis.MIN_N, suggestions: Any = None,
               workers: int | None = None, pdf: bool = True, timings: dict[str, float] | None = None) -> list[Path]:
-    """Write every report into `out_dir` (a folder per report, shared charts in charts/, an index page) and return
-    the files written. `margins`: a margins file to weight by; `last_year`: last year's summary, for the changes;
-    `suggestions`: the suggestions' summary if already made (else it is made here; False leaves it out);
-    `publish`: also copy the pages into the site (True: site_src/results/, or a folder)."""
+    """Write every report into `out_dir` (a folder per report, shared charts in charts/, an index page, and
+    summary.json: this year's figures for next year's --last-year) and return the files written.
+
+    margins: a margins file to weight by; last_year: last year's summary, for the changes; suggestions: the
+    suggestions' summary if already made (else it is made here; False leaves the section out); publish: also copy
+    the pages into the site (True: site_src/results/, or a folder); pdf: False skips the PDFs (a quick look)."""
     timings = timings if timings is not None else {}
     clock = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
     with analysis.open_data(Path(parquet_dir), survey, weights=margins, last_year=last_year) as data:
         figures = collect(data, min_n)
         has_last_year = data.last_year is not None
+        # This year's figures in the form next year's reports read with --last-year.
+        summary = analysis.save_summary(analysis.summary(data, min_n), out_dir / "summary.json")
     timings["figures"] = time.perf_counter() - clock
     clock = time.perf_counter()
     if suggestions is None:
@@ -1028,7 +1032,7 @@ def write_all(parquet_dir: Path, survey: Survey, catalog: Catalog | None, out_di
                      generated=now.strftime("%Y-%m-%d %H:%M（北京时间）"), has_last_year=has_last_year)
                for s in scopes(figures, catalog, min_province_n)]
     timings["reports"] = time.perf_counter() - clock
-    paths = _render_all(reports, out_dir, workers or min(2, os.cpu_count() or 1), pdf, timings)
+    paths = [summary] + _render_all(reports, out_dir, workers or min(2, os.cpu_count() or 1), pdf, timings)
     paths += write_index(reports, out_dir, year)
     if publish:
         paths += publish_to(out_dir, reports, SITE_RESULTS if publish is True else Path(publish), year)

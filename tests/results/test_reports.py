@@ -30,7 +30,7 @@ from lambdas.results.reports import SUPPRESSED, Column, Report, Section, Table
 from lambdas.results.tiles import TileSpec, short
 from lambdas.survey import catalog as catalogs
 from lambdas.survey import questionnaire
-from tests.conftest import ROOT
+from tests.conftest import CAMPAIGN, ROOT, SMALL_SPONSORS, mkdocs_build, tree_digest, write_project
 
 SIZE = 3000
 SPONSORS = 4
@@ -379,6 +379,8 @@ def test_the_whole_set_is_written_with_an_index_page(written, figures, campaign)
     for slug in expected:
         assert f'href="{slug}/index.html"' in index and f'href="{slug}/{slug}.pdf"' in index
     assert "未加权" in (out / "national" / "index.html").read_text(encoding="utf-8")
+    summary = analysis.load_summary(out / "summary.json")  # next year's --last-year
+    assert summary["questionnaires"]["public"]["n"] == figures.n["public"]
 
 
 def test_publishing_copies_pages_charts_and_pdfs_into_the_site_only_when_asked(written, campaign, survey,
@@ -403,6 +405,17 @@ def test_publishing_copies_pages_charts_and_pdfs_into_the_site_only_when_asked(w
     reports.write_all(data, survey, dataclasses.replace(cat, sponsors={}), tmp_path / "out",
                       min_province_n=10**9, workers=1, pdf=False, suggestions=False)
     assert not target.exists()
+
+
+def test_the_site_build_serves_what_was_published(written, tmp_path):
+    _, site, _ = written
+    project = write_project(tmp_path / "project", CAMPAIGN + SMALL_SPONSORS)
+    shutil.rmtree(project / "site_src" / "results", ignore_errors=True)  # a real publication copied with the sources
+    shutil.copytree(site, project / "site_src" / "results")
+    result = mkdocs_build(project)
+    assert result.returncode == 0, result.stderr
+    served = project / "site" / "results"
+    assert tree_digest(served) == tree_digest(site)  # copied as they are, not wrapped in the theme
 
 
 # ---- how they read -----------------------------------------------------------------------------------------------
