@@ -579,7 +579,7 @@ def _questionnaire_sections(figures: Figures, scope: Scope, qid: str, n: int, pl
     table = _index_of(figures, scope, qid)
     if table is not None and table.rows:
         # A sponsor's report stays short: one chart, of its first questionnaire's index; tables for the rest.
-        first = next(q for q in scope.questionnaires if _index_of(figures, scope, q) is not None)
+        first = next((q for q in scope.questionnaires if _index_of(figures, scope, q) is not None), None)
         out.append(_domain_section(figures, scope, qid, table, place, chart=scope.kind != "sponsor" or qid == first))
         if scope.kind in ("national", "topic"):
             out.append(_province_section(figures, scope, qid, figures.national[qid]["province"]))
