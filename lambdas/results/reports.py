@@ -50,7 +50,7 @@ from .tiles import Cell, TileSpec
 from .weights import MarginsError
 
 MIN_PROVINCE_N = 1000  # valid samples a province needs for a report of its own
-SITE_RESULTS = Path(__file__).resolve().parents[2] / "site_src" / "results"
+SITE_RESULTS = Path("site_src") / "results"  # beside --site's default, from the project's folder, like snapshots/
 TEMPLATES = Path(__file__).with_name("templates")
 KIND_TITLES = {"national": "全国报告", "province": "区域报告", "topic": "专题报告", "sponsor": "单位报告"}
 # GB/T 2260 codes of the provinces: the report folders' names (ASCII, stable, in the order official tables use).
@@ -1170,5 +1170,5 @@ def run(args: argparse.Namespace) -> int:
     print(f"{args.out}: {len(pages)} reports ({len(paths)} files) in {time.perf_counter() - began:.0f} s; "
           f"open {args.out / 'index.html'}")
     if args.publish:
-        print(f"published into {SITE_RESULTS}: the next site build serves them at /results/")
+        print(f"published into {SITE_RESULTS.resolve()}: the next site build serves them at /results/")
     return 0
