@@ -39,5 +39,12 @@ def snippet_channel(sponsor: Sponsor) -> str:
     return primary_channel(sponsor, "website", "app", "wechat")
 
 
+POSTER_CHANNEL = "poster"  # 线下海报: every sponsor has it (the loader adds it), because every kit holds a poster
+
+
 def poster_channel(sponsor: Sponsor) -> str:
-    return primary_channel(sponsor, "poster", "website")
+    """The channel a poster's QR code carries: the sponsor's own offline channel, so a scan of a printed poster is
+    counted as 线下海报, never as its website."""
+    if POSTER_CHANNEL not in sponsor.channels:
+        raise ValueError(f"sponsor '{sponsor.slug}' has no '{POSTER_CHANNEL}' channel for its poster's QR code")
+    return POSTER_CHANNEL

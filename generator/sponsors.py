@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from . import model, yamlfile
 from .model import BEIJING, Campaign, Problem, Sponsor, SponsorList, SponsorsError
+from .links import POSTER_CHANNEL
 from .regions import PROVINCES, suggest_province
 
 __all__ = ["Problem", "SponsorList", "SponsorsError", "check_url", "load", "parse_beijing"]
@@ -162,6 +163,9 @@ class CampaignIn(_Model):
         for key in value:
             if not re.match(r"^[a-z0-9-]{2,20}$", str(key)):
                 raise ValueError(f"channel key '{key}' must be 2-20 lowercase letters, digits or hyphens")
+        if POSTER_CHANNEL not in value:
+            raise ValueError(f"needs the '{POSTER_CHANNEL}' channel (e.g. '{POSTER_CHANNEL}: 线下海报'): every sponsor's "
+                             "poster carries it, so offline scans are counted apart from the website")
         return value
 
     @field_validator("press_release", mode="before")
@@ -250,6 +254,10 @@ def _convert(cls: type, checked: BaseModel) -> Any:
         values["documents"] = _convert(model.Documents, values["documents"])
     if cls is model.Sponsor:
         values["prizes"] = tuple(_convert(model.Prize, p) for p in values["prizes"])
+        # Every kit holds a poster, and a scan of a printed poster must count as 线下海报, never as the website:
+        # so every sponsor has the poster channel, listed or not.
+        if POSTER_CHANNEL not in values["channels"]:
+            values["channels"] = (*values["channels"], POSTER_CHANNEL)
     return cls(**values)
 
 

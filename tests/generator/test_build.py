@@ -53,8 +53,7 @@ def test_every_sponsor_has_pages_images_and_qr_codes(built_small):
             assert f'<meta name="survey-sponsor" content="{slug}">' in entry
             assert f'<meta name="survey-channel" content="{channel}">' in entry
         poster = next(kit.glob(f"{slug}-poster-1080x1920.png"))
-        expected_channel = "poster" if "poster" in sponsor["channels"] else "website" if "website" in sponsor["channels"] else sponsor["channels"][0]
-        assert [r.text for r in zxingcpp.read_barcodes(Image.open(poster))] == [f"{SITE_URL}s/{slug}/{expected_channel}/"]
+        assert [r.text for r in zxingcpp.read_barcodes(Image.open(poster))] == [f"{SITE_URL}s/{slug}/poster/"]
         with zipfile.ZipFile(kit / f"{slug}-media-kit.zip") as archive:
             names = archive.namelist()
             assert "press-release.txt" in names and f"qr/{slug}-qr-{sponsor['channels'][0]}.png" in names
@@ -170,8 +169,8 @@ def test_editing_one_sponsor_redraws_only_its_images(small_project, tmp_path):
     jobs = assets.plan(build.read(path), Store(cache)).jobs
     assert all("深圳融媒体" in json.dumps(j.params, ensure_ascii=False) for j in jobs)
     entry_sizes = len(re.findall(r"width: \d+, height: \d+", CAMPAIGN))
-    # its entry images in every design, its mark, its two channels' QR codes
-    assert len(jobs) == entry_sizes * len(images.DESIGNS) + 1 + 2
+    # its entry images in every design, its mark, and the QR codes of its two channels and of its poster's
+    assert len(jobs) == entry_sizes * len(images.DESIGNS) + 1 + 3
 
 
 def test_site_url_override_for_local_runs(small_project):

@@ -59,6 +59,19 @@ def test_qr_codes_are_one_size_and_captioned_for_every_channel(built_small):
     assert len(plain) == 1 and len(captioned) == 1, (plain, captioned)
 
 
+def test_every_poster_carries_the_sponsors_own_offline_channel(built_small):
+    """A scan of a printed poster counts as 线下海报, never as the sponsor's website."""
+    site = built_small / "site"
+    for slug, sponsor in json.loads((site / "sponsors.json").read_text())["sponsors"].items():
+        assert "poster" in sponsor["channels"], slug
+        url = f"{SITE_URL}s/{slug}/poster/"
+        assert (site / "s" / slug / "poster" / "index.html").is_file()
+        for n, design in enumerate(images.DESIGNS):
+            suffix = f"-{design.name}" if n else ""
+            poster = site / "sponsors" / slug / "kit" / f"{slug}-poster-1080x1920{suffix}.png"
+            assert decode(poster.read_bytes()) == [url], poster
+
+
 def png(colour: tuple[int, int, int, int], size: tuple[int, int]) -> bytes:
     out = io.BytesIO()
     Image.new("RGBA", size, colour).save(out, "PNG")

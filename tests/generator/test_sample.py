@@ -20,7 +20,7 @@ def test_every_sample_sponsor_has_its_page_images_and_decodable_qr_codes(built_s
     for sponsor in sl.sponsors:
         kit = site / "sponsors" / sponsor.slug / "kit"
         assert (site / "sponsors" / sponsor.slug / "index.html").is_file()
-        assert {Image.open(p).size for p in kit.glob(f"{sponsor.slug}-*x*.png")} == sizes
+        assert {Image.open(p).size for p in kit.glob(f"{sponsor.slug}-*x*.png") if "@2x" not in p.name} == sizes
         for channel in sponsor.channels:
             decoded = zxingcpp.read_barcodes(Image.open(kit / f"{sponsor.slug}-qr-{channel}.png"))
             assert [r.text for r in decoded] == [f"{sl.campaign.site_url}s/{sponsor.slug}/{channel}/"]
