@@ -115,3 +115,15 @@ def test_unreadable_artwork_stops_the_build_with_the_fix(small_project):
     assert result.returncode != 0
     assert "mascot.png" in result.stderr and "Fix:" in result.stderr and "Traceback" not in result.stderr
     assert tree_digest(small_project / "site") == before
+
+
+def test_the_sponsor_page_offers_every_design_its_2x_images_and_the_captioned_qr_codes(built_small):
+    site = built_small / "site"
+    for slug in json.loads((site / "sponsors.json").read_text())["sponsors"]:
+        page = (site / "sponsors" / slug / "index.html").read_text(encoding="utf-8")
+        for design in images.DESIGNS[1:]:
+            assert f"-{design.name}.png" in page and f"-{design.name}@2x.png" in page
+        assert "srcset=" in page and "@2x.png 2x" in page
+        assert f"{slug}-qr-poster-captioned.png" in page and f"{slug}-qr-poster-captioned.svg" in page
+        for link in re.findall(r'href="(kit/[^"]+)"', page):
+            assert (site / "sponsors" / slug / link).is_file(), link
