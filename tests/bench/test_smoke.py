@@ -57,3 +57,10 @@ def test_bench_build_prints_its_table():
     out = script("bench_build.py", "--sizes", "15")
     assert "| sponsors | pages | plain build | unchanged rebuild |" in out
     assert "\n| 15 | " in out
+
+
+def test_bench_pages_builds_the_pages_it_measures_and_prints_its_table():
+    out = script("bench_pages.py", "--tiny")
+    assert "| page | path | performance / accessibility |" in out
+    for page in ("/sponsors/guangdong-cyber/", "/s/guangdong-cyber/wechat/", "/progress/"):
+        assert f"| {page} |" in out, page
