@@ -128,14 +128,14 @@ def main(argv: list[str] | None = None) -> int:
 def _results_commands(sub: argparse._SubParsersAction) -> None:
     """The results' commands, when their extra is installed (`pip install -e ".[results]"`)."""
     try:
-        from lambdas.results import analysis, codebook, suggestions, synth
+        from lambdas.results import analysis, codebook, reports, suggestions, synth
     except ImportError as exc:
         missing = exc.name or "a results dependency"
         for name in ("results", "crosstab", "suggestions", "codebook", "synth", "athena-sql"):
             sub.add_parser(name, help=f"(needs {missing}: pip install -e '.[results]')").set_defaults(
                 run=lambda args, m=missing: sys.exit(f"admin: this command needs {m}: pip install -e '.[results]'"))
         return
-    for module in (analysis, suggestions, codebook, synth):
+    for module in (reports, analysis, suggestions, codebook, synth):
         module.add_parser(sub)
 
 
