@@ -37,16 +37,18 @@ def aws(open_catalog: Path) -> Any:
         local._drop_table(url)
 
 
-def _start(aws: Any, function: str, event: dict) -> dict:
+def _start(aws: Any, function: str, event: dict, parameters: dict[str, str] | None = None) -> dict:
     handler = TEMPLATE["Resources"][function]["Properties"]["Handler"]
-    env = {**local.function_environment(TEMPLATE, function, aws["physical"]),
+    env = {**local.function_environment(TEMPLATE, function, aws["physical"], parameters),
            **local.runtime_environment(aws["url"], function),
            # In Lambda the catalog is packaged beside the code; here it is the test build's.
            "SURVEY_CATALOG": str(aws["catalog"]), "PATH": "/usr/bin:/bin"}
     result = subprocess.run([sys.executable, "-c", RUN, handler], input=json.dumps(event), env=env, cwd=ROOT,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, f"{function} failed to start with the template's environment:\n{result.stderr}"
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    answer["_logged"] = result.stdout  # what the function logged on the way (Powertools' JSON lines)
+    return answer
 
 
 def _get(path: str, query: dict[str, str], headers: dict[str, str]) -> dict:
@@ -85,4 +87,20 @@ def test_the_counts_function_starts(aws):
 
 
 def test_the_sweeper_starts_without_any_key(aws):
-    assert _start(aws, "SweepFunction", {}) == {"counted": 0}
+    answer = _start(aws, "SweepFunction", {})
+    assert answer["counted"] == 0
+
+
+def test_the_wechat_function_starts_and_stays_off_until_its_secret_is_put(aws):
+    # As the template creates it: an AppId given, the AppSecret's secret holding its placeholder
+    import boto3
+
+    sm = boto3.client("secretsmanager", endpoint_url=aws["url"], region_name="us-east-1",
+                      aws_access_key_id="local", aws_secret_access_key="local")
+    placeholder = TEMPLATE["Resources"]["WeChatAppSecret"]["Properties"]["SecretString"]
+    sm.put_secret_value(SecretId=aws["physical"]["WeChatAppSecret"], SecretString=placeholder)
+    answer = _start(aws, "WeChatFunction", _get("/api/wechat/signature", {"url": "https://x/"}, {}),
+                    {"WeChatAppId": "wx0123456789abcdef"})
+    assert answer["statusCode"] == 404 and json.loads(answer["body"])["error"] == "not_configured"
+    # Off because the secret (found through the template's variables) holds no AppSecret yet, not for want of a variable
+    assert "holds no AppSecret yet" in answer["_logged"]
