@@ -63,6 +63,15 @@ class Question:
     # depend on set order, which changes from one process to the next
     show_if: tuple[str, tuple[str, ...]] | None = None
 
+    def shown(self, answers: Mapping[str, Any]) -> bool:
+        """Whether the question applies, given the answers before it: its show-if question's choice is one of
+        the options that show it (or it has no show-if)."""
+        if self.show_if is None:
+            return True
+        shown_by = answers.get(self.show_if[0])
+        chosen = {shown_by} if isinstance(shown_by, str) else set(shown_by or ())
+        return not chosen.isdisjoint(self.show_if[1])
+
     def field_names(self) -> list[str]:
         """The names this question's inputs carry in the form."""
         if self.type == "matrix":
@@ -106,11 +115,8 @@ class Questionnaire:
         clean: dict[str, Any] = {}
         for q, check in self._checks:
             value = answers.get(q.id)
-            if q.show_if is not None:
-                shown_by = clean.get(q.show_if[0])
-                chosen = {shown_by} if isinstance(shown_by, str) else set(shown_by or ())
-                if chosen.isdisjoint(q.show_if[1]):
-                    continue
+            if not q.shown(clean):
+                continue
             if _empty(value):
                 if q.required:
                     errors.append(FieldError(f"answers.{q.id}", "此题为必答题"))

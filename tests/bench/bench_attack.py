@@ -173,11 +173,8 @@ def straight_lined(qn: Any, value: int = 3, province: str = "广东省", city_in
 
     out: dict[str, Any] = {}
     for q in qn.questions:
-        if q.show_if is not None:
-            shown_by = out.get(q.show_if[0])
-            chosen = {shown_by} if isinstance(shown_by, str) else set(shown_by or ())
-            if chosen.isdisjoint(q.show_if[1]):
-                continue
+        if not q.shown(out):
+            continue
         if q.type == "single":
             out[q.id] = q.options[0][0]
         elif q.type == "multi":

@@ -13,11 +13,8 @@ def valid_answers(qn: Questionnaire, rng: random.Random | None = None, province:
     rng = rng or random.Random(1)
     out: dict[str, Any] = {}
     for q in qn.questions:
-        if q.show_if is not None:
-            shown_by = out.get(q.show_if[0])
-            chosen = {shown_by} if isinstance(shown_by, str) else set(shown_by or ())
-            if chosen.isdisjoint(q.show_if[1]):
-                continue
+        if not q.shown(out):
+            continue
         if q.type == "single":
             out[q.id] = rng.choice(q.options)[0]
         elif q.type == "multi":
