@@ -17,13 +17,41 @@ UNATTRIBUTED = "-"  # never a slug or a channel: those start with a letter or di
 
 
 @dataclass(frozen=True)
+class Sublink:
+    """An extra attributed link of one channel kind with its own label (one per school, shop, event): its id,
+    `<channel>.<key>`, is one more channel of its sponsor wherever channels are named."""
+
+    id: str
+    channel: str  # the base channel
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Prize:
+    provider: str
+    item: str
+    quantity: int
+    scope: str  # local (only for respondents of the sponsor's province) | national
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class SponsorInfo:
     slug: str
     name: str
     kind: str  # initiator, media, enterprise
     province: str
     nominated_by: str | None
-    channels: frozenset[str]
+    channels: frozenset[str]  # base channels and sub-link ids
+    sublinks: tuple[Sublink, ...] = ()
+    prizes: tuple[Prize, ...] = ()
+    order: tuple[str, ...] = ()  # the channels as the sponsor list orders them
+
+
+def base_channel(channel: str) -> str:
+    """The channel kind of a channel id: a sub-link `poster.yizhong` counts under `poster`."""
+    return channel.split(".", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -33,6 +61,8 @@ class Catalog:
     site_url: str
     aliases: dict[str, str]  # former slug -> current slug
     sponsors: dict[str, SponsorInfo] = field(default_factory=dict)  # in the sponsor list's order
+    channels: dict[str, str] = field(default_factory=dict)  # the campaign's channel kinds: key -> label
+    deadlines: dict[str, datetime] = field(default_factory=dict)  # "links", "prizes": the instant each passes
 
     def days(self) -> list[str]:
         """Every Beijing-time day of the window, first to last."""
@@ -47,6 +77,23 @@ class Catalog:
         if info is None:
             return UNATTRIBUTED, UNATTRIBUTED
         return slug, channel if channel in info.channels else UNATTRIBUTED
+
+    def nominated(self, initiator: str) -> list[SponsorInfo]:
+        """The support units an initiator nominated, in the sponsor list's order."""
+        return [s for s in self.sponsors.values() if s.nominated_by == initiator]
+
+    def channel_label(self, slug: str, channel: str) -> str:
+        """What a sponsor's channel is called: a sub-link's own label, or the campaign's name of the kind."""
+        info = self.sponsors.get(slug)
+        for sub in info.sublinks if info else ():
+            if sub.id == channel:
+                return sub.label
+        return self.channels.get(channel, channel)
+
+    def passed(self, deadline: str, now: datetime) -> bool:
+        """Whether a deadline ("links", "prizes") has passed at `now`; one the campaign does not set never does."""
+        at = self.deadlines.get(deadline)
+        return at is not None and now >= at
 
     def window(self, now: datetime) -> str:
         """"open", "not_open" or "closed" at `now`; the window is [opens, closes) in Beijing time."""
@@ -68,6 +115,7 @@ def day_of(now: datetime) -> str:
 
 
 def load(path: Path) -> Catalog:
+    """Read sponsors.json; keys a build before sub-links, prizes and deadlines did not write read as empty."""
     data = json.loads(path.read_text(encoding="utf-8"))
     c = data["campaign"]
     return Catalog(
@@ -75,7 +123,17 @@ def load(path: Path) -> Catalog:
         closes=datetime.fromisoformat(c["closes"]),
         site_url=c["site_url"],
         aliases=dict(data.get("aliases", {})),
-        sponsors={slug: SponsorInfo(slug, s["name"], s["kind"], s["province"], s.get("nominated_by"),
-                                    frozenset(s["channels"]))
-                  for slug, s in data["sponsors"].items()},
+        sponsors={slug: _sponsor(slug, s) for slug, s in data["sponsors"].items()},
+        # Older builds wrote the channel kinds beside the campaign, not in it.
+        channels=dict(c.get("channels") or data.get("channels") or {}),
+        deadlines={k: datetime.fromisoformat(v) for k, v in (c.get("deadlines") or {}).items() if v},
     )
+
+
+def _sponsor(slug: str, s: dict) -> SponsorInfo:
+    subs = tuple(Sublink(x["id"], x["channel"], x["key"], x["label"]) for x in s.get("sublinks") or ())
+    prizes = tuple(Prize(p["provider"], p["item"], int(p["quantity"]), p.get("scope", "national"), p.get("note") or "")
+                   for p in s.get("prizes") or ())
+    order = tuple(dict.fromkeys([*s["channels"], *(x.id for x in subs)]))
+    return SponsorInfo(slug, s["name"], s["kind"], s["province"], s.get("nominated_by"), frozenset(order), subs,
+                       prizes, order)
