@@ -8,6 +8,9 @@ Three secrets, each rotated on its own (infra/README.md says when and how):
 - the origin token: the header CloudFront adds to every request it forwards to the API. A request without it did
   not come through CloudFront, so nothing it says about its viewer can be believed.
 The function's environment holds only the secrets' ARNs.
+
+The portal function reads one more secret the same way (`portal`): the key that signs sponsors' private links
+(lambdas/portal/token.py). Rotating it revokes every link at once; rotate a single sponsor's generation instead.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from .settings import SettingsError
 
 ENV = {"address": "SURVEY_ADDRESS_KEY_SECRET", "challenge": "SURVEY_CHALLENGE_KEY_SECRET",
        "origin": "SURVEY_ORIGIN_TOKEN_SECRET"}
+PORTAL_ENV = "SURVEY_PORTAL_KEY_SECRET"
 MIN_LENGTH = 32
 
 
@@ -31,10 +35,22 @@ class Keys:
 
 def load(env: dict[str, str], client: Any | None = None) -> Keys:
     """Read the three secrets named by the environment in one call."""
-    missing = [v for v in ENV.values() if not env.get(v)]
+    out = read(env, ENV, client)
+    return Keys(out["address"].encode(), out["challenge"].encode(), out["origin"])
+
+
+def portal(env: dict[str, str], client: Any | None = None) -> bytes:
+    """The portal key, named by SURVEY_PORTAL_KEY_SECRET."""
+    return read(env, {"portal": PORTAL_ENV}, client)["portal"].encode()
+
+
+def read(env: dict[str, str], names: dict[str, str], client: Any | None = None) -> dict[str, str]:
+    """The secrets whose ARNs the variables `names` (name -> variable) hold, in one call; each must hold at least
+    MIN_LENGTH characters."""
+    missing = [v for v in names.values() if not env.get(v)]
     if missing:
         raise SettingsError(f"set {', '.join(missing)} in the function's environment (see infra/template.yaml)")
-    ids = {name: env[var] for name, var in ENV.items()}
+    ids = {name: env[var] for name, var in names.items()}
     if client is None:
         import boto3
 
@@ -51,6 +67,6 @@ def load(env: dict[str, str], client: Any | None = None) -> Keys:
     for name, secret_id in ids.items():
         value = values.get(secret_id)
         if value is None or len(value) < MIN_LENGTH:
-            raise SettingsError(f"secret {secret_id} ({ENV[name]}) must hold at least {MIN_LENGTH} characters")
+            raise SettingsError(f"secret {secret_id} ({names[name]}) must hold at least {MIN_LENGTH} characters")
         out[name] = value
-    return Keys(out["address"].encode(), out["challenge"].encode(), out["origin"])
+    return out
