@@ -18,7 +18,7 @@ from . import artwork, draw, images, links, typeset
 from .cache import Asset, FileDigests, Store, key, write_atomic
 from .records import Job, Plan, SponsorPlan
 from .fonts import typeface
-from .model import Campaign, Sponsor, SponsorList
+from .model import Campaign, EntrySize, Sponsor, SponsorList
 
 
 # A 2× copy of every entry image up to this doubled width: wider ones (the 1080-px poster) are sharp on phones as
@@ -76,8 +76,12 @@ def _plan_sponsor(
     part = SponsorPlan()
     mine = part.mine
     slug = sponsor.slug
+    published: set[str] = set()
 
     def add(uri: str, digest: str, fmt: str, job: Job) -> str:
+        if uri in published:  # two names made one (a sub-link key shaped like a size's name): never overwrite
+            raise ValueError(f"sponsor '{slug}': two of its files would be published as {uri}")
+        published.add(uri)
         part.assets.append(Asset(uri, store.path(digest, fmt)))
         if not part.jobs or part.jobs[-1] is not job:
             part.jobs.append(job)
@@ -90,8 +94,8 @@ def _plan_sponsor(
     mine.mark_png = add(links.kit_path(slug, "mark.png"), digest, "png", job)
     mine.designs = [{"name": d.name, "label": d.label} for d in images.DESIGNS]
 
-    for size in campaign.entry_images:
-        channel = links.poster_channel(sponsor) if size.qr else links.snippet_channel(sponsor)
+    def entry(size: EntrySize, channel: str, qr_label: str | None, name: str) -> dict:
+        """One entry-image size in every design, its QR code (if the size has one) carrying `channel`."""
         url = links.entry_url(campaign, slug, channel)
         designs = []
         for n, design in enumerate(images.DESIGNS):
@@ -99,6 +103,7 @@ def _plan_sponsor(
                 size.width, size.height, images.title_parts(campaign.year, campaign.name), campaign.slogans[0],
                 campaign.dates_short, sponsor.short_name, "立即参与", qr_url=url if size.qr else None,
                 design=design.name, organisers=organiser_lines(campaign) if size.qr else (),
+                **({"qr_label": qr_label} if qr_label else {}),
             )
             params = dict(vars(inputs))  # shallow: every field is a str, an int or a tuple of str
             digest = key("entry", params, logo_digest, art.digests, font, images.RENDERER_VERSION)
@@ -108,7 +113,7 @@ def _plan_sponsor(
             job = Job("entry", params, logo, outputs, art.files)
             # The first design keeps the file names published before there were designs: snippets sponsors pasted
             # into their sites load the image from the site by that name.
-            base = f"{slug}-{size.name}-{size.width}x{size.height}" + (f"-{design.name}" if n else "")
+            base = name + (f"-{design.name}" if n else "")
             designs.append({
                 "name": design.name, "label": design.label,
                 "png": add(links.kit_path(slug, base + ".png"), digest, "png", job),
@@ -116,14 +121,26 @@ def _plan_sponsor(
                 "svg": add(links.kit_path(slug, base + ".svg"), digest, "svg", job),
             })
         first = designs[0]
-        mine.entries.append({"size": size, "png": first["png"], "png2x": first["png2x"], "svg": first["svg"],
-                             "channel": channel, "url": url, "designs": designs})
+        return {"size": size, "png": first["png"], "png2x": first["png2x"], "svg": first["svg"],
+                "channel": channel, "url": url, "designs": designs}
+
+    for size in campaign.entry_images:
+        channel = links.poster_channel(sponsor) if size.qr else links.snippet_channel(sponsor)
+        mine.entries.append(entry(size, channel, None, f"{slug}-{size.name}-{size.width}x{size.height}"))
+    # A sub-link of the poster channel is a poster of its own (one per school, one per shop): the QR-code sizes
+    # again, carrying the sub-link and naming its place under the code.
+    for sub in sponsor.sublinks:
+        if sub.channel == links.POSTER_CHANNEL:
+            mine.posters[sub.id] = [entry(size, sub.id, f"{sub.label} · 扫码参与调查",
+                                          f"{slug}-{sub.id}-{size.name}-{size.width}x{size.height}")
+                                    for size in campaign.entry_images if size.qr]
 
     for channel in sponsor.channels:
         url = links.entry_url(campaign, slug, channel)
-        label = f"{campaign.title} · {sponsor.short_name} · {campaign.channels[channel]}"
-        params = {"url": url, "label": label, "name": sponsor.name, "channel": campaign.channels[channel],
-                  "caption": f"{campaign.title} · {sponsor.name} · {campaign.channels[channel]}"}
+        name = links.channel_label(campaign, sponsor, channel)
+        label = f"{campaign.title} · {sponsor.short_name} · {name}"
+        params = {"url": url, "label": label, "name": sponsor.name, "channel": name,
+                  "caption": f"{campaign.title} · {sponsor.name} · {name}"}
         digest = key("qr", params, images.RENDERER_VERSION)
         job = Job("qr", params, None, (("png", store.path(digest, "png")), ("svg", store.path(digest, "svg")),
                                        ("captioned_png", store.path(digest, "c.png")),

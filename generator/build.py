@@ -151,8 +151,9 @@ def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None, previ
     rules_data = validity.read(RULES)
     rules = validity.parse(rules_data, RULES, tuple(survey.questionnaires))
     script, script_version = forms.script()
+    page_scripts = {name: forms.script(name) for name in forms.PAGE_SCRIPTS}
     writer = pages.PageWriter(sl, {slug: part.mine for slug, part in plan.part_of.items()}, survey, script_version,
-                              rules)
+                              rules, {name: version for name, (_, version) in page_scripts.items()})
     out.pages = writer.all(previous.page_parts if previous else None)
     out.plan_parts, out.page_parts = plan.parts, writer.parts
     # The site's logo and favicon: the campaign's own logo when the secretariat dropped one in, else the shield.
@@ -163,6 +164,8 @@ def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None, previ
         write_atomic(mark, images.campaign_mark_svg(sl.campaign.title, logo.read_bytes() if logo else None))
     out.extra["assets/img/campaign-mark.svg"] = mark.read_text(encoding="utf-8")
     out.extra["assets/js/form.js"] = script
+    for name, (text, _) in page_scripts.items():
+        out.extra[f"assets/js/{name}"] = text
     # Published with the site and deployed with the functions: the server checks exactly what the forms ask.
     out.extra["questionnaires.json"] = questionnaire.dumps(data)
     out.extra["rules.json"] = validity.dumps(rules_data)

@@ -17,12 +17,16 @@ from markupsafe import Markup
 from lambdas.survey.questionnaire import Question, Questionnaire, Survey
 from lambdas.survey.regions import CITIES, PROVINCES
 
-SCRIPT = Path(__file__).with_name("static") / "form.js"
+STATIC = Path(__file__).with_name("static")
+SCRIPT = STATIC / "form.js"
+# Scripts of the pages around the form, published under assets/js/: the thank-you page's prizes and claim code,
+# and the sponsor's private page.
+PAGE_SCRIPTS = ("thanks.js", "portal.js")
 
 
-def script() -> tuple[str, str]:
-    """The form script's text and a short digest of it, for a cache-busting query string."""
-    text = SCRIPT.read_text(encoding="utf-8")
+def script(name: str = SCRIPT.name) -> tuple[str, str]:
+    """A script's text (the form's unless named) and a short digest of it, for a cache-busting query string."""
+    text = (STATIC / name).read_text(encoding="utf-8")
     return text, hashlib.sha256(text.encode()).hexdigest()[:10]
 
 

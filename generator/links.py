@@ -26,6 +26,19 @@ def kit_path(slug: str, filename: str) -> str:
     return f"sponsors/{slug}/kit/{filename}"
 
 
+def base_channel(channel: str) -> str:
+    """The campaign channel a channel id belongs to: itself, or for a sub-link `<channel>.<key>` the part before the dot."""
+    return channel.split(".", 1)[0]
+
+
+def channel_label(campaign: Campaign, sponsor: Sponsor, channel: str) -> str:
+    """What a channel id is called wherever it is shown: the campaign's name for the channel, and for a sub-link
+    that name and the sub-link's own label (线下海报 · 北京市第一中学)."""
+    sub = sponsor.sublink(channel)
+    name = campaign.channels[base_channel(channel)]
+    return f"{name} · {sub.label}" if sub else name
+
+
 def primary_channel(sponsor: Sponsor, *preferred: str) -> str:
     """The first of `preferred` the sponsor uses, else its first channel."""
     for channel in preferred:

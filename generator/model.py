@@ -39,6 +39,33 @@ class Prize:
     scope: Literal["local", "national"] = "national"
 
 
+@dataclass(frozen=True)
+class Sublink:
+    """A sub-link (子链接): one more attributed link of a channel kind, with its own label (a school, a shop)."""
+
+    channel: str  # its base channel, a campaign channel key
+    key: str
+    label: str
+
+    @property
+    def id(self) -> str:
+        """The channel id it is counted and published under: `<channel>.<key>`."""
+        return f"{self.channel}.{self.key}"
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """The days by which sponsors report to the secretariat; each ends at 24:00 Beijing time."""
+
+    links: date  # how many links (sub-links) each sponsor needs
+    prizes: date  # the prizes sponsors secured
+
+    def passes(self, name: Literal["links", "prizes"]) -> datetime:
+        """The moment a deadline passes: the start of the Beijing day after its date."""
+        day: date = getattr(self, name)
+        return datetime(day.year, day.month, day.day, tzinfo=BEIJING) + timedelta(days=1)
+
+
 class Names(tuple[str, ...]):
     """Organisations named together (指导单位, 主办单位): iterated one by one in a list, printed as running text."""
 
@@ -101,6 +128,8 @@ class Campaign:
     icp: str = ""  # ICP 备案号, printed in every page's footer once the site has one
     placement: tuple[str, ...] = ()
     retired_slugs: tuple[str, ...] = ()
+    deadlines: Deadlines | None = None
+    prize_terms: str = ""  # how prizes are given, shown beside them on forms and the thank-you page
 
     @property
     def hosted_by(self) -> str:
@@ -179,6 +208,9 @@ class Sponsor:
     nominated_by: str | None = None
     prizes: tuple[Prize, ...] = ()
     former_slugs: tuple[str, ...] = ()
+    # Its sub-links; their ids are in `channels` too, after its own channels, since a sub-link is counted,
+    # published and redirected as one more channel of the sponsor.
+    sublinks: tuple[Sublink, ...] = ()
 
     @property
     def kind_label(self) -> str:
@@ -187,6 +219,16 @@ class Sponsor:
     @property
     def is_initiator(self) -> bool:
         return self.kind == "initiator"
+
+    def sublink(self, channel: str) -> Sublink | None:
+        """The sub-link a channel id names, or None for one of the sponsor's own channels."""
+        return next((x for x in self.sublinks if x.id == channel), None)
+
+    @property
+    def own_channels(self) -> tuple[str, ...]:
+        """Its channels without its sub-links."""
+        ids = {x.id for x in self.sublinks}
+        return tuple(ch for ch in self.channels if ch not in ids)
 
 
 @dataclass(frozen=True)

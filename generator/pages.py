@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .records import SponsorAssets
 
 CAMPAIGN_ENTRY = "survey/"  # the questionnaires as the campaign itself offers them, attributed to no sponsor
+PORTAL_PAGE = "my/index.html"
 HUB_PAGES = ("index.md", "initiators.md", "supporters.md", "slogans.md", "materials.md", "progress.md", "rules.md",
              "method.md")
 
@@ -112,7 +113,7 @@ def channel_snippets(c: Campaign, s: Sponsor, mine: SponsorAssets) -> list[dict[
     for channel in s.channels:
         url = mine.qr[channel]["url"]
         out.append({
-            "channel": channel, "label": c.channels[channel], "url": url, "link": link_snippet(c, url),
+            "channel": channel, "label": links.channel_label(c, s, channel), "url": url, "link": link_snippet(c, url),
             "message": message(c, s, url),
             "images": [{"entry": e, "html": snippet(c, e, url)} for e in mine.entries if not e["size"].qr],
         })
@@ -128,7 +129,7 @@ def _files_env() -> Environment:
 def kit_texts(sl: SponsorList, sponsor: Sponsor, mine: SponsorAssets) -> dict[str, str]:
     """Plain-text files packed into the media kit next to the images."""
     c = sl.campaign
-    link_lines = [f"{c.channels[ch]}\t{q['url']}" for ch, q in mine.qr.items()]
+    link_lines = [f"{links.channel_label(c, sponsor, ch)}\t{q['url']}" for ch, q in mine.qr.items()]
     placement = [f"{i}. {tip}" for i, tip in enumerate(c.placement, 1)]
     snippets = _files_env().get_template("snippets.html.j2").render(
         c=c, s=sponsor, channels=channel_snippets(c, sponsor, mine))
@@ -184,7 +185,7 @@ def _method(survey: Survey) -> dict[str, object]:
 
 class PageWriter:
     def __init__(self, sl: SponsorList, assets: dict[str, SponsorAssets], survey: Survey, script_version: str,
-                 rules: Rules) -> None:
+                 rules: Rules, script_versions: dict[str, str] | None = None) -> None:
         self.rules = rules  # the validity rules, published as a page from the same data the server judges by
         self.sl = sl
         self.c = sl.campaign
@@ -193,6 +194,7 @@ class PageWriter:
         self.survey = survey
         self.forms = forms.bodies(self.env, survey)
         self.script_version = script_version
+        self.script_versions = script_versions or {}  # the other pages' scripts (thanks.js, portal.js)
         # The first questionnaire lives at the attributed link itself, every other one in a folder below it.
         self.folders = {qid: "" if i == 0 else qid for i, qid in enumerate(survey.questionnaires)}
         # Entry pages hold the forms, so a sponsor's pages change with the questionnaire or the form script.
@@ -213,8 +215,17 @@ class PageWriter:
             pages += part
         pages += self.redirects()
         pages += self.campaign_entry()
-        pages.append(Page("thanks/index.html", self._render("thanks.html.j2", **self._campaign_links())))
+        pages.append(Page("thanks/index.html", self._render(
+            "thanks.html.j2", script_version=self.script_versions.get("thanks.js", ""), **self._campaign_links())))
+        pages.append(self.portal())
         return pages
+
+    def portal(self) -> Page:
+        """The sponsors' private page: one static page for all, the sponsor named by the token in its link's
+        fragment. A plain HTML file, so it is in neither the site's navigation nor its search, and its template
+        asks robots to leave it out."""
+        return Page(PORTAL_PAGE, self._render("portal.html.j2", provinces=PROVINCES, root="../",
+                                              script_version=self.script_versions.get("portal.js", "")))
 
     def _part_key(self, s: Sponsor) -> str:
         parent = self.sl.get(s.nominated_by) if s.nominated_by else None
@@ -264,6 +275,7 @@ class PageWriter:
         meta = {"image": share, "hide": ["navigation", "toc"], "search": {"exclude": True}}
         context["documents"] = [{"name": n, "label": DOCUMENTS[n], "pdf": pdf_path(s.slug, n)} for n in documents_of(s)]
         context["snippets"] = {x["channel"]: x for x in channel_snippets(self.c, s, mine)}
+        context["labels"] = {ch: links.channel_label(self.c, s, ch) for ch in s.channels}
         pages = [
             Page(page_dir + "index.md", self._render("sponsor.html.j2", **context), _front(f"{s.name} · {self.c.title}", f"{s.name}邀您参与{self.c.title}（{self.c.dates_short}）", **meta)),
         ]
@@ -276,6 +288,8 @@ class PageWriter:
                       search={"exclude": True})))
         for channel in s.channels:
             pages += self._entries(links.entry_path(s.slug, channel), s, channel, mine.mark_png, share)
+        if s.prizes:
+            pages.append(Page(prizes_path(s.slug), prizes_data(s)))
         return pages
 
     def _entries(self, base: str, s: Sponsor | None, channel: str, mark: str | None, share: str) -> list[Page]:
@@ -337,6 +351,19 @@ class PageWriter:
         return Page(old_dir + "index.html", html)
 
 
+def prizes_path(slug: str) -> str:
+    """The small file the thank-you page reads a sponsor's prizes from (the whole sponsor list is too large)."""
+    return f"s/{slug}/prizes.json"
+
+
+def _prizes(s: Sponsor) -> list[dict[str, object]]:
+    return [{"provider": p.provider, "item": p.item, "quantity": p.quantity, "scope": p.scope} for p in s.prizes]
+
+
+def prizes_data(s: Sponsor) -> str:
+    return json.dumps({"province": s.province, "prizes": _prizes(s)}, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
 def live_links(sl: SponsorList) -> set[str]:
     """Every attributed link the sponsor list serves under current slugs."""
     return {links.entry_path(s.slug, ch) for s in sl.sponsors for ch in s.channels}
@@ -346,12 +373,18 @@ def manifest(sl: SponsorList, published: set[str]) -> str:
     """sponsors.json: the sponsors and links the collection API accepts, and every link ever published."""
     c = sl.campaign
     current = live_links(sl)
+    campaign: dict[str, object] = {"title": c.title, "opens": c.opens.isoformat(), "closes": c.closes.isoformat(),
+                                   "site_url": c.site_url, "channels": c.channels}
+    if c.deadlines is not None:
+        campaign["deadlines"] = {name: c.deadlines.passes(name).isoformat() for name in ("links", "prizes")}
     data = {
-        "campaign": {"title": c.title, "opens": c.opens.isoformat(), "closes": c.closes.isoformat(), "site_url": c.site_url},
+        "campaign": campaign,
         "channels": c.channels,
         "sponsors": {
             s.slug: {"name": s.name, "kind": s.kind, "province": s.province, "nominated_by": s.nominated_by,
-                     "channels": list(s.channels)}
+                     "channels": list(s.channels),
+                     "sublinks": [{"id": x.id, "channel": x.channel, "key": x.key, "label": x.label} for x in s.sublinks],
+                     "prizes": _prizes(s)}
             for s in sl.sponsors
         },
         "aliases": dict(sorted(sl.aliases.items())),

@@ -34,6 +34,8 @@ class SponsorAssets:
     # channel -> {png, svg, url, captioned_png, captioned_svg}: the code alone, and with a band naming the sponsor
     # and the channel
     qr: dict[str, dict[str, str]] = field(default_factory=dict)
+    # sub-link id of the poster channel -> its own posters: entries of the QR-code sizes, shaped like `entries`
+    posters: dict[str, list[dict]] = field(default_factory=dict)
     kit: str = ""
 
 

@@ -37,6 +37,8 @@ LOGO_MAX_PIXELS = 16_000_000
 LOGO_MAX_BYTES = 5 * 1024 * 1024
 # Characters people read as the same in a link (sz-1ink, sz-link), so two slugs differing only by them are confused.
 SLUG_LOOKALIKES = str.maketrans({"0": "o", "1": "l", "_": None, "-": None})
+SUBLINK_LABEL_MAX = 40  # drawn under a QR code and on a poster, so it must stay short
+PRIZE_TERMS_MAX = 400
 
 Kind = Literal["initiator", "media", "enterprise"]
 
@@ -121,6 +123,13 @@ class DocumentsIn(_Model):
     issued: date
 
 
+class DeadlinesIn(_Model):
+    """The days by which sponsors report to the secretariat (Beijing time; a date ends at 24:00)."""
+
+    links: date
+    prizes: date
+
+
 class CampaignIn(_Model):
     """Campaign-wide settings: everything that is the same for every sponsor."""
 
@@ -140,6 +149,9 @@ class CampaignIn(_Model):
     entry_images: tuple[EntrySizeIn, ...] = Field(min_length=1)
     placement: tuple[str, ...] = ()
     retired_slugs: tuple[str, ...] = ()
+    deadlines: DeadlinesIn | None = None
+    # Printed on every form near its submit button: a few sentences, not a page of rules.
+    prize_terms: str = Field("", max_length=PRIZE_TERMS_MAX)
 
     @field_validator("guided_by", mode="before")
     @classmethod
@@ -188,6 +200,12 @@ class CampaignIn(_Model):
         if self.documents.issued > (self.closes - timedelta(minutes=1)).date():
             raise ValueError(f"documents.issued ({self.documents.issued}) is after the survey closes. Fix: date the "
                              "授权书 and 邀请函 on or before the last day of the window")
+        last_day = (self.closes - timedelta(minutes=1)).date()
+        for name in ("links", "prizes"):
+            day = getattr(self.deadlines, name, None)
+            if day is not None and day > last_day:
+                raise ValueError(f"deadlines.{name} ({day}) is after the survey closes. Fix: set it on or before "
+                                 f"{last_day}, the last day of the window")
         names = [size.name for size in self.entry_images]
         if len(names) != len(set(names)):
             raise ValueError("two entry_images share a name. Fix: give each size its own name")
@@ -201,6 +219,14 @@ class PrizeIn(_Model):
     item: str = Field(min_length=1)
     quantity: int = Field(ge=1)
     scope: Literal["local", "national"] = "national"
+
+
+class SublinkIn(_Model):
+    """A sub-link (子链接): one more link of a channel kind with its own label, e.g. one per school."""
+
+    channel: str
+    key: str = Field(pattern=r"^[a-z0-9-]{1,30}$")
+    label: str = Field(min_length=1, max_length=SUBLINK_LABEL_MAX)
 
 
 class SponsorIn(_Model):
@@ -218,6 +244,7 @@ class SponsorIn(_Model):
     channels: tuple[str, ...] = Field(min_length=1)
     prizes: tuple[PrizeIn, ...] = ()
     former_slugs: tuple[str, ...] = ()
+    sublinks: tuple[SublinkIn, ...] = ()
 
     @field_validator("slug")
     @classmethod
@@ -252,13 +279,26 @@ def _convert(cls: type, checked: BaseModel) -> Any:
         values["guided_by"] = model.Names(values["guided_by"])
         values["secretariat"] = _convert(model.Secretariat, values["secretariat"])
         values["documents"] = _convert(model.Documents, values["documents"])
+        if values["deadlines"] is not None:
+            values["deadlines"] = _convert(model.Deadlines, values["deadlines"])
     if cls is model.Sponsor:
         values["prizes"] = tuple(_convert(model.Prize, p) for p in values["prizes"])
         # Every kit holds a poster, and a scan of a printed poster must count as 线下海报, never as the website:
         # so every sponsor has the poster channel, listed or not.
         if POSTER_CHANNEL not in values["channels"]:
             values["channels"] = (*values["channels"], POSTER_CHANNEL)
+        values["sublinks"] = tuple(_convert(model.Sublink, x) for x in values["sublinks"])
+        values["channels"] = (*values["channels"], *(x.id for x in values["sublinks"]))
     return cls(**values)
+
+
+def _sublink_fields(item: Any) -> dict[str, str]:
+    """channel, key and label of a sub-link, validated or raw (those that are text, stripped)."""
+    if isinstance(item, model.Sublink):
+        return {"channel": item.channel, "key": item.key, "label": item.label}
+    if not isinstance(item, dict):
+        return {}
+    return {name: value.strip() for name in ("channel", "key", "label") if isinstance(value := item.get(name), str)}
 
 
 def _slug_key(slug: str) -> str:
@@ -421,8 +461,8 @@ class _Checker:
         counts: dict[str, Counter[str]] = defaultdict(Counter)
         for i, s in sponsors:
             where = f"sponsor #{i + 1} '{s.slug}' ({s.name})"
-            self._check_fields(campaign, i, {"channels": s.channels, "logo": s.logo, "name": s.name,
-                                             "short_name": s.short_name}, where)
+            self._check_fields(campaign, i, {"channels": s.own_channels, "logo": s.logo, "name": s.name,
+                                             "short_name": s.short_name, "sublinks": s.sublinks}, where)
             if s.is_initiator:
                 if s.nominated_by:
                     self.add(("sponsors", i, "nominated_by"), f"{where}, field 'nominated_by'",
@@ -502,6 +542,9 @@ class _Checker:
         channels = values.get("channels")
         if campaign is not None and isinstance(channels, (list, tuple)):
             self._check_channels(campaign, i, tuple(str(c).strip() for c in channels), where)
+        sublinks = values.get("sublinks")
+        if campaign is not None and isinstance(sublinks, (list, tuple)):
+            self._check_sublinks(campaign, i, [_sublink_fields(x) for x in sublinks], where)
         if isinstance(values.get("logo"), str):
             self._check_logo(i, values["logo"].strip(), where)
         self._check_glyphs(i, {f: v.strip() for f in ("name", "short_name") if isinstance(v := values.get(f), str)}, where)
@@ -514,6 +557,28 @@ class _Checker:
                          f"unknown channel '{key}'. Fix: use one of {', '.join(campaign.channels)}")
             elif key in channels[:j]:
                 self.add(loc, f"{where}, field 'channels'", f"channel '{key}' is listed twice. Fix: keep one")
+
+    def _check_sublinks(self, campaign: Campaign, i: int, items: list[dict[str, str]], where: str) -> None:
+        keys: dict[tuple[str, str], int] = {}
+        for j, item in enumerate(items):
+            loc = ("sponsors", i, "sublinks", j)
+            channel, key, label = item.get("channel"), item.get("key"), item.get("label")
+            if channel is not None and channel not in campaign.channels:
+                self.add((*loc, "channel"), f"{where}, field 'sublinks'",
+                         f"unknown channel '{channel}' for a sub-link. Fix: use one of {', '.join(campaign.channels)}")
+            if channel is not None and key is not None:
+                first = keys.setdefault((channel, key), j)
+                if first != j:
+                    self.add((*loc, "key"), f"{where}, field 'sublinks'",
+                             f"sub-link key '{key}' is used twice for channel '{channel}' (also sub-link #{first + 1}, "
+                             f"{self.path.name}:{self.lines.line_of(('sponsors', i, 'sublinks', first, 'key'))}); "
+                             f"each becomes the link /s/<slug>/{channel}.{key}/. Fix: give each its own key")
+            if label is not None and self.can_draw is not None:
+                missing = sorted({ch for ch in label if not self.can_draw(ch)})
+                if missing:
+                    self.add((*loc, "label"), f"{where}, field 'sublinks'",
+                             f"the font cannot draw {' '.join(repr(c) for c in missing)} of label '{label}'. Fix: "
+                             "remove or replace these characters")
 
     def _check_logo(self, i: int, logo_path: str, where: str) -> None:
         if not logo_path:

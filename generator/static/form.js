@@ -17,6 +17,7 @@
   document.getElementById("bar").hidden = false;
   restore();
   regionPicker();
+  prizes();
   update();
   getProof();
   form.addEventListener("input", changed);
@@ -81,7 +82,7 @@
     else if (read("survey-done:" + qid)) say("您已在本设备提交过这份问卷，感谢您的参与。");
   }
   function changed(e) {
-    if (e.target.name === "region.province") filterCities();
+    if (e.target.name === "region.province") { filterCities(); prizes(); }
     var q = e.target.closest && e.target.closest("[data-q]");
     if (q && q.classList.contains("bad")) check(q);
     update();
@@ -105,6 +106,18 @@
     var g = cityGroups[p.value];
     if (g) city.appendChild(g);
     city.value = g && [].some.call(g.children, function (o) { return o.value === keep; }) ? keep : "";
+  }
+
+  /* ---- prizes: a local-only one is shown to respondents who answer its province (without script, to all,
+     marked 仅限…网民); the box goes when none is left ---- */
+  function prizes() {
+    var box = document.getElementById("prizes"), p = form.elements["region.province"], left = 0;
+    if (!box) return;
+    [].forEach.call(box.querySelectorAll("li"), function (li) {
+      li.hidden = li.dataset.local !== undefined && (!p || p.value !== li.dataset.local);
+      if (!li.hidden) left++;
+    });
+    box.hidden = !left;
   }
 
   /* ---- show-if and progress ---- */
@@ -288,6 +301,9 @@
   function answer(status, data, attempt, r) {
     if (status === 200) {
       write("survey-done:" + qid, draft.id);
+      // For the thank-you page: its 兑奖码 comes from this id, its local prizes follow this province.
+      var p = form.elements["region.province"];
+      write("survey-claim", { id: draft.id, province: p ? p.value : "" });
       try { store && store.removeItem(draftKey); } catch (e) { /* ignore */ }
       location.href = thanks;
       return;
