@@ -145,6 +145,7 @@
     });
     var initiator = s.kind === "initiator";
     [].forEach.call(main.querySelectorAll("[data-initiator]"), function (e) { e.hidden = !initiator; });
+    s.channels = s.channels || [];
     fill("t-links", s.channels.map(function (c) {
       var a = el("a", c.url);
       a.href = c.url;
@@ -153,7 +154,7 @@
     var list = $("deadlines");
     list.textContent = "";
     [["links", "子链接申请"], ["prizes", "奖品登记"]].forEach(function (pair) {
-      var d = m.deadlines[pair[0]];
+      var d = (m.deadlines || {})[pair[0]];
       if (!d) return;
       var li = el("li", pair[1] + "：" + deadline(d.at) + "前 ");
       li.appendChild(el("span", d.passed ? "已截止" : "尚未截止", d.passed ? "passed" : "open"));
@@ -179,6 +180,7 @@
     s.channels.forEach(function (c) { labels[c.id] = c.label; });
     var channels = $("sublink-channel");
     [].forEach.call(channels.options, function (o) { if (o.value) labels[o.value] = labels[o.value] || o.textContent; });
+    m.requests = m.requests || [];
     fill("t-requests", m.requests.map(function (r) {
       var status = el("span", STATUS[r.status] || r.status, "st st-" + r.status), cell = el("div", status);
       if (r.reason) cell.appendChild(el("div", (r.status === "rejected" ? "原因：" : "说明：") + r.reason, "note"));
@@ -202,6 +204,8 @@
 
   /* ---- numbers ---- */
   function showNumbers(r) {
+    ["days", "hours", "channels", "provinces", "reasons"].forEach(function (k) { r[k] = r[k] || []; });
+    r.totals = r.totals || {};
     shown = r.valid_shown !== false;
     text("n-updated", "数据更新于 " + (r.updated ? beijing(r.updated) : "—") + "（北京时间）。");
     main.querySelector('[data-n="received"]').textContent = n(r.totals.received);
