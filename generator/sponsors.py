@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Literal, NamedTuple
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from . import model, yamlfile
 from .model import BEIJING, Campaign, Problem, Sponsor, SponsorList, SponsorsError
@@ -180,6 +180,20 @@ class CampaignIn(_Model):
                              "poster carries it, so offline scans are counted apart from the website")
         return value
 
+    @field_validator("deadlines")
+    @classmethod
+    def _deadlines(cls, value: DeadlinesIn | None, info: ValidationInfo) -> DeadlinesIn | None:
+        closes = info.data.get("closes")
+        if value is None or closes is None:
+            return value
+        last_day = (closes - timedelta(minutes=1)).date()
+        for name in ("links", "prizes"):
+            day = getattr(value, name)
+            if day > last_day:
+                raise ValueError(f"deadlines.{name} ({day}) is after the survey closes. Fix: set it on or before "
+                                 f"{last_day}, the last day of the window")
+        return value
+
     @field_validator("press_release", mode="before")
     @classmethod
     def _placeholders(cls, value: Any) -> Any:
@@ -200,12 +214,6 @@ class CampaignIn(_Model):
         if self.documents.issued > (self.closes - timedelta(minutes=1)).date():
             raise ValueError(f"documents.issued ({self.documents.issued}) is after the survey closes. Fix: date the "
                              "授权书 and 邀请函 on or before the last day of the window")
-        last_day = (self.closes - timedelta(minutes=1)).date()
-        for name in ("links", "prizes"):
-            day = getattr(self.deadlines, name, None)
-            if day is not None and day > last_day:
-                raise ValueError(f"deadlines.{name} ({day}) is after the survey closes. Fix: set it on or before "
-                                 f"{last_day}, the last day of the window")
         names = [size.name for size in self.entry_images]
         if len(names) != len(set(names)):
             raise ValueError("two entry_images share a name. Fix: give each size its own name")
@@ -361,6 +369,9 @@ FIELD_FIXES = {
     "greater_than_equal": "use a larger number",
     "less_than_equal": "use a smaller number",
     "bool_parsing": "write true or false",
+    "date_parsing": "write the date as YYYY-MM-DD, e.g. 2020-07-10",
+    "date_from_datetime_parsing": "write the date as YYYY-MM-DD, e.g. 2020-07-10",
+    "date_type": "write the date as YYYY-MM-DD, e.g. 2020-07-10",
 }
 
 

@@ -108,8 +108,7 @@
     city.value = g && [].some.call(g.children, function (o) { return o.value === keep; }) ? keep : "";
   }
 
-  /* ---- prizes: a local-only one is shown to respondents who answer its province (without script, to all,
-     marked 仅限…网民); the box goes when none is left ---- */
+  /* ---- prizes: local ones only for the sponsor's province as answered ---- */
   function prizes() {
     var box = document.getElementById("prizes"), p = form.elements["region.province"], left = 0;
     if (!box) return;
@@ -301,7 +300,7 @@
   function answer(status, data, attempt, r) {
     if (status === 200) {
       write("survey-done:" + qid, draft.id);
-      // For the thank-you page: its 兑奖码 comes from this id, its local prizes follow this province.
+      // For the thank-you page: its 兑奖码 and local prizes.
       var p = form.elements["region.province"];
       write("survey-claim", { id: draft.id, province: p ? p.value : "" });
       try { store && store.removeItem(draftKey); } catch (e) { /* ignore */ }
