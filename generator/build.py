@@ -78,7 +78,8 @@ def check_published(sl: SponsorList, published: set[str], path: Path) -> None:
     if gone:
         problems = [
             Problem(1, f"link /{link}", "was published but this sponsor list no longer serves it. Fix: if the sponsor "
-                    "was renamed, keep its old slug in 'former_slugs'; if a channel was dropped, keep it in 'channels'; "
+                    "was renamed, keep its old slug in 'former_slugs'; if a channel was dropped, keep it in 'channels' (a "
+                    "sub-link <channel>.<key> in 'sublinks'); "
                     "if the sponsor left, add its slug to campaign.retired_slugs")
             for link in gone[:50]
         ]
