@@ -86,9 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "recount":
         found, pending = recount.check(store, lambda it: export.progress(it, "submissions"))
         for d in found:
-            have = "missing" if d.actual is None else f"{d.actual[0]} received / {d.actual[1]} valid"
-            print(f"drift {d.day} {d.sponsor} {d.channel} {d.province} ({d.questionnaire}, shard {d.shard}): "
-                  f"counter {have}, recount {d.expected[0]} / {d.expected[1]}")
+            print(f"drift {d.describe()}")
         print(f"{len(found)} drifted counter(s); {pending} submission(s) pending (the sweeper counts them)")
         if found and args.fix:
             fixed, skipped = recount.fix(store, found)

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 from .catalog import BEIJING, UNATTRIBUTED, Catalog
 from .regions import PROVINCES
+from .store import REASON_PREFIX
 
 
 class Row(NamedTuple):
@@ -220,3 +221,29 @@ def redact(view: Any, shown: Disclosure) -> Any:
         return x
 
     return walk(view)
+
+
+# -- a sponsor's hours ------------------------------------------------------------------------------------------
+
+class HourRow(NamedTuple):
+    day: str  # Beijing time
+    hour: int  # 0-23, Beijing time
+    received: int
+    valid: int
+    reasons: dict[str, int]  # reason code -> submissions giving it (a submission may give several)
+
+
+def hours_from_items(items: Iterable[dict[str, Any]]) -> list[HourRow]:
+    """Hourly detail items (`Store.details`: one sponsor's; several sponsors' are summed) merged over their parts
+    into one row per hour, in (day, hour) order. Like a counter, a detail says what it counts in its keys."""
+    merged: dict[tuple[str, int], list[Any]] = {}
+    for item in items:
+        day, hour, _ = item["sk"].split("#")
+        row = merged.setdefault((day, int(hour)), [0, 0, defaultdict(int)])
+        row[0] += int(item.get("received", 0))
+        row[1] += int(item.get("valid", 0))
+        for name, n in item.items():
+            if name.startswith(REASON_PREFIX):
+                row[2][name.removeprefix(REASON_PREFIX)] += int(n)
+    return [HourRow(day, hour, r, v, {code: n for code, n in sorted(reasons.items()) if n})
+            for (day, hour), (r, v, reasons) in sorted(merged.items())]

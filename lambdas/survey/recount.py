@@ -1,60 +1,82 @@
-"""Recount: what every counter should hold, from the stored submissions alone, and where the table differs.
+"""Recount: what every counter and hourly detail should hold, from the stored submissions alone, and where the table
+differs.
 
-A submission is counted when its pending marker is gone, so the expected counters come from the submissions
-without one; a pending submission is the sweeper's to count, not a drift. The award decisions rest on the
-counters, and this is how anyone can show they are exact.
+A submission is counted when its pending marker is gone, so the expected values come from the submissions without
+one; a pending submission is the sweeper's to count, not a drift. The award decisions rest on the counters, the
+sponsors' pages on the details too, and this is how anyone can show they are exact. What one submission adds where
+is `store.additions`, the same function the counting transaction writes with.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
-from .store import Store, counter_key
+from .store import REASON_PREFIX, Store, additions
+
+COUNTED = ("C#", "H#")  # the prefixes of the items submissions are counted in: counters, hourly details
+BASE = ("received", "valid")  # the numbers every counted item holds (zero included)
+Key = tuple[str, str]  # an item's (pk, sk)
+Values = dict[str, int]  # attribute -> number
 
 
 class Drift(NamedTuple):
-    day: str
-    shard: int
-    questionnaire: str
-    sponsor: str
-    channel: str
-    province: str
-    expected: tuple[int, int]  # (received, valid) recounted from submissions
-    actual: tuple[int, int] | None  # what the counter holds; None when it is missing
+    pk: str
+    sk: str
+    expected: Values  # recounted from submissions
+    actual: Values | None  # what the item holds; None when it is missing
+
+    @property
+    def kind(self) -> str:
+        return "counter" if self.pk.startswith("C#") else "detail"
+
+    def describe(self) -> str:
+        """One line for people: what the item counts, what it holds, what the recount says."""
+        if self.kind == "counter":
+            _, day, shard = self.pk.split("#")
+            questionnaire, sponsor, channel, province = self.sk.split("#", 3)
+            what = f"{day} {sponsor} {channel} {province} ({questionnaire}, shard {int(shard)})"
+        else:
+            day, hour, part = self.sk.split("#")
+            what = f"{day} {hour}:00 {self.pk.removeprefix('H#')} (hourly detail, part {part})"
+        have = "missing" if self.actual is None else _text(self.actual)
+        return f"{what}: {self.kind} {have}, recount {_text(self.expected)}"
 
 
-CounterKey = tuple[str, int, str, str, str, str]  # day, shard, questionnaire, sponsor, channel, province
+def _text(values: Values) -> str:
+    return ", ".join(f"{name} {values.get(name, 0)}" for name in [*BASE, *sorted(set(values) - set(BASE))])
 
 
-def expected(submissions: Iterable[dict[str, Any]]) -> tuple[dict[CounterKey, tuple[int, int]], int]:
-    """Counter values implied by the counted submissions, and how many submissions are still pending."""
-    totals: dict[CounterKey, list[int]] = defaultdict(lambda: [0, 0])
+def expected(submissions: Iterable[dict[str, Any]]) -> tuple[dict[Key, Values], int]:
+    """The values every counted item should hold, implied by the counted submissions, and how many submissions are
+    still pending."""
+    totals: dict[Key, Counter[str]] = defaultdict(Counter)
     pending = 0
     for s in submissions:
         if "pending" in s:
             pending += 1
             continue
-        k = (s["day"], int(s["shard"]), s["questionnaire"], s["sponsor"], s["channel"], s["province"])
-        totals[k][0] += 1
-        totals[k][1] += 1 if s["valid"] else 0
-    return {k: (r, v) for k, (r, v) in totals.items()}, pending
+        for key, adds in additions(s):
+            totals[(key["pk"]["S"], key["sk"]["S"])].update(adds)
+    return {k: dict(v) for k, v in totals.items()}, pending
 
 
-def actual(counters: Iterable[dict[str, Any]]) -> dict[CounterKey, tuple[int, int]]:
-    found = {}
-    for c in counters:
-        _, day, shard = c["pk"].split("#")
-        found[(day, int(shard), *c["sk"].split("#", 3))] = (int(c.get("received", 0)), int(c.get("valid", 0)))
-    return found
+def actual(items: Iterable[dict[str, Any]]) -> dict[Key, Values]:
+    """The numbers the counted items (counters, details; plain) hold."""
+    return {(i["pk"], i["sk"]): {k: int(v) for k, v in i.items() if k in BASE or k.startswith(REASON_PREFIX)}
+            for i in items}
 
 
-def drifts(want: dict[CounterKey, tuple[int, int]], have: dict[CounterKey, tuple[int, int]]) -> list[Drift]:
+def _same(want: Values, have: Values) -> bool:
+    return all(want.get(k, 0) == have.get(k, 0) for k in set(want) | set(have))
+
+
+def drifts(want: dict[Key, Values], have: dict[Key, Values]) -> list[Drift]:
     out = []
     for k in sorted(set(want) | set(have)):
-        w, h = want.get(k, (0, 0)), have.get(k)
-        if (h or (0, 0)) != w:
+        w, h = want.get(k, dict.fromkeys(BASE, 0)), have.get(k)
+        if not _same(w, h or {}):
             out.append(Drift(*k, expected=w, actual=h))
     return out
 
@@ -62,20 +84,19 @@ def drifts(want: dict[CounterKey, tuple[int, int]], have: dict[CounterKey, tuple
 def check(store: Store, progress: Callable[[Iterable[Any]], Iterable[Any]] = lambda it: it) -> tuple[list[Drift], int]:
     """Every drift in the table, and the number of submissions still pending.
 
-    Counters are read before submissions: a submission counted between the two reads is then in the recount but
-    not in the counter read, and `fix`, which sets a counter only if it still holds what was read, leaves that
-    counter alone. Read the other way round, such a counter would be "fixed" down and lose the count."""
-    have = actual(store.scan("C#"))
+    Counters and details are read before submissions: a submission counted between the two reads is then in the
+    recount but not in the item read, and `fix`, which sets an item only if it still holds what was read, leaves
+    that item alone. Read the other way round, such an item would be "fixed" down and lose the count."""
+    have = actual(store.scan(COUNTED))
     want, pending = expected(progress(store.scan("S#")))
     return drifts(want, have), pending
 
 
 def fix(store: Store, found: list[Drift]) -> tuple[int, int]:
-    """Set each drifted counter to its recount; returns (fixed, skipped because live traffic changed it)."""
+    """Set each drifted item to its recount; returns (fixed, skipped because live traffic changed it)."""
     fixed = skipped = 0
     for d in found:
-        key = counter_key(d.day, d.shard, d.questionnaire, d.sponsor, d.channel, d.province)
-        if store.set_counter(key, d.expected[0], d.expected[1], d.actual):
+        if store.set_values({"pk": {"S": d.pk}, "sk": {"S": d.sk}}, d.expected, d.actual):
             fixed += 1
         else:
             skipped += 1

@@ -1,12 +1,12 @@
 """Rescore: judge every stored submission again under a rule set, record the new verdicts, and make the valid
-counters exact for them.
+counters and the hourly details (valid and reason counts) exact for them.
 
 The secretariat tightens a rule after the window (a longer minimum time, a lower cap per address) and needs exact
 new counts and what changed for each sponsor. The judgement is the submit function's own (`rules.judge`), fed with
 the signals each submission recorded and, for the stateful rules, a ledger replayed in the order the submissions
 were received. Verdicts are written one by one on condition that the submission is counted and still has the
-verdict read, so a concurrent rescore or a sweep never has its work overwritten; then the counters are recounted
-and fixed with `recount`'s guarantee (a counter live traffic moved is left for the next run).
+verdict read, so a concurrent rescore or a sweep never has its work overwritten; then the counters and details are
+recounted and fixed with `recount`'s guarantee (an item live traffic moved is left for the next run).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class Outcome:
     reasons: Counter[str] = field(default_factory=Counter)  # new invalidating reasons, over all submissions
     drifts: int = 0
     fixed: int = 0
-    skipped: int = 0  # counters live traffic moved during the fix: run again
+    skipped: int = 0  # counters or details live traffic moved during the fix: run again
 
     def diff(self) -> list[tuple[str, int, int]]:
         """(sponsor, valid before, valid after) for every sponsor whose valid count changed, largest loss first."""

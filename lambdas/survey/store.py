@@ -4,20 +4,25 @@ Items (pk, sk):
   S#<id>, submission                  one stored submission; `pending` is set until it has been counted
   C#<day>#<shard>, <q>#<sponsor>#<channel>#<province>
                                       counters `received` and `valid` for one Beijing day, one counter shard
+  H#<sponsor>, <day>#<HH>#<n>         hourly detail of a sponsor: `received`, `valid` and `x_<reason code>` counts
+                                      for one Beijing hour, one of DETAIL_SPREAD parts (n, by submission id)
   A#<ip hash>#<answers digest>, marker the first valid submission of these answers from an address
   D#<device hash>#<q>#<slot>, marker  one of a device's places for valid samples of a questionnaire (owner)
   L#<day>#<ip hash>#<q>, limit        valid samples an address brought to a questionnaire on one Beijing day
   L#<day>#<ip hash>, challenges       challenges an address fetched on one Beijing day
 
 Exactly once: a submission is first stored with a `pending` marker by a write conditional on its id being new,
-then counted by one transaction that clears the marker (on condition it is still there) and adds to its counter.
-A process that dies in between leaves the marker, and `sweep` (run every minute, and by any retry of the same id)
-counts it. A counter update therefore happens once per stored submission, whatever fails when.
+then counted by one transaction that clears the marker (on condition it is still there) and adds to its counter and
+its hourly detail (`additions`). A process that dies in between leaves the marker, and `sweep` (run every minute,
+and by any retry of the same id) counts it. A counter update therefore happens once per stored submission, whatever
+fails when.
 
 Counters are sharded by key (see shard_of): one day's writes spread over `shards` partition keys, so the 09:00
 spike stays far below a partition's 1,000 writes/s, and one key lives in at most two items, so a big sponsor's key
 can take ~1,000 submissions/s and a day's counters are read in about one item per key. Pending markers live in a
-sparse index sharded the same way, so the index never has a hot key either.
+sparse index sharded the same way, so the index never has a hot key either. A sponsor's hourly details share one
+partition key, so its page reads them in one query; their DETAIL_SPREAD parts keep concurrent counting
+transactions of one sponsor-hour from conflicting on one item.
 """
 
 from __future__ import annotations
@@ -27,9 +32,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+
+from .catalog import BEIJING
 
 PENDING_INDEX = "pending"
 MARKER_LIFETIME = 180 * 24 * 3600  # repeat markers matter during the campaign; the table's TTL removes them after
@@ -95,6 +103,33 @@ def key_of(questionnaire: str, sponsor: str, channel: str, province: str) -> str
 
 def counter_key(day: str, shard: int, questionnaire: str, sponsor: str, channel: str, province: str) -> dict:
     return {"pk": {"S": f"C#{day}#{shard:03d}"}, "sk": {"S": key_of(questionnaire, sponsor, channel, province)}}
+
+
+DETAIL_SPREAD = 4  # parts one sponsor-hour's detail is spread over
+REASON_PREFIX = "x_"  # a detail's count of one reason is named by the prefix and the reason code
+
+
+def hour_of(received: str) -> tuple[str, int]:
+    """The Beijing day and hour of a receipt time (ISO 8601, UTC)."""
+    moment = datetime.fromisoformat(received).astimezone(BEIJING)
+    return moment.date().isoformat(), moment.hour
+
+
+def detail_key(sponsor: str, received: str, submission_id: str) -> dict:
+    day, hour = hour_of(received)
+    part = int.from_bytes(hashlib.sha256(submission_id.encode()).digest()[:4], "big") % DETAIL_SPREAD
+    return {"pk": {"S": f"H#{sponsor}"}, "sk": {"S": f"{day}#{hour:02d}#{part}"}}
+
+
+def additions(item: dict[str, Any]) -> list[tuple[dict, dict[str, int]]]:
+    """What counting a stored submission (plain item) adds, and to which items: its counter and its hourly detail.
+    The counting transaction writes exactly this, and the recount sums exactly this."""
+    valid = 1 if item["valid"] else 0
+    counter = counter_key(item["day"], int(item["shard"]), item["questionnaire"], item["sponsor"], item["channel"],
+                          item["province"])
+    reasons = {REASON_PREFIX + r: 1 for r in sorted(set(item.get("reasons", [])))}
+    return [(counter, {"received": 1, "valid": valid}),
+            (detail_key(item["sponsor"], item["received"], item["id"]), {"received": 1, "valid": valid, **reasons})]
 
 
 def _sub_key(submission_id: str) -> dict:
@@ -204,22 +239,18 @@ class Store:
     def count(self, item: dict[str, Any]) -> bool:
         """Count a stored submission (plain item) if it is still pending: True if this call counted it; False if a
         retry or the sweeper counted it already."""
-        shard = int(item["shard"])
-        key = counter_key(item["day"], shard, item["questionnaire"], item["sponsor"], item["channel"], item["province"])
+        # A counter is its keys and its numbers: the keys say what it counts, and every byte more would be paid for
+        # on each of the thousands of reads a day the dashboards make.
+        adds = [{"Update": {"TableName": self.table, "Key": key, **_adding(values)}} for key, values in additions(item)]
         return self._if_condition_holds(self.client.transact_write_items, TransactItems=[
+            # First: a cancelled transaction whose first item's condition failed was counted already.
             {"Update": {
                 "TableName": self.table, "Key": _sub_key(item["id"]),
                 "UpdateExpression": "REMOVE pending SET counted = :now",
                 "ConditionExpression": "attribute_exists(pending)",
                 "ExpressionAttributeValues": {":now": {"S": _now_iso()}},
             }},
-            # A counter is its keys and two numbers: the keys say what it counts, and every byte more would be
-            # paid for on each of the thousands of reads a day the dashboards make.
-            {"Update": {
-                "TableName": self.table, "Key": key, "UpdateExpression": "ADD #r :one, #v :valid",
-                "ExpressionAttributeNames": {"#r": "received", "#v": "valid"},
-                "ExpressionAttributeValues": {":one": {"N": "1"}, ":valid": {"N": "1" if item["valid"] else "0"}},
-            }},
+            *adds,
         ])
 
     def counters(self, day: str) -> Iterator[dict[str, Any]]:
@@ -235,28 +266,55 @@ class Store:
                 self.read_units += page.get("ConsumedCapacity", {}).get("CapacityUnits", 0)
                 yield from map(_plain, page.get("Items", []))
 
-    def scan(self, prefix: str, segment: int = 0, segments: int = 1) -> Iterator[dict[str, Any]]:
-        """Every item whose key starts with `prefix` ("S#" submissions, "C#" counters), one segment of a parallel
-        scan. For the secretariat's recount and export only: the live API never scans."""
-        # Strongly consistent: a recount read from a lagging replica would see counted submissions as pending.
-        for page in self._pages(self.client.scan, TableName=self.table, Segment=segment, TotalSegments=segments,
-                                ConsistentRead=True, FilterExpression="begins_with(pk, :p)",
-                                ExpressionAttributeValues={":p": {"S": prefix}}):
+    def details(self, sponsor: str) -> Iterator[dict[str, Any]]:
+        """Every hourly detail item of one sponsor, in (day, hour, part) order: one query, paged. Read like the
+        counters (eventually consistent), so a page showing both shows them as of about the same moment."""
+        for page in self._pages(
+            self.client.query, TableName=self.table, KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"H#{sponsor}"}}, ReturnConsumedCapacity="TOTAL",
+        ):
+            self.read_units += page.get("ConsumedCapacity", {}).get("CapacityUnits", 0)
             yield from map(_plain, page.get("Items", []))
 
-    def set_counter(self, key: dict, received: int, valid: int, expected: tuple[int, int] | None) -> bool:
-        """Set a counter to the recounted values if it still holds `expected` (None: if it does not exist);
-        False if live traffic changed it meanwhile."""
-        values = {":r": {"N": str(received)}, ":v": {"N": str(valid)}}
-        if expected is None:
-            condition = "attribute_not_exists(pk)"
-        else:
-            condition = "#r = :er AND #v = :ev"
-            values |= {":er": {"N": str(expected[0])}, ":ev": {"N": str(expected[1])}}
+    def scan(self, prefix: str | tuple[str, ...], segment: int = 0, segments: int = 1) -> Iterator[dict[str, Any]]:
+        """Every item whose key starts with `prefix` (or with any of several: one pass over the table), one segment
+        of a parallel scan. For the secretariat's recount and export only: the live API never scans."""
+        prefixes = (prefix,) if isinstance(prefix, str) else prefix
+        # Strongly consistent: a recount read from a lagging replica would see counted submissions as pending.
+        for page in self._pages(self.client.scan, TableName=self.table, Segment=segment, TotalSegments=segments,
+                                ConsistentRead=True,
+                                FilterExpression=" OR ".join(f"begins_with(pk, :p{i})" for i in range(len(prefixes))),
+                                ExpressionAttributeValues={f":p{i}": {"S": p} for i, p in enumerate(prefixes)}):
+            yield from map(_plain, page.get("Items", []))
+
+    def set_values(self, key: dict, values: dict[str, int], expected: dict[str, int] | None) -> bool:
+        """Set a counter or detail item's numbers to `values`, removing any other number it holds, if it still holds
+        exactly `expected` (None: if it does not exist); False if live traffic changed it meanwhile."""
+        names = sorted(set(values) | set(expected or {}))
+        sets, removes, conditions = [], [], ["attribute_exists(pk)"]
+        numbers: dict[str, Any] = {}
+        for i, name in enumerate(names):
+            if name in values:
+                sets.append(f"#a{i} = :v{i}")
+                numbers[f":v{i}"] = {"N": str(values[name])}
+            else:
+                removes.append(f"#a{i}")
+            if expected is not None and name in expected:
+                conditions.append(f"#a{i} = :e{i}")
+                numbers[f":e{i}"] = {"N": str(expected[name])}
+            else:
+                conditions.append(f"attribute_not_exists(#a{i})")
+        update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
         return self._if_condition_holds(
-            self.client.update_item, TableName=self.table, Key=key, ConditionExpression=condition,
-            ExpressionAttributeNames={"#r": "received", "#v": "valid"}, ExpressionAttributeValues=values,
-            UpdateExpression="SET #r = :r, #v = :v")
+            self.client.update_item, TableName=self.table, Key=key, UpdateExpression=update,
+            ConditionExpression="attribute_not_exists(pk)" if expected is None else " AND ".join(conditions),
+            ExpressionAttributeNames={f"#a{i}": name for i, name in enumerate(names)},
+            ExpressionAttributeValues=numbers)
+
+    def set_counter(self, key: dict, received: int, valid: int, expected: tuple[int, int] | None) -> bool:
+        """set_values for a counter: (received, valid), expected (received, valid) or None."""
+        return self.set_values(key, {"received": received, "valid": valid},
+                               None if expected is None else {"received": expected[0], "valid": expected[1]})
 
     def pending(self, older_than: str) -> Iterator[dict[str, Any]]:
         """Stored submissions still waiting to be counted, received before `older_than` (ISO time)."""
@@ -302,6 +360,13 @@ class Store:
             if fresh and "pending" in fresh and self.count(fresh):
                 counted += 1
         return counted
+
+
+def _adding(values: dict[str, int]) -> dict[str, Any]:
+    """An update adding each number in `values` to the attribute of that name."""
+    return {"UpdateExpression": "ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(values))),
+            "ExpressionAttributeNames": {f"#a{i}": name for i, name in enumerate(values)},
+            "ExpressionAttributeValues": {f":a{i}": {"N": str(n)} for i, n in enumerate(values.values())}}
 
 
 def _now_iso() -> str:

@@ -1,5 +1,5 @@
-"""Rescore: every stored submission judged again under a stricter rule set, with counters exactly equal to a recount,
-even while submissions keep arriving."""
+"""Rescore: every stored submission judged again under a stricter rule set, with counters and hourly details exactly
+equal to a recount, even while submissions keep arriving."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lambdas.admin.__main__ import main
-from lambdas.survey import recount, rescore
+from lambdas.survey import counts, recount, rescore
 from lambdas.survey.store import Store
 from tests.lambdas.conftest import RULES, call, counters, event, payload, submissions
 
@@ -31,6 +31,10 @@ def _valid_total(ddb: Any) -> int:
     return sum(v for _, v in counters(ddb).values())
 
 
+def _hours(store: Store) -> list[counts.HourRow]:
+    return counts.hours_from_items(store.scan("H#"))
+
+
 def test_a_stricter_rule_set_rejudges_every_submission_and_the_counters_follow(intake, ddb):
     # GIVEN ten submissions: four quick ones (10 minutes), six slow ones (20 minutes); three from one address
     for seed in range(10):
@@ -46,6 +50,10 @@ def test_a_stricter_rule_set_rejudges_every_submission_and_the_counters_follow(i
     assert out.written == 10 and out.changed == 5 and out.skipped == 0
     assert recount.check(intake.store) == ([], 0)
     assert out.diff() == [("zhejiang-cyberspace", 10, 5)]
+    # AND so do the sponsor's hours, reasons included
+    hours = _hours(intake.store)
+    assert sum(h.received for h in hours) == 10 and sum(h.valid for h in hours) == 5
+    assert sum((Counter(h.reasons) for h in hours), Counter()) == {"too_fast": 4, "address_volume": 1}
     # AND running it again changes nothing
     again = rescore.run(intake.store, STRICT)
     assert again.written == 0 and again.drifts == 0
@@ -58,6 +66,7 @@ def test_going_back_to_the_published_rules_restores_the_counts(intake, ddb):
     assert _valid_total(ddb) == 0
     rescore.run(intake.store, RULES)
     assert _valid_total(ddb) == 6 and all(s["rules"] == RULES.version for s in submissions(ddb))
+    assert [(h.valid, h.reasons) for h in _hours(intake.store)] == [(6, {})]  # the stricter reasons are gone
 
 
 def test_a_dry_run_writes_nothing(intake, ddb):
@@ -81,7 +90,7 @@ def test_rescore_under_concurrent_submissions_leaves_counters_equal_to_a_recount
         _send(intake, next(seeds), age=600 if next(seeds) % 2 else 1200)
     mp = pytest.MonkeyPatch()
     calls = {"verdicts": 0}
-    original_verdict, original_scan, original_set = Store.set_verdict, Store.scan, Store.set_counter
+    original_verdict, original_scan, original_set = Store.set_verdict, Store.scan, Store.set_values
 
     def verdict_with_traffic(self: Store, *args: Any, **kwargs: Any) -> bool:
         if calls["verdicts"] in during_writes:
@@ -105,16 +114,17 @@ def test_rescore_under_concurrent_submissions_leaves_counters_equal_to_a_recount
 
     mp.setattr(Store, "set_verdict", verdict_with_traffic)
     mp.setattr(Store, "scan", scan_with_traffic)
-    mp.setattr(Store, "set_counter", fix_with_traffic)
+    mp.setattr(Store, "set_values", fix_with_traffic)
     try:
         rescore.run(store, STRICT)
     finally:
         mp.undo()
     # Right after a rescore that ran among live submissions, no submission is lost or counted twice: every
-    # counter's received equals the recount (only valid counts may still wait for a counter traffic moved).
+    # counter's and every hour's received equals the recount (only valid and reason counts may still wait for an
+    # item traffic moved).
     found, pending = recount.check(store)
     assert pending == 0
-    assert [d for d in found if d.expected[0] != (d.actual or (0, 0))[0]] == []
+    assert [d for d in found if d.expected["received"] != (d.actual or {}).get("received", 0)] == []
     # Finishing (as the command says: run again while anything moved) gives exact counters under the new rules.
     for _ in range(3):
         out = rescore.run(store, STRICT)
@@ -125,6 +135,9 @@ def test_rescore_under_concurrent_submissions_leaves_counters_equal_to_a_recount
     want = sum(valid for _, valid, _ in rescore.verdicts(map(rescore.record, items), STRICT))
     assert _valid_total(ddb) == want == sum(s["valid"] for s in items)
     assert sum(r for r, _ in counters(ddb).values()) == len(items)
+    hours = _hours(store)
+    assert (sum(h.received for h in hours), sum(h.valid for h in hours)) == (len(items), want)
+    assert sum((Counter(h.reasons) for h in hours), Counter()) == Counter(r for s in items for r in s.get("reasons", []))
 
 
 def test_the_rescore_command_prints_the_change_per_sponsor(intake, ddb, open_catalog, tmp_path, capsys, monkeypatch):
