@@ -7,6 +7,8 @@
   python -m lambdas.admin snapshot --verify DIR       check the chain
   python -m lambdas.admin rescore [--rules FILE]      judge every submission again under a rule set; exact counters
   python -m lambdas.admin anomalies --out DIR         per-sponsor signs of inflated counts, scored, CSV and a page
+  python -m lambdas.admin requests list|approve|reject|overview   sponsors' requests (see `requests --help`)
+  python -m lambdas.admin portal links|rotate         sponsors' private links, issued or revoked
 
 After the window, over the Parquet export (files only, no table):
   python -m lambdas.admin results --data DIR --out DIR    the national, provincial, topic and sponsor reports
@@ -34,7 +36,7 @@ from lambdas.survey.catalog import BEIJING
 from lambdas.survey.settings import DEFAULT_SHARDS
 from lambdas.survey.store import Store
 
-from . import anomalies, export, report, snapshot
+from . import anomalies, export, report, requests, snapshot
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,9 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     an = sub.add_parser("anomalies", help="per sponsor and channel: bursts, concentration, patterns, scored")
     an.add_argument("--out", type=Path, required=True)
     _results_commands(sub)
+    requests.add_parsers(sub)
     args = parser.parse_args(argv)
     if hasattr(args, "run"):  # the results' commands read files only: no table, no AWS settings
         return int(args.run(args) or 0)
+    if hasattr(args, "on_table"):  # requests and portal: they read the table and what else they need themselves
+        return int(args.on_table(args, lambda service="dynamodb": _client(args.endpoint_url, service)) or 0)
 
     if args.command == "snapshot" and args.verify:
         problems = snapshot.verify(args.verify)
@@ -166,17 +171,18 @@ def _rescore(store: Store, args: argparse.Namespace) -> int:
     return 0 if not (out.raced or out.skipped) else 1  # run again to finish
 
 
-def _client(endpoint: str | None):  # type: ignore[no-untyped-def]
+def _client(endpoint: str | None, service: str = "dynamodb"):  # type: ignore[no-untyped-def]
     """DynamoDB at `endpoint`, or AWS's. The local stack's database, on this machine, takes any keys and keeps its
     tables in its own region, so nothing need be set for it; against AWS, a missing region or missing credentials
-    end the command with one line saying what to set."""
+    end the command with one line saying what to set. Other services (`service`: the portal key's Secrets Manager)
+    are the local stack's at the same endpoint, or AWS's own."""
     import boto3
     from botocore.exceptions import ProfileNotFound
 
     target = endpoint or os.environ.get("AWS_ENDPOINT_URL")
     if target and _on_this_machine(target):
         # The region and stand-in keys the local stack runs its functions with (lambdas/local.py).
-        return boto3.client("dynamodb", endpoint_url=target, region_name="us-east-1",
+        return boto3.client(service, endpoint_url=target, region_name="us-east-1",
                             aws_access_key_id="local", aws_secret_access_key="local")
     try:
         session = boto3.Session(region_name=os.environ.get("AWS_REGION") or None)  # as the AWS CLI v2 reads it
@@ -193,7 +199,7 @@ def _client(endpoint: str | None):  # type: ignore[no-untyped-def]
     if missing:
         raise SystemExit(f"admin: {' and '.join(missing)}: {'; '.join(missing.values())}; or, for the local stack, "
                          f"pass the --endpoint-url that `serve` prints")
-    return session.client("dynamodb", endpoint_url=endpoint)
+    return session.client(service, endpoint_url=endpoint if service == "dynamodb" else None)
 
 
 def _on_this_machine(url: str) -> bool:
