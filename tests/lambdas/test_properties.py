@@ -1,4 +1,5 @@
-"""Random payloads against the real handler: never a 5xx, nothing stored unless the answers fit."""
+"""Random payloads against the real handler: never a 5xx, nothing stored (or counted in an hour) unless the answers
+fit."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.lambdas.conftest import call, event, payload, submissions
+from tests.lambdas.conftest import call, event, items, payload, submissions
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -26,6 +27,11 @@ content_types = st.sampled_from([
 
 def _stored_ids(ddb: Any) -> set[str]:
     return {i["id"] for i in submissions(ddb)}
+
+
+def _in_hours(ddb: Any) -> int:
+    """Submissions the hourly details hold."""
+    return sum(int(i["received"]["N"]) for i in items(ddb, "H#"))
 
 
 @SETTINGS
@@ -56,3 +62,4 @@ def test_mutated_valid_payloads_are_either_stored_once_or_refused_with_fields(in
         assert after - before <= {body["id"]} and body["id"] in after
     else:
         assert status in (400, 409) and answer["fields"] and after == before
+    assert _in_hours(ddb) == len(after)  # every stored submission in its hour, once, whatever was refused
