@@ -60,6 +60,11 @@ class Deadlines:
     links: date  # how many links (sub-links) each sponsor needs
     prizes: date  # the prizes sponsors secured
 
+    def text(self, name: Literal["links", "prizes"]) -> str:
+        """A deadline as the notice writes it: 7月10日."""
+        day: date = getattr(self, name)
+        return f"{day.month}月{day.day}日"
+
     def passes(self, name: Literal["links", "prizes"]) -> datetime:
         """The moment a deadline passes: the start of the Beijing day after its date."""
         day: date = getattr(self, name)
