@@ -244,34 +244,49 @@ def _append_to_list(lines: list[str], doc: CommentedMap, index: int, key: str,
                     value: dict[str, Any]) -> tuple[int, list[str]]:
     sponsors: CommentedSeq = doc["sponsors"]
     item: CommentedMap = sponsors[index]
-    rendered = _dump(CommentedSeq([_flow(value)]))  # "- {channel: poster, key: x, label: y}"
     existing = item.get(key)
     if isinstance(existing, CommentedSeq) and len(existing) and existing.fa.flow_style() is not True:
+        # After the list's last item, written as that item is: "- {...}" on one line, or a block mapping.
         dash, content = _dash_column(lines, existing, len(existing) - 1)
         keys = list(item.keys())
         k = keys.index(key)
         stop = item.lc.key(keys[k + 1])[0] if k + 1 < len(keys) else _item_end(lines, doc, sponsors, index)
         at = _last_content(lines, existing.lc.item(len(existing) - 1)[0], stop)
-        return at, [" " * dash + "-" + " " * (content - dash - 1) + line[2:] for line in rendered]
+        return at, _list_item(value, _is_flow(existing[-1]), dash, content)
     if key in item:
         raise ApplyError(f"sponsor '{item.get('slug')}' has '{key}:' written in a way this command does not edit "
                          f"(empty, or as one [..] list). Fix: write it as a list of '- {{...}}' lines, or add the "
                          "entry by hand")
     # No list yet: the key goes at the end of the sponsor's entry, its items laid out as other sponsors' are.
     key_col = item.lc.key(next(iter(item)))[1]
-    dash = _nested_dash(lines, doc, key_col)
+    offset, flow = _nested_habit(lines, doc, key)
     at = _item_end(lines, doc, sponsors, index)
-    return at, [" " * key_col + f"{key}:\n"] + [" " * dash + line for line in rendered]
+    return at, [" " * key_col + f"{key}:\n"] + _list_item(value, flow, key_col + offset, key_col + offset + 2)
 
 
-def _nested_dash(lines: list[str], doc: CommentedMap, key_col: int) -> int:
-    """Where other sponsors put the dash of a nested list (prizes, sub-links) relative to its key: the file's own
-    habit, or under the key's first letter (as the contract's examples write it) when it has none yet."""
-    for item in doc["sponsors"]:
-        for name in ("prizes", "sublinks", "former_slugs"):
-            seq = item.get(name) if isinstance(item, dict) else None
-            if isinstance(seq, CommentedSeq) and len(seq) and seq.fa.flow_style() is not True:
-                dash, _ = _dash_column(lines, seq, 0)
-                return key_col + (dash - item.lc.key(name)[1])
-    return key_col
+def _is_flow(node: Any) -> bool:
+    return not isinstance(node, CommentedMap) or node.fa.flow_style() is True
 
+
+def _list_item(value: dict[str, Any], flow: bool, dash: int, content: int) -> list[str]:
+    """One list item, its dash and its content at the given columns: "- {k: v, ...}", or a block mapping."""
+    node = _flow(value)
+    if not flow:
+        node.fa.set_block_style()
+    rendered = _dump(CommentedSeq([node]))  # "- ..." then, for a block mapping, "  k: v" lines
+    first = " " * dash + "-" + " " * (content - dash - 1) + rendered[0][2:]
+    return [first] + [" " * content + line[2:] for line in rendered[1:]]
+
+
+def _nested_habit(lines: list[str], doc: CommentedMap, key: str) -> tuple[int, bool]:
+    """How the file writes a sponsor's nested list: the dash's offset from its key and whether items are flow
+    mappings, from the same list of other sponsors first, then any nested list; else the dash under the key's
+    first letter and flow mappings, as the contract's examples write them."""
+    for names in ((key,), ("prizes", "sublinks")):
+        for item in doc["sponsors"]:
+            for name in names:
+                seq = item.get(name) if isinstance(item, dict) else None
+                if isinstance(seq, CommentedSeq) and len(seq) and seq.fa.flow_style() is not True:
+                    dash, _ = _dash_column(lines, seq, 0)
+                    return dash - item.lc.key(name)[1], _is_flow(seq[0])
+    return 0, True

@@ -125,11 +125,14 @@ def test_sublinks_are_added_as_flow_mappings(sponsors_file):
     text = sponsors_file.read_text(encoding="utf-8")
     first, summary = edit(text, "sublink", "beijing-ccs", {"channel": "poster", "key": "yizhong", "label": "北京市第一中学"})
     assert "poster.yizhong" in summary
-    assert added_lines(text, first) == ["    sublinks:", "    - {channel: poster, key: yizhong, label: 北京市第一中学}"]
+    # Indented as the file's other sub-links are (or under the key, as the contract writes them, if it has none)
+    others = [line for line in text.splitlines() if line.lstrip().startswith("- {channel:")]
+    indent = " " * (len(others[0]) - len(others[0].lstrip())) if others else "    "
+    assert added_lines(text, first) == ["    sublinks:", f"{indent}- {{channel: poster, key: yizhong, label: 北京市第一中学}}"]
     second, _ = edit(first, "sublink", "beijing-ccs", {"channel": "poster", "key": "erzhong", "label": "二中"})
-    assert added_lines(first, second) == ["    - {channel: poster, key: erzhong, label: 二中}"]
+    assert added_lines(first, second) == [f"{indent}- {{channel: poster, key: erzhong, label: 二中}}"]
     lines = second.splitlines()
-    assert lines.index("    - {channel: poster, key: erzhong, label: 二中}") == lines.index("    sublinks:") + 2
+    assert lines.index(f"{indent}- {{channel: poster, key: erzhong, label: 二中}}") == lines.index("    sublinks:") + 2
 
 
 def test_an_applied_sublink_passes_the_check_and_becomes_a_channel(sponsors_file):
@@ -170,3 +173,55 @@ def test_the_file_is_replaced_atomically_keeping_its_mode(sponsors_file):
     requests_apply.write_atomically(sponsors_file, b"x\n")
     assert sponsors_file.read_bytes() == b"x\n" and sponsors_file.stat().st_mode & 0o777 == 0o640
     assert [p.name for p in sponsors_file.parent.iterdir() if p.name.startswith(".")] == []
+
+
+OTHER_LAYOUT = """
+sponsors:
+# initiators
+- slug: guangdong-cyber
+  name: 广东省网络空间安全协会
+  short_name: 广东网安协会
+  kind: initiator
+  province: 广东省
+  website: https://guangdong-cyber.example.org/
+  channels:
+    - website
+    - wechat
+  prizes:
+    - provider: 广东网安协会
+      item: 保温杯
+      quantity: 5
+  # the next one joined late
+- slug: zhejiang-x
+  name: 浙江某协会
+  short_name: 浙江协会
+  kind: initiator
+  province: 浙江省
+  website: https://zj.example.org/
+  channels: [website]   # only the site
+# end of list
+"""
+
+
+@pytest.mark.parametrize(("kind", "sponsor", "fields", "expected"), [
+    ("prize", "guangdong-cyber", PRIZE, ["    - provider: 北京市网络与信息安全协会", "      item: 定制帆布袋",
+                                         "      quantity: 300", "      scope: national"]),
+    ("prize", "zhejiang-x", PRIZE, ["  prizes:", "    - provider: 北京市网络与信息安全协会", "      item: 定制帆布袋",
+                                    "      quantity: 300", "      scope: national"]),
+    ("sublink", "zhejiang-x", {"channel": "poster", "key": "a", "label": "门店"},
+     ["  sublinks:", "    - channel: poster", "      key: a", "      label: 门店"]),
+    ("nominate", "guangdong-cyber", NOMINATION, [
+        "- slug: guangdong-cyber-media-1", "  name: 北京日报新媒体中心", "  short_name: 北京日报", "  kind: media",
+        "  province: 北京市", "  website: https://bjd.example.org/", "  nominated_by: guangdong-cyber",
+        "  channels: [website, wechat]"]),
+])
+def test_another_layout_is_followed_too(tmp_path, kind, sponsor, fields, expected):
+    from tests.conftest import CAMPAIGN
+
+    path = tmp_path / "sponsors.yaml"
+    path.write_text(CAMPAIGN + OTHER_LAYOUT, encoding="utf-8")
+    before = path.read_text(encoding="utf-8")
+    apply(path, kind, sponsor, fields)
+    after = path.read_text(encoding="utf-8")
+    assert added_lines(before, after) == expected
+    assert after.index(expected[0]) < after.index("# end of list") and comments(after) == comments(before)
