@@ -49,14 +49,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     ls.add_argument("--status", choices=STATUSES)
     ls.add_argument("--sponsor")
     ap = rsub.add_parser("approve", help="apply a request to sponsors.yaml (checked as `check` does), then approve it")
-    ap.add_argument("sponsor")
-    ap.add_argument("id")
+    ap.add_argument("sponsor", metavar="SLUG", help="the sponsor that made the request")
+    ap.add_argument("id", metavar="ID", help="the request's id (see `requests list`)")
     ap.add_argument("--slug", help="the new sponsor's slug (a proposed initiator needs one)")
     ap.add_argument("--yaml", type=Path, default=Path("sponsors.yaml"), help="the sponsor list (default: sponsors.yaml)")
     ap.add_argument("--note", default="", help="a note the sponsor reads with the approval")
     rj = rsub.add_parser("reject", help="reject a request with the reason the sponsor reads")
-    rj.add_argument("sponsor")
-    rj.add_argument("id")
+    rj.add_argument("sponsor", metavar="SLUG", help="the sponsor that made the request")
+    rj.add_argument("id", metavar="ID", help="the request's id (see `requests list`)")
     rj.add_argument("--reason", required=True)
     ov = rsub.add_parser("overview", help="placements, samples after day N, contacts, pending requests (CSV)")
     ov.add_argument("--day", type=int, required=True, help="day N of the window (1 is the opening day)")
@@ -72,7 +72,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     lk.add_argument("--sponsor", action="append", help="only this sponsor (repeat for more)")
     lk.add_argument("--out", type=Path, help="also write them to this CSV file")
     rt = psub.add_parser("rotate", parents=[secret], help="revoke a sponsor's link and print the new one")
-    rt.add_argument("slug")
+    rt.add_argument("slug", metavar="SLUG")
 
 
 # -- requests -------------------------------------------------------------------------------------------------------
