@@ -20,7 +20,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from .catalog import BEIJING, Catalog, SponsorInfo
+from .catalog import BEIJING, Catalog, SponsorInfo, base_channel
 from .regions import PROVINCES
 from .store import Store, _plain, _translated
 
@@ -179,7 +179,7 @@ def _campaign_channels(cat: Catalog) -> dict[str, str]:
     if cat.channels:
         return dict(cat.channels)
     # A catalog written before the campaign's channels were part of it: the base channels its sponsors use.
-    return {c.split(".")[0]: c.split(".")[0] for s in cat.sponsors.values() for c in s.channels}
+    return {base_channel(c): base_channel(c) for s in cat.sponsors.values() for c in s.channels}
 
 
 def _shown(deadline: datetime) -> str:
@@ -247,7 +247,7 @@ class _Fields:
 
     def number(self, name: str, label: str, low: int, high: int) -> int:
         value = self.raw.get(name)
-        if isinstance(value, str) and value.strip().isdigit():
+        if isinstance(value, str) and re.fullmatch(r"[0-9]{1,9}", value.strip()):  # a form's text box sends text
             value = int(value.strip())
         if isinstance(value, bool) or not isinstance(value, int):
             raise FieldError("invalid", name, f"请填写{label}（整数）。")

@@ -182,6 +182,7 @@ def test_prizes_until_the_deadline(cat):
     err = refused("prize", fields, beijing, cat, now=PRIZES_PASS + timedelta(hours=1))
     assert err.error == "deadline" and "7月15日24时" in err.message
     for bad, field in [({"quantity": 0}, "quantity"), ({"quantity": 100_001}, "quantity"), ({"quantity": True}, "quantity"),
+                       ({"quantity": "²"}, "quantity"), ({"quantity": 2.5}, "quantity"),
                        ({"scope": "province"}, "scope")]:
         assert refused("prize", {**fields, **bad}, beijing, cat).field == field
 
