@@ -41,6 +41,9 @@ PLATFORM = "manylinux2014_aarch64"  # the template's arm64
 # What the functions import beyond the runtime's boto3: the same version as this checkout uses.
 # What the runtime lacks: Powertools, and the IP-region database the submit function derives provinces from.
 FUNCTION_PACKAGES = ("aws-lambda-powertools", "iputil")
+# What of lambdas/ the functions never import: the secretariat's commands, the reports and the local stack. Every
+# function's package (lambdas/portal included) is the rest.
+NOT_PACKAGED = ("__pycache__", "admin", "results", "local.py")
 HASHED = re.compile(r"\.[0-9a-f]{8,}\.min\.(css|js)$")  # the theme's fingerprinted assets
 
 
@@ -71,7 +74,7 @@ def package(site: Path, out: Path = BUILD / "lambda") -> Path:
     if out.exists():
         shutil.rmtree(out)
     target = out / "lambdas"
-    shutil.copytree(ROOT / "lambdas", target, ignore=shutil.ignore_patterns("__pycache__", "admin", "results", "local.py"))
+    shutil.copytree(ROOT / "lambdas", target, ignore=shutil.ignore_patterns(*NOT_PACKAGED))
     for name in ("sponsors.json", "questionnaires.json", "rules.json"):
         shutil.copy(site / name, target / name)
     versions = [f"{p}=={_version(p)}" for p in FUNCTION_PACKAGES]

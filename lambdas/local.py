@@ -5,7 +5,8 @@ Requests under the API's routes become API Gateway HTTP API (payload v2) events 
 names for that route, run with exactly the environment the template gives that function; the table and the
 secrets are created from the template's own definitions. The server stands in for CloudFront as well: it sends
 the template's security headers, and it sets (never passes on) the viewer-address and origin-token headers the
-API believes. Handler calls run one at a time, as in one Lambda container (the resolver keeps the current event on
+API believes. The same moto server is the S3 of the buckets the functions use (the sponsors' upload bucket, with
+the template's CORS), and the security policy's bucket origin names it, so a page posts its uploads there. Handler calls run one at a time, as in one Lambda container (the resolver keeps the current event on
 itself), and the database answers one request at a time (see `database`). It is a faithful stand-in, not a fast one: moto copies the whole table for each
 transaction, so the submit path slows as the table grows (tests/bench/load_test.py measures it).
 """
@@ -40,6 +41,8 @@ MAX_CONNECTIONS = 64  # connections served at once; more wait in the listen queu
 SOCKET_TIMEOUT = 30  # seconds a connection may sit idle or trickle its request
 EDGE_HEADERS = ("cloudfront-viewer-address", "x-origin-verify")  # what only the edge may set
 REGION = "us-east-1"
+# How the template names a bucket's regional origin (in an environment variable and the Content-Security-Policy).
+S3_ORIGIN = re.compile(r"https://\$\{(\w+)\}\.s3\.\$\{AWS::Region\}\.\$\{AWS::URLSuffix\}")
 
 
 class _TemplateLoader(yaml.SafeLoader):
@@ -91,10 +94,11 @@ def functions(tpl: dict[str, Any]) -> dict[str, str]:
 
 
 def function_environment(tpl: dict[str, Any], function: str, physical: dict[str, str],
-                         parameters: dict[str, str] | None = None) -> dict[str, str]:
+                         parameters: dict[str, str] | None = None, s3_url: str = "") -> dict[str, str]:
     """The variables the template gives `function` (Globals and its own), with every !Ref resolved: a resource to
-    its physical id in `physical`, a parameter to `parameters` or its default. An unresolvable value is an error,
-    so a variable the template cannot give is never made up here."""
+    its physical id in `physical`, a parameter to `parameters` or its default; in a !Sub, a bucket's regional
+    origin becomes the bucket on `s3_url` (path style) where one is given. An unresolvable value is an error, so a
+    variable the template cannot give is never made up here."""
     merged = {**tpl.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {}),
               **tpl["Resources"][function]["Properties"].get("Environment", {}).get("Variables", {})}
     params = {k: str(v.get("Default", "")) for k, v in tpl.get("Parameters", {}).items()} | (parameters or {})
@@ -102,6 +106,11 @@ def function_environment(tpl: dict[str, Any], function: str, physical: dict[str,
     def resolve(name: str, value: Any) -> str:
         if isinstance(value, (str, int, float)):
             return str(value)
+        if isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str):
+            try:
+                return substitute(value["Fn::Sub"], {**params, **physical}, s3_url)
+            except LookupError as exc:
+                raise LookupError(f"{function}: cannot resolve {name} = {value!r} ({exc})") from exc
         ref = value.get("Ref") if isinstance(value, dict) else None
         if ref in physical:
             return physical[ref]
@@ -112,12 +121,30 @@ def function_environment(tpl: dict[str, Any], function: str, physical: dict[str,
     return {name: resolve(name, value) for name, value in merged.items()}
 
 
+def substitute(text: str, values: dict[str, str], s3_url: str = "") -> str:
+    """A !Sub string with `values`: a bucket's regional origin is the bucket on `s3_url` locally (path style, as
+    moto's server takes it) or the AWS one in REGION; any other ${Name} must be in `values`."""
+    def bucket(m: re.Match[str]) -> str:
+        name = values.get(m.group(1))
+        if name is None:
+            raise LookupError(f"no physical id for {m.group(1)}")
+        return f"{s3_url}/{name}" if s3_url else f"https://{name}.s3.{REGION}.amazonaws.com"
+
+    def other(m: re.Match[str]) -> str:
+        if m.group(1) not in values:
+            raise LookupError(f"no value for ${{{m.group(1)}}}")
+        return values[m.group(1)]
+
+    return re.sub(r"\$\{([\w:.]+)\}", other, S3_ORIGIN.sub(bucket, text))
+
+
 def runtime_environment(database_url: str, function: str) -> dict[str, str]:
     """What Lambda itself gives every function (region, credentials, name), pointed at the local services."""
     return {
         "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local", "AWS_LAMBDA_FUNCTION_NAME": function,
         "AWS_ENDPOINT_URL_DYNAMODB": database_url, "AWS_ENDPOINT_URL_SECRETS_MANAGER": database_url,
+        "AWS_ENDPOINT_URL_S3": database_url,
     }
 
 
@@ -286,26 +313,88 @@ def create_secrets(database_url: str, tpl: dict[str, Any]) -> tuple[dict[str, st
     return arns, origin
 
 
+def buckets(tpl: dict[str, Any]) -> dict[str, str]:
+    """Logical id -> local name of every bucket a function's environment names (the site bucket is the local
+    server's folder, not a bucket)."""
+    named = {v.get("Ref") for r in tpl["Resources"].values() if r["Type"] == "AWS::Serverless::Function"
+             for v in r["Properties"].get("Environment", {}).get("Variables", {}).values() if isinstance(v, dict)}
+    return {name: f"{TABLE}-{name.lower()}" for name, r in tpl["Resources"].items()
+            if r["Type"] == "AWS::S3::Bucket" and name in named}
+
+
+def create_buckets(database_url: str, tpl: dict[str, Any], site_origin: str) -> dict[str, str]:
+    """Those buckets in moto's S3, each with the template's CORS rules, the distribution's origin read as the
+    local site's `site_origin`: logical id -> bucket name."""
+    s3 = _client(database_url, "s3")
+    made = buckets(tpl)
+    for logical, name in made.items():
+        s3.create_bucket(Bucket=name)
+        rules = tpl["Resources"][logical]["Properties"].get("CorsConfiguration", {}).get("CorsRules", [])
+        if rules:
+            s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": [
+                {CORS_NAMES.get(k, k): v for k, v in rule.items()} | {"AllowedOrigins": _origins(rule["AllowedOrigins"], site_origin)}
+                for rule in rules]})
+    return made
+
+
+CORS_NAMES = {"MaxAge": "MaxAgeSeconds", "ExposedHeaders": "ExposeHeaders", "Id": "ID"}  # CloudFormation's -> S3's
+
+
+def _origins(values: list[Any], site_origin: str) -> list[str]:
+    """CORS origins as the local stack has them: the distribution's is the local site; an optional extra origin
+    (a condition on an empty parameter) is absent, as it is by default."""
+    out = []
+    for value in values:
+        if isinstance(value, str):
+            out.append(value)
+        elif "Distribution.DomainName" in str(value.get("Fn::Sub", "")):
+            out.append(site_origin)
+    return out
+
+
+def _drop_buckets(database_url: str, names: list[str]) -> None:
+    from botocore.exceptions import ClientError
+
+    s3 = _client(database_url, "s3")
+    for name in names:
+        try:
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
+                for obj in page.get("Contents", []):
+                    s3.delete_object(Bucket=name, Key=obj["Key"])
+            s3.delete_bucket(Bucket=name)
+        except ClientError:
+            pass  # already gone
+
+
 def environments(tpl: dict[str, Any], database_url: str, site_dir: Path, physical: dict[str, str],
                  table: str = TABLE) -> dict[str, dict[str, str]]:
     """Each handler's environment: the template's variables for its function, what Lambda adds, and the one
     local difference, where the build's catalog lies (in Lambda it is packaged beside the code)."""
     out = {}
     for dotted, function in functions(tpl).items():
-        env = function_environment(tpl, function, {"SurveyTable": table, **physical})
+        env = function_environment(tpl, function, {"SurveyTable": table, **buckets(tpl), **physical},
+                                   s3_url=database_url)
         out[dotted] = {**env, **runtime_environment(database_url, function),
                        "SURVEY_CATALOG": str(site_dir / "sponsors.json")}
     return out
 
 
-def security_headers(tpl: dict[str, Any]) -> dict[str, str]:
-    """The response headers the distribution adds (its response-headers policy), as HTTP headers."""
+def security_headers(tpl: dict[str, Any], s3_url: str = "") -> dict[str, str]:
+    """The response headers the distribution adds (its response-headers policy), as HTTP headers. A bucket's
+    origin in the Content-Security-Policy is moto's `s3_url` locally (the local bucket's AWS origin without one)."""
     policy = next((r["Properties"]["ResponseHeadersPolicyConfig"] for r in tpl["Resources"].values()
                    if r["Type"] == "AWS::CloudFront::ResponseHeadersPolicy"), {})
     sec = policy.get("SecurityHeadersConfig", {})
     out = {}
     if "ContentSecurityPolicy" in sec:
-        out["Content-Security-Policy"] = sec["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+        csp = sec["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+        if isinstance(csp, dict):  # !Sub [text, {name: the bucket's name}]: the only form the template uses
+            text, names = csp["Fn::Sub"]
+            local = {name: f"{TABLE}-{name.lower()}" for name in names}
+            origin = urlsplit(s3_url)
+            csp = S3_ORIGIN.sub(lambda m: f"{origin.scheme}://{origin.netloc}" if s3_url else
+                                f"https://{local[m.group(1)]}.s3.{REGION}.amazonaws.com", text)
+        out["Content-Security-Policy"] = csp
     if "StrictTransportSecurity" in sec:
         hsts = sec["StrictTransportSecurity"]
         out["Strict-Transport-Security"] = f"max-age={hsts['AccessControlMaxAgeSec']}" + (
@@ -442,10 +531,11 @@ def stack(site_dir: Path, port: int = 8000, sweep_every: float = SWEEP_EVERY) ->
         create_table(db_url, tpl)
         arns, origin_token = create_secrets(db_url, tpl)
         api = Api(routes(tpl), environments(tpl, db_url, site_dir, arns), origin_token)
-        handler = functools.partial(type("Handler", (_Handler,), {"api": api, "headers_out": security_headers(tpl),
+        handler = functools.partial(type("Handler", (_Handler,), {"api": api, "headers_out": security_headers(tpl, db_url),
                                                                   "error_pages": error_pages(tpl)}),
                                     directory=str(site_dir))
         server = _Server(("127.0.0.1", port), handler)
+        made = create_buckets(db_url, tpl, f"http://127.0.0.1:{server.server_address[1]}")
         stop = threading.Event()
         sweeper = threading.Thread(target=_sweep_loop, args=(api, stop, sweep_every), daemon=True)
         sweeper.start()
@@ -459,6 +549,7 @@ def stack(site_dir: Path, port: int = 8000, sweep_every: float = SWEEP_EVERY) ->
             server.server_close()
             sweeper.join(timeout=5)
             _drop_table(db_url)
+            _drop_buckets(db_url, list(made.values()))
             _forget_handlers(api)
 
 
@@ -466,7 +557,7 @@ def _forget_handlers(api: Api) -> None:
     """A stopped stack's containers are gone: the next stack in this process starts its functions cold."""
     for dotted in [*api.environments, _sweep_handler()]:
         module = importlib.import_module(dotted.rpartition(".")[0])
-        for name, default in (("intake", None), ("_store", None), ("source", None)):
+        for name, default in (("intake", None), ("_store", None), ("source", None), ("portal", None)):
             if hasattr(module, name):
                 setattr(module, name, default)
 
@@ -495,5 +586,5 @@ def _sweep_handler() -> str:
 
 def describe(s: Stack) -> str:
     return (f"API: {s.url}api/ (the handlers in lambdas/, routes from infra/template.yaml)\n"
-            f"Data: table '{s.table}' in an embedded DynamoDB (moto server) at {s.database_url}; "
-            "it lives in memory and is gone when this stops")
+            f"Data: table '{s.table}' in an embedded DynamoDB (moto server) at {s.database_url}, the same server "
+            "holding the secrets and the upload bucket; it lives in memory and is gone when this stops")

@@ -40,7 +40,8 @@ def load(env: dict[str, str], client: Any | None = None) -> Keys:
 
 
 def portal(env: dict[str, str], client: Any | None = None) -> bytes:
-    """The portal key, named by SURVEY_PORTAL_KEY_SECRET."""
+    """The portal key, named by SURVEY_PORTAL_KEY_SECRET. One secret, so one GetSecretValue: the portal function's
+    role needs no BatchGetSecretValue (which takes no resource and so cannot be narrowed)."""
     return read(env, {"portal": PORTAL_ENV}, client)["portal"].encode()
 
 
@@ -55,7 +56,7 @@ def read(env: dict[str, str], names: dict[str, str], client: Any | None = None) 
         import boto3
 
         client = boto3.client("secretsmanager")
-    found = client.batch_get_secret_value(SecretIdList=list(ids.values()))
+    found = _fetch(client, list(ids.values()))
     if found.get("Errors"):
         first = found["Errors"][0]
         raise SettingsError(f"cannot read secret {first.get('SecretId')}: {first.get('ErrorCode')} "
@@ -70,3 +71,17 @@ def read(env: dict[str, str], names: dict[str, str], client: Any | None = None) 
             raise SettingsError(f"secret {secret_id} ({names[name]}) must hold at least {MIN_LENGTH} characters")
         out[name] = value
     return out
+
+
+def _fetch(client: Any, secret_ids: list[str]) -> dict[str, Any]:
+    """BatchGetSecretValue's answer for `secret_ids`; a single secret is read with GetSecretValue, same shape."""
+    if len(secret_ids) != 1:
+        return client.batch_get_secret_value(SecretIdList=secret_ids)
+    from botocore.exceptions import ClientError
+
+    try:
+        item = client.get_secret_value(SecretId=secret_ids[0])
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        return {"Errors": [{"SecretId": secret_ids[0], "ErrorCode": error.get("Code"), "Message": error.get("Message")}]}
+    return {"SecretValues": [item]}

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from lambdas import local
-from lambdas.survey import store
+from lambdas.survey import counts, store
 from tests.conftest import ROOT
 
 TEMPLATE = ROOT / "infra" / "template.yaml"
@@ -44,7 +44,7 @@ def test_the_tables_keys_are_the_ones_the_code_uses():
 def test_every_handler_in_the_template_resolves():
     tpl = local.template(TEMPLATE)
     handlers = [r["Properties"]["Handler"] for r in tpl["Resources"].values() if r["Type"] == "AWS::Serverless::Function"]
-    assert len(handlers) == 4  # submit, counts, sweep and, for a campaign with an official account, WeChat's signature
+    assert len(handlers) == 5  # submit, counts, sweep, the sponsors' portal and, with an official account, WeChat's
     for dotted in handlers:
         module, _, func = dotted.rpartition(".")
         assert callable(getattr(importlib.import_module(module), func)), dotted
@@ -55,6 +55,8 @@ def test_functions_get_only_what_they_call():
     fns = {name: r["Properties"] for name, r in tpl["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
     actions = {name: {a for p in props["Policies"] for s in p["Statement"] for a in s["Action"]} for name, props in fns.items()}
     assert actions["CountsFunction"] == {"dynamodb:Query"}
+    assert actions["PortalFunction"] == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                                         "secretsmanager:GetSecretValue", "s3:PutObject", "s3:GetObject"}
     assert "dynamodb:Scan" not in set().union(*actions.values()) and "dynamodb:DeleteItem" not in set().union(*actions.values())
     glob = tpl["Globals"]["Function"]
     assert glob["Runtime"] >= "python3.12" and glob["Architectures"] == ["arm64"]
@@ -97,3 +99,48 @@ def test_the_security_headers_the_local_server_sends_are_the_distributions():
     assert "script-src 'self'" in headers["Content-Security-Policy"] and "unsafe-eval" not in headers["Content-Security-Policy"]
     assert headers["X-Content-Type-Options"] == "nosniff" and headers["X-Frame-Options"] == "DENY"
     assert headers["Strict-Transport-Security"] == "max-age=31536000" and headers["Referrer-Policy"]
+
+
+def test_the_portal_reads_only_its_key_and_writes_only_placements_into_a_private_bucket():
+    tpl = local.template(TEMPLATE)
+    res = tpl["Resources"]
+    statements = res["PortalFunction"]["Properties"]["Policies"][0]["Statement"]
+    [secret] = [s for s in statements if s["Action"] == ["secretsmanager:GetSecretValue"]]
+    assert secret["Resource"] == {"Ref": "PortalKeySecret"}
+    [s3] = [s for s in statements if "s3:PutObject" in s["Action"]]
+    assert s3["Resource"]["Fn::Sub"].endswith(":s3:::${UploadBucket}/placements/*")
+    env = res["PortalFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["SURVEY_PRIVATE_VALID"] == {"Ref": "PrivateValid"} and tpl["Parameters"]["PrivateValid"]["Default"] == "settled_days"
+    assert set(tpl["Parameters"]["PrivateValid"]["AllowedValues"]) == set(counts.POLICIES)
+    bucket = res["UploadBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values()) and len(bucket["PublicAccessBlockConfiguration"]) == 4
+    assert bucket["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    [cors] = bucket["CorsConfiguration"]["CorsRules"]
+    assert cors["AllowedMethods"] == ["POST"] and "Distribution.DomainName" in cors["AllowedOrigins"][0]["Fn::Sub"]
+    assert any(r.get("ExpirationInDays") for r in bucket["LifecycleConfiguration"]["Rules"])
+
+
+def test_the_pages_may_post_to_the_upload_bucket_and_nowhere_else():
+    tpl = local.template(TEMPLATE)
+    res = tpl["Resources"]
+    text, names = res["SecurityHeadersPolicy"]["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"][
+        "ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
+    # The policy names the bucket by the same expression the bucket is named with (a Ref would be a cycle)
+    assert names == {"Uploads": res["UploadBucket"]["Properties"]["BucketName"]}
+    directives = dict(d.strip().split(" ", 1) for d in text.split(";"))
+    assert directives["connect-src"] == "'self' https://${Uploads}.s3.${AWS::Region}.${AWS::URLSuffix}"
+    assert all("${" not in v for k, v in directives.items() if k != "connect-src")
+    assert res["PortalFunction"]["Properties"]["Environment"]["Variables"]["SURVEY_UPLOAD_URL"] == {
+        "Fn::Sub": "https://${UploadBucket}.s3.${AWS::Region}.${AWS::URLSuffix}"}
+    headers = res["ApiRequestPolicy"]["Properties"]["OriginRequestPolicyConfig"]["HeadersConfig"]["Headers"]
+    assert "x-portal-token" in headers
+
+
+def test_every_function_is_packaged():
+    from infra import deploy
+
+    packaged = {p.name for p in (ROOT / "lambdas").iterdir() if p.name not in deploy.NOT_PACKAGED}
+    for dotted in local.functions(local.template(TEMPLATE)):
+        assert dotted.split(".")[1] in packaged, dotted
+    assert "portal" in packaged

@@ -18,6 +18,7 @@ from tests.lambdas.conftest import EVENT
 
 TEMPLATE = local.template()
 SECRET_VARS = {"SURVEY_ADDRESS_KEY_SECRET", "SURVEY_CHALLENGE_KEY_SECRET", "SURVEY_ORIGIN_TOKEN_SECRET"}
+PORTAL_SECRET = "SURVEY_PORTAL_KEY_SECRET"
 RUN = """
 import importlib, json, sys
 from lambdas.local import Context
@@ -33,13 +34,16 @@ def aws(open_catalog: Path) -> Any:
     with local.database() as url:
         local.create_table(url, TEMPLATE)
         arns, token = local.create_secrets(url, TEMPLATE)
-        yield {"url": url, "physical": {"SurveyTable": local.TABLE, **arns}, "token": token, "catalog": open_catalog}
+        made = local.create_buckets(url, TEMPLATE, "http://127.0.0.1:1")
+        yield {"url": url, "physical": {"SurveyTable": local.TABLE, **arns, **made}, "token": token,
+               "catalog": open_catalog}
         local._drop_table(url)
+        local._drop_buckets(url, list(made.values()))
 
 
 def _start(aws: Any, function: str, event: dict, parameters: dict[str, str] | None = None) -> dict:
     handler = TEMPLATE["Resources"][function]["Properties"]["Handler"]
-    env = {**local.function_environment(TEMPLATE, function, aws["physical"], parameters),
+    env = {**local.function_environment(TEMPLATE, function, aws["physical"], parameters, s3_url=aws["url"]),
            **local.runtime_environment(aws["url"], function),
            # In Lambda the catalog is packaged beside the code; here it is the test build's.
            "SURVEY_CATALOG": str(aws["catalog"]), "PATH": "/usr/bin:/bin"}
@@ -62,12 +66,18 @@ def _get(path: str, query: dict[str, str], headers: dict[str, str]) -> dict:
 def test_each_function_is_given_only_the_settings_it_reads_and_no_secret_value():
     envs = {name: local.function_environment(TEMPLATE, name, {"SurveyTable": "t", "AddressKeySecret": "arn:a",
                                                                "ChallengeKeySecret": "arn:c", "OriginTokenSecret": "arn:o",
-                                                               "WeChatAppSecret": "arn:w"})
+                                                               "WeChatAppSecret": "arn:w", "PortalKeySecret": "arn:p",
+                                                               "UploadBucket": "uploads-1"})
             for name in local.functions(TEMPLATE).values()}
     assert not SECRET_VARS & set(envs["WeChatFunction"])
     assert SECRET_VARS <= set(envs["SubmitFunction"])
     assert not SECRET_VARS & set(envs["SweepFunction"]) and not SECRET_VARS & set(envs["CountsFunction"])
     assert "SURVEY_PUBLIC_VALID" in envs["CountsFunction"] and "SURVEY_PUBLIC_VALID" not in envs["SubmitFunction"]
+    # The portal knows its own key and nothing of the submit function's; only it knows the portal key
+    assert not SECRET_VARS & set(envs["PortalFunction"]) and envs["PortalFunction"][PORTAL_SECRET] == "arn:p"
+    assert [name for name, env in envs.items() if PORTAL_SECRET in env] == ["PortalFunction"]
+    assert envs["PortalFunction"]["SURVEY_PRIVATE_VALID"] == "settled_days"
+    assert envs["PortalFunction"]["SURVEY_UPLOAD_URL"] == "https://uploads-1.s3.us-east-1.amazonaws.com"
     for env in envs.values():
         assert all(not v.startswith("{") for v in env.values())  # every reference resolved
         assert not any("SECRET" in k and not v.startswith("arn:") for k, v in env.items())
@@ -104,3 +114,27 @@ def test_the_wechat_function_starts_and_stays_off_until_its_secret_is_put(aws):
     assert answer["statusCode"] == 404 and json.loads(answer["body"])["error"] == "not_configured"
     # Off because the secret (found through the template's variables) holds no AppSecret yet, not for want of a variable
     assert "holds no AppSecret yet" in answer["_logged"]
+
+
+def test_the_portal_function_starts_admits_its_sponsors_token_and_nothing_else(aws):
+    import boto3
+
+    from lambdas.portal import token
+
+    clients = {name: boto3.client(name, endpoint_url=aws["url"], region_name="us-east-1", aws_access_key_id="local",
+                                  aws_secret_access_key="local") for name in ("secretsmanager", "dynamodb")}
+    key = clients["secretsmanager"].get_secret_value(SecretId=aws["physical"]["PortalKeySecret"])["SecretString"]
+    generation = token.Generations(clients["dynamodb"], local.TABLE).issue("beijing-ccs")
+    good = token.sign(key, "beijing-ccs", generation, 4_000_000_000)
+    answer = _start(aws, "PortalFunction", _get("/api/portal/me", {}, {"x-portal-token": good}))
+    assert answer["statusCode"] == 200 and json.loads(answer["body"])["sponsor"]["slug"] == "beijing-ccs"
+    forged = token.sign("a-key-of-our-own-making-" * 2, "beijing-ccs", generation, 4_000_000_000)
+    answer = _start(aws, "PortalFunction", _get("/api/portal/me", {}, {"x-portal-token": forged}))
+    assert answer["statusCode"] == 403 and good not in answer["_logged"]  # no token in the logs
+    # The uploads it presigns go to the bucket the template names, on the S3 the environment points at
+    post = _get("/api/portal/uploads", {}, {"x-portal-token": good, "content-type": "application/json"})
+    post.update(routeKey="POST /api/portal/uploads", body=json.dumps({"content_type": "image/png", "size": 10}))
+    post["requestContext"]["http"]["method"] = "POST"
+    answer = _start(aws, "PortalFunction", post)
+    assert answer["statusCode"] == 200
+    assert json.loads(answer["body"])["url"] == f"{aws['url']}/{aws['physical']['UploadBucket']}"

@@ -130,7 +130,7 @@ def test_the_stand_in_edge_overwrites_a_clients_viewer_and_token_headers(served,
 
 def test_pages_and_api_carry_the_distributions_security_headers(served):
     stk, _ = served
-    expected = local.security_headers(local.template())
+    expected = local.security_headers(local.template(), stk.database_url)
     for path in ("", "api/counts"):
         with urllib.request.urlopen(stk.url + path, timeout=10) as response:
             assert {k: response.headers[k] for k in expected} == expected
@@ -157,3 +157,79 @@ def test_the_access_log_names_no_client_address(served, capsys):
     out = capsys.readouterr()
     logged = [line for line in (out.out + out.err).splitlines() if "GET /api/counts" in line]
     assert logged and not any("127.0.0.1" in line for line in logged)
+
+
+
+# ---- the sponsors' portal on the local stack: its token through the edge, its uploads into moto's S3 -------------
+
+import base64 as _base64  # noqa: E402
+import uuid as _uuid  # noqa: E402
+
+
+def _portal_token(stk: local.Stack, slug: str) -> str:
+    from lambdas.portal import token
+
+    env = stk.api.environments["lambdas.portal.app.handler"]
+    sm = boto3.client("secretsmanager", endpoint_url=stk.database_url, region_name="us-east-1",
+                      aws_access_key_id="local", aws_secret_access_key="local")
+    key = sm.get_secret_value(SecretId=env["SURVEY_PORTAL_KEY_SECRET"])["SecretString"]
+    ddb = boto3.client("dynamodb", endpoint_url=stk.database_url, region_name="us-east-1",
+                       aws_access_key_id="local", aws_secret_access_key="local")
+    return token.sign(key, slug, token.Generations(ddb, stk.table).issue(slug), 4_000_000_000)
+
+
+def _api(stk: local.Stack, method: str, path: str, tok: str, body: dict | None = None) -> tuple[int, dict]:
+    req = urllib.request.Request(stk.url + path.lstrip("/"), None if body is None else json.dumps(body).encode(),
+                                 method=method, headers={"X-Portal-Token": tok, "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def _multipart(fields: dict[str, str], data: bytes, content_type: str) -> tuple[bytes, str]:
+    """A browser's form post of the presigned fields and then the file, as FormData sends it."""
+    boundary = _uuid.uuid4().hex
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+             for k, v in fields.items()]
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="shot"\r\n'
+                 f"Content-Type: {content_type}\r\n\r\n".encode() + data + f"\r\n--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def test_the_portal_is_served_its_token_passes_the_edge_and_uploads_land_in_the_local_bucket(served):
+    stk, _ = served
+    tok = _portal_token(stk, "beijing-ccs")
+    status, me = _api(stk, "GET", "api/portal/me", tok)
+    assert status == 200 and me["sponsor"]["slug"] == "beijing-ccs"
+    assert _api(stk, "GET", "api/portal/me", tok[:-1] + ("A" if tok[-1] != "A" else "B"))[0] == 403
+    # The page may post where the API sends it: the CSP's bucket origin is moto's, as the presigned URL is
+    status, post = _api(stk, "POST", "api/portal/uploads", tok, {"content_type": "image/png", "size": 8})
+    assert status == 200 and post["url"].startswith(stk.database_url + "/")
+    with urllib.request.urlopen(stk.url, timeout=10) as response:
+        assert f"connect-src 'self' {stk.database_url};" in response.headers["Content-Security-Policy"]
+    body, kind = _multipart(post["fields"], b"\x89PNG\r\n\x1a\n", "image/png")
+    site = stk.url.rstrip("/")
+    upload = urllib.request.Request(post["url"], body, method="POST", headers={"Content-Type": kind, "Origin": site})
+    with urllib.request.urlopen(upload, timeout=10) as response:
+        # moto's S3 answers the template's CORS rule for the local site's origin, so the page could read this answer
+        assert response.status in (200, 201, 204) and response.headers["Access-Control-Allow-Origin"] == site
+    status, stored = _api(stk, "POST", "api/portal/requests", tok, {"kind": "placement", "fields": {
+        "where": "https://www.example.org/notice", "when": "2020-07-22", "upload": post["key"]}})
+    assert status == 201 and stored["request"]["fields"]["upload"] == post["key"]
+
+
+def test_moto_does_not_enforce_a_presigned_posts_policy_so_the_api_checks_the_object(served):
+    stk, _ = served
+    tok = _portal_token(stk, "beijing-ccs")
+    _, post = _api(stk, "POST", "api/portal/uploads", tok, {"content_type": "image/png", "size": 8})
+    policy = json.loads(_base64.b64decode(post["fields"]["policy"]))
+    assert ["content-length-range", 1, 5 * 1024 * 1024] in policy["conditions"]
+    body, kind = _multipart({**post["fields"], "Content-Type": "text/html"}, b"<script>", "text/html")
+    with urllib.request.urlopen(urllib.request.Request(post["url"], body, method="POST",
+                                                       headers={"Content-Type": kind}), timeout=10) as response:
+        assert response.status in (200, 201, 204)  # AWS would answer 403: the policy's Content-Type differs
+    status, refused = _api(stk, "POST", "api/portal/requests", tok, {"kind": "placement", "fields": {
+        "where": "校门口", "when": "2020-07-22", "upload": post["key"]}})
+    assert status == 422 and refused["field"] == "upload"
