@@ -41,7 +41,7 @@ class Drift(NamedTuple):
             day, hour, part = self.sk.split("#")
             what = f"{day} {hour}:00 {self.pk.removeprefix('H#')} (hourly detail, part {part})"
         have = "missing" if self.actual is None else _text(self.actual)
-        return f"{what}: {self.kind} {have}, recount {_text(self.expected)}"
+        return f"{what}: {self.kind} {have}; recount {_text(self.expected)}"
 
 
 def _text(values: Values) -> str:

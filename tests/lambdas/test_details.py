@@ -150,7 +150,7 @@ def test_the_recount_command_names_a_drifted_hour(it, ddb, capsys):
     args = ["--table", TABLE, "--site", str(it.settings.catalog.parent), "--shards", str(it.store.shards)]
     assert main([*args, "recount"]) == 1
     out = capsys.readouterr().out
-    assert f"drift 2020-07-22 10:00 {SPONSOR} (hourly detail, part {sk[-1]}): detail missing, " \
+    assert f"drift 2020-07-22 10:00 {SPONSOR} (hourly detail, part {sk[-1]}): detail missing; " \
            f"recount received 1, valid 1" in out
     assert main([*args, "recount", "--fix"]) == 0 and "fixed 1" in capsys.readouterr().out
     assert main([*args, "recount"]) == 0
