@@ -13,6 +13,8 @@
   var TYPES = ["image/png", "image/jpeg", "image/webp"], MAX_BYTES = 5242880;
   var token = takeToken(), me = null, shown = true;
 
+  // A new link pasted into this tab changes only the fragment, which loads nothing: start again with its token.
+  window.addEventListener("hashchange", function () { if (location.hash.length > 1 && takeToken()) location.reload(); });
   if (!token) { refuse("missing"); return; }
   load();
   [].forEach.call(main.querySelectorAll("form[data-kind]"), function (form) {
@@ -52,7 +54,9 @@
     });
   }
   function load() {
-    return Promise.all([call("GET", "me"), call("GET", "numbers")]).then(function (answers) {
+    // The numbers are the slower answer and the page is useful without them: their failure is only noted.
+    var numbers = call("GET", "numbers").catch(function (e) { if (e && e.handled) throw e; return { ok: false }; });
+    return Promise.all([call("GET", "me"), numbers]).then(function (answers) {
       if (!answers[0].ok) throw new Error(answers[0].status);
       me = answers[0].data;
       showMe(me);
