@@ -379,9 +379,17 @@ def environments(tpl: dict[str, Any], database_url: str, site_dir: Path, physica
     return out
 
 
-def security_headers(tpl: dict[str, Any], s3_url: str = "") -> dict[str, str]:
+# moto's address while a stack runs (the latest, should stacks overlap): the local edge's policy names it as the
+# upload bucket's origin, so whoever asks for the edge's headers then gets the ones the server sends.
+_RUNNING_S3: list[str] = []
+
+
+def security_headers(tpl: dict[str, Any], s3_url: str | None = None) -> dict[str, str]:
     """The response headers the distribution adds (its response-headers policy), as HTTP headers. A bucket's
-    origin in the Content-Security-Policy is moto's `s3_url` locally (the local bucket's AWS origin without one)."""
+    origin in the Content-Security-Policy is moto's `s3_url` locally, by default the running stack's (with no stack
+    running, the local bucket's AWS origin)."""
+    if s3_url is None:
+        s3_url = _RUNNING_S3[-1] if _RUNNING_S3 else ""
     policy = next((r["Properties"]["ResponseHeadersPolicyConfig"] for r in tpl["Resources"].values()
                    if r["Type"] == "AWS::CloudFront::ResponseHeadersPolicy"), {})
     sec = policy.get("SecurityHeadersConfig", {})
@@ -536,6 +544,7 @@ def stack(site_dir: Path, port: int = 8000, sweep_every: float = SWEEP_EVERY) ->
                                     directory=str(site_dir))
         server = _Server(("127.0.0.1", port), handler)
         made = create_buckets(db_url, tpl, f"http://127.0.0.1:{server.server_address[1]}")
+        _RUNNING_S3.append(db_url)
         stop = threading.Event()
         sweeper = threading.Thread(target=_sweep_loop, args=(api, stop, sweep_every), daemon=True)
         sweeper.start()
@@ -550,6 +559,7 @@ def stack(site_dir: Path, port: int = 8000, sweep_every: float = SWEEP_EVERY) ->
             sweeper.join(timeout=5)
             _drop_table(db_url)
             _drop_buckets(db_url, list(made.values()))
+            _RUNNING_S3.remove(db_url)
             _forget_handlers(api)
 
 
