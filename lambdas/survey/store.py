@@ -21,8 +21,10 @@ Counters are sharded by key (see shard_of): one day's writes spread over `shards
 spike stays far below a partition's 1,000 writes/s, and one key lives in at most two items, so a big sponsor's key
 can take ~1,000 submissions/s and a day's counters are read in about one item per key. Pending markers live in a
 sparse index sharded the same way, so the index never has a hot key either. A sponsor's hourly details share one
-partition key, so its page reads them in one query; their DETAIL_SPREAD parts keep concurrent counting
-transactions of one sponsor-hour from conflicting on one item.
+partition key, so its page reads them in one query; that key takes 1,000 write units/s, ~500 submissions/s of one
+sponsor (a write in a transaction costs two), until DynamoDB splits the hot key by sort key. Their DETAIL_SPREAD
+parts spread one sponsor-hour's counting transactions over four items, so fewer of them conflict on one item (a
+conflicted one stays pending for the sweeper).
 """
 
 from __future__ import annotations
