@@ -127,6 +127,13 @@ def test_forms_and_thank_you_page_show_the_sponsors_prizes(built):
     assert (built / "assets/js/thanks.js").is_file()
 
 
+def test_sponsor_pages_state_the_deadlines(built):
+    without = (built / "sponsors/beijing-ccs/index.html").read_text()
+    assert "申请子链接（7月10日24时前）" in without and "请于7月15日24时前将企业名单" in without
+    with_prizes = (built / "sponsors/guangdong-cyber/index.html").read_text()
+    assert "所答省份为广东省的网民" in with_prizes and "发放办法：" in with_prizes
+
+
 def test_the_private_page_is_published_out_of_navigation_and_search(built):
     page = (built / "my/index.html").read_text()
     assert '<meta name="robots" content="noindex' in page
