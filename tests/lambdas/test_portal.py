@@ -188,8 +188,11 @@ NOMINEE = {"name": "浙江某某科技有限公司", "short_name": "某某科技
            "province": "浙江省", "contact_name": "李四", "contact_phone": "13800138000"}
 
 
-def test_a_request_is_stored_pending_and_listed_newest_first(portal, ddb):
+def test_a_request_is_stored_pending_and_listed_newest_first(portal, ddb, monkeypatch):
     tok = _token(portal)
+    # Ids order by the second they were made in; two in one second have no order between them
+    moments = iter([datetime.now(timezone.utc), datetime.now(timezone.utc) + timedelta(seconds=2)])
+    monkeypatch.setattr(portal_app, "_now", lambda: next(moments, datetime.now(timezone.utc) + timedelta(seconds=4)))
     status, body = call("POST", "/api/portal/requests", tok, {"kind": "sublink", "fields": {
         "channel": "poster", "key": "erzhong", "label": "第二中学"}})
     assert status == 201
