@@ -186,8 +186,7 @@ def me_view(cat: Catalog, slug: str, mine: list[Request], now: datetime) -> dict
     info = cat.sponsors[slug]
     channels = [{"id": c, "label": cat.channel_label(slug, c), "base": catalogs.base_channel(c),
                  "url": f"{cat.site_url}s/{slug}/{c}/"} for c in info.order]
-    deadlines = {name: ({"at": at.astimezone(BEIJING).isoformat(), "passed": now >= at} if at else None)
-                 for name in ("links", "prizes") for at in [cat.deadlines.get(name)]}
+    deadlines = {name: _deadline(cat.deadlines.get(name), now) for name in ("links", "prizes")}
     contact = next((r.fields for r in mine if r.kind == "contact" and r.status == "approved"), None)
     return {
         "sponsor": {"slug": slug, "name": info.name, "kind": info.kind, "kind_label": KIND_LABELS.get(info.kind, info.kind),
@@ -197,6 +196,10 @@ def me_view(cat: Catalog, slug: str, mine: list[Request], now: datetime) -> dict
         "requests": [r.public() for r in mine],
         "contact": contact,
     }
+
+
+def _deadline(at: datetime | None, now: datetime) -> dict[str, Any] | None:
+    return {"at": at.astimezone(BEIJING).isoformat(), "passed": now >= at} if at else None
 
 
 @app.get("/api/portal/numbers")
@@ -220,6 +223,8 @@ def add_request() -> Response:
     kind, fields = data.get("kind"), data.get("fields")
     if kind not in KINDS:
         raise FieldError("invalid", "kind", "请选择请求类型。")
+    if not isinstance(fields, dict):
+        raise FieldError("invalid", "fields", "请求格式不正确，请刷新页面后重新填写。")
     upload = ""
     if kind == "placement" and isinstance(fields, dict) and fields.get("upload") not in (None, ""):
         upload = _uploaded(p, slug, fields["upload"])
