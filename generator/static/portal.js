@@ -96,15 +96,15 @@
     if (cls) e.className = cls;
     return e;
   }
+  function bar(value, max, cls) { // none for zero, at least a sliver for anything else
+    var b = el("span", undefined, cls);
+    b.style.width = Math.max(1, 100 * value / max) + "%";
+    return b;
+  }
   function bars(received, valid, max) {
-    var box = document.createDocumentFragment(), one = el("span", undefined, "bar");
-    one.style.width = (max ? 100 * received / max : 0) + "%";
-    box.appendChild(one);
-    if (valid !== undefined && valid !== null) {
-      var two = el("span", undefined, "bar v");
-      two.style.width = (max ? 100 * valid / max : 0) + "%";
-      box.appendChild(two);
-    }
+    var box = document.createDocumentFragment();
+    if (received > 0 && max > 0) box.appendChild(bar(received, max, "bar"));
+    if (valid > 0 && max > 0) box.appendChild(bar(valid, max, "bar v"));
     return box;
   }
   // rows: [[cell, ...]]; a cell is text, a node, or {v: ..., cls: ...}. Valid columns go where the API hides them.
@@ -165,7 +165,7 @@
       list.appendChild(li);
       [].forEach.call(main.querySelectorAll('[data-deadline="' + pair[0] + '"]'), function (e) {
         e.textContent = d.passed ? "已于" + deadline(d.at) + "截止，不再接受新的申请。" : "截止时间：" + deadline(d.at) + "。";
-        e.className = d.passed ? "passed" : "";
+        e.className = d.passed ? "late" : "";
       });
       var form = main.querySelector('form[data-kind="' + (pair[0] === "links" ? "sublink" : "prize") + '"]');
       if (form) form.querySelector("button").disabled = d.passed;
@@ -211,6 +211,7 @@
     ["days", "hours", "channels", "provinces", "reasons"].forEach(function (k) { r[k] = r[k] || []; });
     r.totals = r.totals || {};
     shown = r.valid_shown !== false;
+    $("legend-valid").hidden = !shown;
     text("n-updated", "数据更新于 " + (r.updated ? beijing(r.updated) : "—") + "（北京时间）。");
     main.querySelector('[data-n="received"]').textContent = n(r.totals.received);
     main.querySelector('[data-n="valid"]').textContent = v(r.totals.valid);
@@ -269,9 +270,8 @@
     fill("t-provinces", r.provinces.map(function (p) { return [p.province, num(p.received), validCell(p.valid), barCell(p.received, p.valid, max)]; }));
     var share = Math.max.apply(null, [0].concat(r.reasons.map(function (x) { return x.share; })));
     fill("t-reasons", r.reasons.map(function (x) {
-      var bar = el("span", undefined, "bar v");
-      bar.style.width = (share ? 100 * x.share / share : 0) + "%";
-      return [x.title, num(x.count), { v: (100 * x.share).toFixed(1) + "%", cls: "n" }, { v: bar, cls: "b" }];
+      var sliver = x.share > 0 && share > 0 ? bar(x.share, share, "bar v") : "";
+      return [x.title, num(x.count), { v: (100 * x.share).toFixed(1) + "%", cls: "n" }, { v: sliver, cls: "b" }];
     }));
     var group = r.group || { members: [], total: {} };
     fill("t-group", group.members.map(function (g) {

@@ -180,6 +180,19 @@ def requests_of(stack: dict[str, Any], slug: str) -> list[dict[str, Any]]:
     return [i for i in table(stack) if i["pk"] == "R" and i["sk"].startswith(slug + "#")]
 
 
+def uploaded(stack: dict[str, Any], key: str) -> tuple[str, bytes]:
+    """The type and bytes of an object in the stack's upload bucket (moto's S3, at the database's address)."""
+    s3 = boto3.client("s3", endpoint_url=stack["database_url"], region_name="us-east-1",
+                      aws_access_key_id="local", aws_secret_access_key="local")
+    for bucket in s3.list_buckets()["Buckets"]:
+        try:
+            found = s3.get_object(Bucket=bucket["Name"], Key=key)
+        except s3.exceptions.NoSuchKey:
+            continue
+        return found["ContentType"], found["Body"].read()
+    raise AssertionError(f"{key} is in no bucket")
+
+
 def fill(page: Any, form: str, values: dict[str, str]) -> None:
     for name, value in values.items():
         field = page.locator(f"#{form}-{name}")
@@ -224,6 +237,9 @@ def test_a_sponsor_asks_from_its_page_and_the_next_build_publishes_what_the_secr
     assert "尚未截止" in page.locator("#deadlines").inner_text()
     assert "媒体 2/2" in page.locator("#used").inner_text()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    # Every control has a name a screen reader reads out: its label, or for a choice the label around it
+    assert page.evaluate("""[...document.querySelectorAll('#content input, #content select')].filter(e =>
+        e.type === 'radio' ? !e.closest('label') : !(e.labels && e.labels.length)).map(e => e.id)""") == []
     until(page, "document.getElementById('n-updated').textContent.startsWith('数据更新于')")  # its numbers too
 
     # WHEN it nominates a third media unit: refused at entry, the reason beside the field that is wrong
@@ -254,6 +270,7 @@ def test_a_sponsor_asks_from_its_page_and_the_next_build_publishes_what_the_secr
     assert sorted(stored) == ["nominate", "placement", "prize", "sublink"]
     assert {r["status"] for r in stored.values()} == {"pending"}
     assert stored["placement"]["upload"].startswith("placements/guangdong-cyber/")
+    assert uploaded(stack, stored["placement"]["upload"]) == ("image/png", (tmp_path / "placement.png").read_bytes())
     assert json.loads(stored["sublink"]["fields"]) == SUBLINK
     until(page, "document.querySelectorAll('#t-requests tbody tr').length === 4")
     assert page.locator("#t-requests .st-pending").count() == 4
