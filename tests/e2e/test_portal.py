@@ -87,6 +87,7 @@ ENTERPRISE = {"name": "广东粤安科技有限公司", "short_name": "粤安科
               "province": "广东省", "contact_name": "李明", "contact_phone": "13800138000"}
 NEW_SLUG = "yuean-tech"
 SUBLINK = {"channel": "poster", "key": "yizhong", "label": "广州市第一中学"}
+CONTACT = {"name": "陈静", "phone": "020-87654321", "email": "chenjing@example.org"}
 PRIZE = {"provider": "广东省网络空间安全协会", "item": "定制保温杯", "quantity": "50"}
 
 
@@ -251,7 +252,7 @@ def test_a_sponsor_asks_from_its_page_and_the_next_build_publishes_what_the_secr
     assert "nominate-kind-err" in page.locator("#nominate-kind").get_attribute("aria-describedby")
     assert page.evaluate("document.activeElement.name") == "kind"
     assert requests_of(stack, "guangdong-cyber") == []
-    # AND a valid enterprise, a sub-link, a placement with a screenshot and a prize are taken
+    # AND a valid enterprise, a sub-link, a placement with a screenshot, a prize and its contact are taken
     fill(page, "nominate", ENTERPRISE)
     page.locator("#nominate-kind input[value=enterprise]").check()
     assert "已提交" in submitted(page, "nominate")
@@ -265,15 +266,17 @@ def test_a_sponsor_asks_from_its_page_and_the_next_build_publishes_what_the_secr
     fill(page, "prize", PRIZE)
     page.locator("#prize-scope input[value=national]").check()
     assert "已提交" in submitted(page, "prize")
+    fill(page, "contact", CONTACT)
+    assert "已提交" in submitted(page, "contact")
     # THEN each is stored pending, and the page lists them with their status
     stored = {r["kind"]: r for r in requests_of(stack, "guangdong-cyber")}
-    assert sorted(stored) == ["nominate", "placement", "prize", "sublink"]
+    assert sorted(stored) == ["contact", "nominate", "placement", "prize", "sublink"]
     assert {r["status"] for r in stored.values()} == {"pending"}
     assert stored["placement"]["upload"].startswith("placements/guangdong-cyber/")
     assert uploaded(stack, stored["placement"]["upload"]) == ("image/png", (tmp_path / "placement.png").read_bytes())
     assert json.loads(stored["sublink"]["fields"]) == SUBLINK
-    until(page, "document.querySelectorAll('#t-requests tbody tr').length === 4")
-    assert page.locator("#t-requests .st-pending").count() == 4
+    until(page, "document.querySelectorAll('#t-requests tbody tr').length === 5")
+    assert page.locator("#t-requests .st-pending").count() == 5
     assert page.locator("#used").inner_text().startswith("媒体 2/2 家，企业 1/3")
     # Nothing but the site and the upload bucket (a local server here) was asked for anything
     assert all(u.startswith("http://127.0.0.1:") for u in page.outside), page.outside
@@ -281,13 +284,15 @@ def test_a_sponsor_asks_from_its_page_and_the_next_build_publishes_what_the_secr
     # WHEN the secretariat approves them into a copy of sponsors.yaml (the project here is a temporary copy)
     sponsors_yaml = stack["project"] / "sponsors.yaml"
     before = sponsors_yaml.read_text(encoding="utf-8")
-    for kind, extra in (("nominate", ["--slug", NEW_SLUG]), ("sublink", []), ("placement", []), ("prize", [])):
+    for kind, extra in (("nominate", ["--slug", NEW_SLUG]), ("sublink", []), ("placement", []), ("prize", []),
+                        ("contact", [])):
         admin(stack, "requests", "approve", "guangdong-cyber", stored[kind]["id"], *extra, "--yaml", str(sponsors_yaml))
     after = sponsors_yaml.read_text(encoding="utf-8")
     # THEN the table says so, and so does the page
     assert {r["status"] for r in requests_of(stack, "guangdong-cyber")} == {"approved"}
     page.reload()
-    until(page, "document.querySelectorAll('#t-requests .st-approved').length === 4")
+    until(page, "document.querySelectorAll('#t-requests .st-approved').length === 5")
+    assert page.locator("[data-f=contact]").inner_text() == f"{CONTACT['name']}，{CONTACT['phone']}"
     # AND sponsors.yaml differs only by the new entries: no line removed or changed, comments intact
     diff = list(difflib.ndiff(before.splitlines(), after.splitlines()))
     assert [d for d in diff if d.startswith(("- ", "? "))] == []
@@ -304,7 +309,8 @@ def test_a_sponsor_asks_from_its_page_and_the_next_build_publishes_what_the_secr
     [unit] = new["sponsors"][4:]
     assert (unit["slug"], unit["name"], unit["kind"], unit["nominated_by"]) == (NEW_SLUG, ENTERPRISE["name"], "enterprise",
                                                                                "guangdong-cyber")
-    assert not any(v in after for v in (ENTERPRISE["contact_name"], ENTERPRISE["contact_phone"]))  # personal data
+    # Contacts are personal data: they stay in the table
+    assert not any(v in after for v in (ENTERPRISE["contact_name"], ENTERPRISE["contact_phone"], *CONTACT.values()))
 
     # WHEN the copy is built again
     site = tmp_path / "site"
@@ -369,6 +375,11 @@ def test_a_bad_link_opens_nothing_and_changes_nothing(phone, stack, make):
     assert table(stack) == before
     # A rotated sponsor's new link works
     if make is _revoked:
+        new = link_of(stack, "beijing-ccs")
         fresh = page.context.new_page()
-        opened(fresh, link_of(stack, "beijing-ccs"))
+        opened(fresh, new)
         assert fresh.locator("#who").inner_text() == "北京市计算机学会 · 发起单位"
+        # and so does pasting it into the tab that refused the old one (only the fragment changes there)
+        with page.expect_event("load"):
+            page.goto(new)
+        until(page, "document.getElementById('who').textContent.startsWith('北京市计算机学会')")
