@@ -436,3 +436,37 @@ def test_while_the_private_policy_hides_them_no_valid_count_or_reason_is_shown(d
     # Ranked by received alone: the order carries no valid count either
     board = _counts_api("/api/counts/sponsors", p.store, p.catalog, "settled_days")["sponsors"]
     assert mine["rank"]["received"]["rank"] == next(e["rank"] for e in board if e["sponsor"] == SLUG)
+
+
+# ---- configuration --------------------------------------------------------------------------------------------------
+
+def test_the_portal_key_is_one_get_secret_value_and_a_short_or_missing_one_is_refused(ddb, site):
+    from lambdas.survey import keys
+    from lambdas.survey.settings import SettingsError
+
+    sm = boto3.client("secretsmanager", region_name="us-east-1")
+    arn = sm.create_secret(Name="portal-key", SecretString=KEY)["ARN"]
+    calls = []
+
+    class Counting:
+        def __getattr__(self, name: str) -> Any:
+            calls.append(name)
+            return getattr(sm, name)
+
+    assert keys.portal({keys.PORTAL_ENV: arn}, Counting()) == KEY.encode()
+    assert calls == ["get_secret_value"]  # no BatchGetSecretValue: the role names this one secret only
+    sm.put_secret_value(SecretId=arn, SecretString="short")
+    with pytest.raises(SettingsError, match="at least 32"):
+        keys.portal({keys.PORTAL_ENV: arn}, sm)
+    with pytest.raises(SettingsError, match=keys.PORTAL_ENV):
+        keys.portal({}, sm)
+    with pytest.raises(SettingsError, match="cannot read secret"):
+        keys.portal({keys.PORTAL_ENV: "no-such-secret"}, sm)
+
+
+def test_an_unknown_private_policy_is_refused_before_any_request(ddb, site):
+    from lambdas.survey.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="SURVEY_PRIVATE_VALID"):
+        _create(ddb, site, "sometimes")
+    assert portal_app.private_valid_policy({}) == "settled_days"
