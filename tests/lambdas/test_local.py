@@ -17,8 +17,8 @@ def test_the_local_table_has_the_templates_keys_and_index():
     definition = local.table_definition(local.template(), "t")
     assert [k["AttributeName"] for k in definition["KeySchema"]] == ["pk", "sk"]
     [index] = definition["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == "pending"
-    assert [k["AttributeName"] for k in index["KeySchema"]] == ["pending", "received"]
+    assert index["IndexName"] == "pending-since"
+    assert [k["AttributeName"] for k in index["KeySchema"]] == ["pending", "since"]
 
 
 def test_routes_come_from_the_template_and_resolve_to_handlers():
