@@ -1,12 +1,13 @@
 """Build benchmark: our builds beside a plain mkdocs-material build of the same number of pages, in one run.
 
-    .venv/bin/python tests/bench/bench_build.py [--sizes 135 1000]
+    .venv/bin/python tests/bench/bench_build.py [--sizes 135 1000] [--repeats 3]
+    .venv/bin/python tests/bench/bench_build.py --tiny     # --sizes 1 --repeats 1: the test suite's smoke run
 
 For each size it prints: the plain build (hand-written Markdown pages, no images, same theme and nav); our rebuild
 with nothing changed; our rebuild after editing one sponsor (and how many image jobs it redrew); our cold build
 (empty cache) and files drawn per second. Ratios are against the plain build measured in the same run. Repeated
-timings take the fastest of three (the machine is noisy), and each build starts once the previous build's replaced
-site has been removed in the background, so one build's clean-up is not charged to the next.
+timings take the fastest of --repeats (the machine is noisy), and each build starts once the previous build's
+replaced site has been removed in the background, so one build's clean-up is not charged to the next.
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ def drawn_jobs(project: Path) -> tuple[int, float]:
         return len(jobs), float(result.stdout.strip())
 
 
-def bench(n: int, base: Path, env: dict[str, str]) -> dict[str, float]:
+def bench(n: int, base: Path, env: dict[str, str], repeats: int = 3) -> dict[str, float]:
     ours = our_project(base, n)
     cold = run(ours, env)
     cache_files = sum(1 for p in (ours / ".cache").rglob("*") if p.is_file() and p.suffix != ".pickle")
@@ -135,12 +136,12 @@ def bench(n: int, base: Path, env: dict[str, str]) -> dict[str, float]:
     sponsor_html = sorted((ours / "site/sponsors").glob("*/index.html"))
     avg_html = sum(p.stat().st_size for p in sponsor_html) / len(sponsor_html)
     plain = plain_project(base, md_pages, int(avg_html // 8))
-    plain_time = min(run(plain, env) for _ in range(3))
-    unchanged = min(run(ours, env) for _ in range(3))
+    plain_time = min(run(plain, env) for _ in range(repeats))
+    unchanged = min(run(ours, env) for _ in range(repeats))
     edits, redraws = [], []
-    for index in range(3):
+    for index in range(repeats):
         text = (ours / "sponsors.yaml").read_text(encoding="utf-8")
-        sponsor = yaml.safe_load(text)["sponsors"][index * 7]
+        sponsor = yaml.safe_load(text)["sponsors"][index * 7 % n]  # sponsors 0, 7 and 14 at the usual sizes
         old = f"short_name: {sponsor['short_name']}\n"
         (ours / "sponsors.yaml").write_text(text.replace(old, f"short_name: {sponsor['short_name']}新\n", 1), encoding="utf-8")
         redraws.append(drawn_jobs(ours))
@@ -154,13 +155,17 @@ def bench(n: int, base: Path, env: dict[str, str]) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[135, 1000])
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs of each repeated build; the fastest counts")
+    parser.add_argument("--tiny", action="store_true", help="--sizes 1 --repeats 1: proves the script runs")
     args = parser.parse_args()
+    if args.tiny:
+        args.sizes, args.repeats = [1], 1
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
     env.pop("SURVEY_SITE_URL", None)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
-            rows.append(bench(n, Path(tmp), env))
+            rows.append(bench(n, Path(tmp), env, args.repeats))
             print(json.dumps(rows[-1]), file=sys.stderr)
     print(f"cores: {os.cpu_count()}")
     print("| sponsors | pages | plain build | unchanged rebuild | one-sponsor edit | its images alone | edit target (1.3× plain + images) | cold build | files/s | sponsor page HTML |")

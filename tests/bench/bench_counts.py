@@ -50,6 +50,7 @@ import json
 import math
 import os
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -188,7 +189,7 @@ class Recording:
 
 class MemoryClient:
     """A stand-in for the DynamoDB client over records held in memory: Query ("pk = :pk") and Scan (segments,
-    "begins_with(pk, :p)") with DynamoDB's 1 MB pages and read units. Items are built as dicts page by page, as
+    "begins_with(pk, :p0) OR begins_with(pk, :p1) ...") with DynamoDB's 1 MB pages and read units. Items are built as dicts page by page, as
     boto3 builds them from a response, so the stand-in's own time is about what boto3's parsing costs."""
 
     def __init__(self, partitions: dict[str, list[Any]], to_raw: Callable[[str, Any], dict[str, Any]]) -> None:
@@ -212,14 +213,13 @@ class MemoryClient:
     def scan(self, *, Segment: int = 0, TotalSegments: int = 1, FilterExpression: str,
              ExpressionAttributeValues: dict[str, Any], ExclusiveStartKey: dict[str, Any] | None = None,
              **_: Any) -> dict[str, Any]:
-        assert FilterExpression == "begins_with(pk, :p)", FilterExpression
-        prefix = ExpressionAttributeValues[":p"]["S"]
+        prefixes = tuple(ExpressionAttributeValues[name]["S"] for name in _begins_with(FilterExpression))
         key = (Segment, TotalSegments)
         if key not in self._segments:  # DynamoDB (and moto) put a partition in a segment by a hash of its key
             self._segments[key] = [(pk, r) for pk, recs in self.partitions.items()
                                    if hashlib.md5(pk.encode()).digest()[0] % TotalSegments == Segment for r in recs]
         start = int(ExclusiveStartKey["position"]["N"]) if ExclusiveStartKey else 0
-        return self._page(self._segments[key], start, lambda raw: raw["pk"]["S"].startswith(prefix))
+        return self._page(self._segments[key], start, lambda raw: raw["pk"]["S"].startswith(prefixes))
 
     def _page(self, pairs: list[tuple[str, Any]], start: int, keep: Callable[[dict], bool]) -> dict[str, Any]:
         items, size, i = [], 0, start
@@ -237,6 +237,14 @@ class MemoryClient:
         if i < len(pairs):
             page["LastEvaluatedKey"] = {"pk": {"S": pairs[i - 1][0]}, "position": {"N": str(i)}}  # opaque to Store
         return page
+
+
+def _begins_with(expression: str) -> list[str]:
+    """The value names of a filter that is one or more begins_with(pk, :name) joined by OR; anything else is a
+    filter the stand-in cannot answer, and fails here rather than answering it wrong."""
+    names = [re.fullmatch(r"begins_with\(pk, (:\w+)\)", part) for part in expression.split(" OR ")]
+    assert all(names), expression
+    return [match.group(1) for match in names if match]
 
 
 @contextmanager

@@ -1,12 +1,15 @@
 """Every benchmark script, run as a script at a tiny size: it must finish and print its table. A smoke run proves the
-script still works against the code it measures; it never asserts a time (the figures are the script's to report).
-The attack kit's tiny run is tests/e2e/test_attack.py, which also asserts its targets."""
+script still works against the code it measures, so a change that breaks a benchmark fails here rather than rotting
+unseen until the next measurement; it never asserts a time (the figures are the script's to report). Three scripts
+have their smoke run beside the code they measure (SMOKE_RUNS)."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +18,27 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.e2e
 
 BENCH = ROOT / "tests" / "bench"
+
+# Each script in tests/bench and the test file that runs it at a tiny size.
+SMOKE_RUNS = {
+    "bench_attack.py": "tests/e2e/test_attack.py",  # which also asserts the validity rules' targets
+    "bench_build.py": "tests/bench/test_smoke.py",
+    "bench_counts.py": "tests/bench/test_smoke.py",
+    "bench_pages.py": "tests/bench/test_smoke.py",
+    "bench_results.py": "tests/results/test_bench_smoke.py",
+    "bench_results_queries.py": "tests/results/test_bench_results.py",
+    "bench_submit.py": "tests/bench/test_smoke.py",
+    "load_test.py": "tests/bench/test_smoke.py",
+}
+
+
+def test_every_benchmark_script_has_a_smoke_run():
+    scripts = {p.name for p in BENCH.glob("*.py") if not p.name.startswith("test_")
+               and p.name not in ("__init__.py", "conftest.py")}
+    assert scripts == set(SMOKE_RUNS), "give each new script a tiny-size run in a test and list it in SMOKE_RUNS"
+    for name, test_file in SMOKE_RUNS.items():
+        text = (ROOT / test_file).read_text(encoding="utf-8")
+        assert re.search(rf"\b{Path(name).stem}\b", text), f"{test_file} does not run {name}"
 
 
 def script(name: str, *args: str, timeout: float = 600) -> str:
@@ -52,11 +76,11 @@ def test_bench_counts_prints_its_summary():
 
 
 def test_bench_build_prints_its_table():
-    # 15 sponsors is the smallest size the script takes (it edits sponsors 0, 7 and 14); its cold build draws every
-    # image, so this is the slowest smoke run here.
-    out = script("bench_build.py", "--sizes", "15")
-    assert "| sponsors | pages | plain build | unchanged rebuild |" in out
-    assert "\n| 15 | " in out
+    # One sponsor, each build once: a cold build (every image and document drawn), the plain build, an unchanged
+    # rebuild, and one edit with its images drawn apart.
+    out = script("bench_build.py", "--tiny")
+    assert "| sponsors | pages | plain build | unchanged rebuild | one-sponsor edit | its images alone |" in out
+    assert re.search(r"\n\| 1 \| \d+ \| .* \(\d+ jobs\) \|", out), out
 
 
 def test_bench_pages_builds_the_pages_it_measures_and_prints_its_table():

@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -30,6 +31,7 @@ from PIL import Image
 from lambdas.portal import token as tokens
 from tests.conftest import CAMPAIGN, mkdocs_build, write_project
 from tests.e2e.test_browser import ARGS, CHROMIUM
+from tests.e2e.test_form import _answer_everything
 from tests.e2e.test_serve import free_port
 from tests.e2e.waiting import until
 
@@ -327,6 +329,36 @@ def test_a_sponsor_asks_from_its_page_and_the_next_build_publishes_what_the_secr
     catalog = json.loads((site / "sponsors.json").read_text(encoding="utf-8"))
     assert "poster.yizhong" in catalog["sponsors"]["guangdong-cyber"]["channels"]
     assert catalog["sponsors"][NEW_SLUG]["nominated_by"] == "guangdong-cyber"
+
+
+def test_its_numbers_are_the_counts_apis(browser, phone, stack):
+    # GIVEN an answer by one of its links, sent by the plain form (no proof of work: received, not valid)
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN", java_script_enabled=False)
+    form = context.new_page()
+    form.goto(stack["url"] + "s/beijing-ccs/wechat/")
+    _answer_everything(form)  # from 浙江省
+    form.locator("#submit").click()
+    form.wait_for_url("**/thanks/")
+    context.close()
+    with urllib.request.urlopen(stack["url"] + "api/counts/sponsors/beijing-ccs", timeout=10) as response:
+        public = json.load(response)
+    assert public["total"]["received"] == 1 and public["channels"]["wechat"]["received"] == 1
+    # WHEN the sponsor opens its page
+    page = phone
+    opened(page, link_of(stack, "beijing-ccs"))
+    until(page, "document.getElementById('n-updated').textContent.startsWith('数据更新于')")
+    # THEN it shows what the counts API publishes, and where its answers came from
+    assert page.locator("[data-n=received]").inner_text() == "1"
+    rows = lambda table: [r.locator("td").all_inner_texts()[:2] for r in page.locator(f"#{table} tbody tr").all()]
+    assert rows("t-days") == [[f"{int(d['day'][5:7])}月{int(d['day'][8:])}日", str(d["received"])] for d in public["days"]]
+    labels = json.loads((stack["project"] / "site" / "sponsors.json").read_text(encoding="utf-8"))["channels"]
+    assert {label: n for label, n in rows("t-channels")} == {labels[c]: str(v["received"]) for c, v in public["channels"].items()}
+    assert rows("t-provinces") == [["浙江省", "1"]]
+    assert page.locator("#t-group tfoot td").first.inner_text() == "1"
+    # Its valid counts wait for the private policy, and the page says so
+    if "valid" not in public["total"]:
+        assert page.locator("[data-n=valid]").inner_text() == "待公布"
+        assert "有效样本数" in page.locator("#n-valid-note").inner_text()
 
 
 def _tampered(stack: dict[str, Any], slug: str) -> str:
