@@ -2,8 +2,8 @@
 --rehearse`) and the secretariat's real command: the secretariat issues a link; the sponsor opens it, is refused a
 third media unit at entry, nominates an enterprise, asks for a sub-link, reports a placement with a screenshot and
 registers a prize; the secretariat approves them into a copy of sponsors.yaml, and the next build publishes the
-sub-link's page and QR code and the new unit's page. Its numbers are the counts API's. A tampered, expired or
-revoked link opens nothing and changes nothing."""
+sub-link's page and QR code and the new unit's page. Its numbers are the counts API's. Past the deadlines, the
+page says so and the server refuses. A tampered, expired or revoked link opens nothing and changes nothing."""
 
 from __future__ import annotations
 
@@ -15,9 +15,11 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -100,9 +102,10 @@ WECHAT = ("Mozilla/5.0 (Linux; Android 12; V2118A Build/SP1A.210812.003; wv) App
           "MicroMessenger/8.0.35.2360(0x2800235B) WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64")
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    project = write_project(tmp_path_factory.mktemp("portal") / "project", _campaign_open_now() + SPONSORS)
+@contextmanager
+def serve(project: Path) -> Iterator[dict[str, Any]]:
+    """`python -m generator serve --rehearse` in `project`: the site, the functions, the table, the secrets and the
+    upload bucket on this machine; its address and its database's."""
     port = free_port()
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
     env.pop("SURVEY_SITE_URL", None)
@@ -116,14 +119,31 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         assert line or proc.poll() is None, "".join(lines)
         assert time.monotonic() < deadline, "".join(lines)
         lines.append(line)
+    # Its log is read on, so a full pipe never stalls the server
+    threading.Thread(target=lambda: lines.extend(proc.stdout or ()), daemon=True).start()
     text = "".join(lines)
     database = re.search(r"embedded DynamoDB \(moto server\) at (http://127\.0\.0\.1:\d+)", text)
     assert database, text
     client = boto3.client("dynamodb", endpoint_url=database.group(1), region_name="us-east-1",
                           aws_access_key_id="local", aws_secret_access_key="local")
-    yield {"url": f"http://127.0.0.1:{port}/", "db": client, "database_url": database.group(1), "project": project}
-    proc.send_signal(signal.SIGINT)
-    proc.communicate(timeout=30)
+    try:
+        yield {"url": f"http://127.0.0.1:{port}/", "db": client, "database_url": database.group(1), "project": project}
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    with serve(write_project(tmp_path_factory.mktemp("portal") / "project", _campaign_open_now() + SPONSORS)) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def late_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The sample's own deadlines (2020): long passed, while the rehearsal's window is open today."""
+    with serve(write_project(tmp_path_factory.mktemp("late") / "project", CAMPAIGN + SPONSORS)) as s:
+        yield s
 
 
 @pytest.fixture(scope="module")
@@ -134,16 +154,22 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
-@pytest.fixture
-def phone(browser: Any, stack: dict[str, Any]) -> Iterator[Any]:
+def new_phone(browser: Any, stack: dict[str, Any]) -> Any:
+    """A page in WeChat on a phone 360 px wide; `page.outside` lists what it asked of any other host."""
     context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True,
                                   has_touch=True, locale="zh-CN", user_agent=WECHAT)
     page = context.new_page()
     outside: list[str] = []
     page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((stack["url"], "data:")) else None)
     page.outside = outside  # type: ignore[attr-defined]
+    return page
+
+
+@pytest.fixture
+def phone(browser: Any, stack: dict[str, Any]) -> Iterator[Any]:
+    page = new_phone(browser, stack)
     yield page
-    context.close()
+    page.context.close()
 
 
 def admin(stack: dict[str, Any], *argv: str) -> str:
@@ -426,3 +452,24 @@ def test_a_bad_link_opens_nothing_and_changes_nothing(phone, stack, make):
         with page.expect_event("load"):
             page.goto(new)
         until(page, "document.getElementById('who').textContent.startsWith('北京市计算机学会')")
+
+
+def test_after_the_deadlines_the_page_says_so_and_the_forms_are_closed(browser, late_stack):
+    page = new_phone(browser, late_stack)
+    opened(page, link_of(late_stack, "guangdong-cyber"))
+    deadlines = page.locator("#deadlines").inner_text()
+    assert "子链接申请：7月10日24时前 已截止" in deadlines and "奖品登记：7月15日24时前 已截止" in deadlines
+    for form, kind in (("sublink", "links"), ("prize", "prizes")):
+        assert page.locator(f"#f-{form} button[type=submit]").is_disabled()
+        assert "截止，不再接受新的申请" in page.locator(f'#f-{form} [data-deadline="{kind}"]').inner_text()
+    # The other requests stay open
+    assert page.locator("#f-placement button[type=submit]").is_enabled()
+    # AND the server refuses a late sub-link as well, naming the field
+    answer = page.evaluate(
+        """t => fetch('../api/portal/requests', {method: 'POST', headers: {'content-type': 'application/json',
+             'x-portal-token': t}, body: JSON.stringify({kind: 'sublink', fields: {channel: 'poster', key: 'late',
+             label: '迟到的学校'}})}).then(r => r.json().then(b => [r.status, b.error, b.field]))""",
+        page.evaluate("sessionStorage.getItem('portal-token')"))
+    assert answer == [422, "deadline", "channel"]
+    assert requests_of(late_stack, "guangdong-cyber") == []
+    page.context.close()
