@@ -300,7 +300,7 @@
     return out;
   }
   function control(form, name) {
-    var e = form.elements[name];
+    var e = form.elements.namedItem(name); // not elements[name]: "item" would be the collection's own method
     if (e && e.length !== undefined && !e.options) return { group: $(form.getAttribute("data-kind") + "-" + name), first: e[0] };
     return e ? { group: null, first: e } : null;
   }
@@ -343,7 +343,8 @@
     status(form, "", true);
     var missing = firstMissing(form);
     if (missing) { fieldError(form, missing.name, "请填写此项。"); status(form, "还有必填项未填写。", false); return; }
-    var fields = fieldsOf(form), file = form.elements.upload && form.elements.upload.files && form.elements.upload.files[0];
+    var picker = form.elements.namedItem("upload"), fields = fieldsOf(form);
+    var file = picker && picker.files && picker.files[0];
     button.disabled = true;
     status(form, file ? "正在上传图片…" : "正在提交…", true);
     (file ? upload(form, file) : Promise.resolve(null)).then(function (key) {

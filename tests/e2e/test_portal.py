@@ -471,5 +471,12 @@ def test_after_the_deadlines_the_page_says_so_and_the_forms_are_closed(browser, 
              label: '迟到的学校'}})}).then(r => r.json().then(b => [r.status, b.error, b.field]))""",
         page.evaluate("sessionStorage.getItem('portal-token')"))
     assert answer == [422, "deadline", "channel"]
+    # AND a page opened before a deadline and sent after it shows the refusal at the field the server names
+    page.evaluate("document.querySelector('#f-prize button').disabled = false")
+    fill(page, "prize", PRIZE)
+    page.locator("#prize-scope input[value=local]").check()
+    assert "请按提示修改" in submitted(page, "prize")
+    assert "截止时间" in page.locator("#prize-item-err").inner_text()
+    assert page.evaluate("document.activeElement.id") == "prize-item"
     assert requests_of(late_stack, "guangdong-cyber") == []
     page.context.close()
