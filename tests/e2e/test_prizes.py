@@ -26,7 +26,8 @@ pytestmark = pytest.mark.e2e
 
 LOCAL = "{provider: 广东省网络空间安全协会, item: 定制雨伞, quantity: 100, scope: local}"
 NATIONAL = "{provider: 广东网安企业, item: 安全键盘, quantity: 20, scope: national}"
-SPONSORS = SMALL_SPONSORS.replace(f"      - {LOCAL}\n", f"      - {LOCAL}\n      - {NATIONAL}\n")
+SUBLINK = "    sublinks:\n      - {channel: poster, key: yizhong, label: 广州市第一中学}\n"
+SPONSORS = SMALL_SPONSORS.replace(f"      - {LOCAL}\n", f"      - {LOCAL}\n      - {NATIONAL}\n{SUBLINK}")
 
 
 @pytest.fixture(scope="module")
@@ -113,3 +114,14 @@ def test_without_script_the_local_prize_is_shown_with_whom_it_is_for(browser, st
     page.goto(stack["url"] + "s/guangdong-cyber/wechat/")
     local = page.locator("#prizes li", has_text="定制雨伞")
     assert local.is_visible() and "仅限广东省网民" in local.inner_text()
+
+
+def test_the_thank_you_page_offers_the_sub_link_a_respondent_came_by(browser, stack):
+    # A sub-link's id has a dot (poster.yizhong): the thank-you page forwards that link and its QR code, not ours
+    page = _phone(browser, stack)
+    page.goto(stack["url"] + "thanks/#from=guangdong-cyber/poster.yizhong", wait_until="networkidle")
+    until(page, "document.querySelector('[data-forward-qr]').complete")
+    assert page.locator("[data-forward-link]").inner_text().endswith("/s/guangdong-cyber/poster.yizhong/")
+    qr = page.locator("[data-forward-qr]")
+    assert qr.get_attribute("src").endswith("/guangdong-cyber-qr-poster.yizhong.png")
+    assert page.evaluate("document.querySelector('[data-forward-qr]').naturalWidth") > 0

@@ -66,7 +66,7 @@
   // The thank-you page: forward the link the respondent came by (#from=<sponsor>/<channel>, set by the form), so
   // a friend's answers count for the same sponsor; without it, the campaign's own link stays.
   var forward = document.querySelector("[data-forward]");
-  var from = /^#from=([a-z0-9][a-z0-9-]*)\/([a-z0-9][a-z0-9-]*)$/.exec(location.hash);
+  var from = /^#from=([a-z0-9][a-z0-9-]*)\/([a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)?)$/.exec(location.hash);
   if (forward && from) {
     var link = forward.querySelector("[data-forward-link]"), copy = forward.querySelector("[data-forward-copy]");
     var qr = forward.querySelector("[data-forward-qr]");
