@@ -11,7 +11,7 @@
   var STATUS = { pending: "待审核", approved: "已通过", rejected: "未通过" };
   var UNIT = { media: "媒体", enterprise: "企业", local: "仅限本省", national: "全国" };
   var TYPES = ["image/png", "image/jpeg", "image/webp"], MAX_BYTES = 5242880;
-  var token = takeToken(), me = null, shown = true;
+  var token = takeToken(), me = null, shown = true, title = document.title;
 
   // A new link pasted into this tab changes only the fragment, which loads nothing: start again with its token.
   window.addEventListener("hashchange", function () { if (location.hash.length > 1 && takeToken()) location.reload(); });
@@ -23,7 +23,8 @@
 
   /* ---- the token ---- */
   function takeToken() {
-    var fromLink = decodeURIComponent(location.hash.replace(/^#/, "")).trim(), kept = null;
+    var fromLink = location.hash.replace(/^#/, ""), kept = null;
+    try { fromLink = decodeURIComponent(fromLink).trim(); } catch (e) { /* a mangled link: the server refuses it */ }
     try {
       if (fromLink) sessionStorage.setItem(KEY, fromLink);
       kept = sessionStorage.getItem(KEY);
@@ -140,7 +141,7 @@
   function showMe(m) {
     var s = m.sponsor;
     text("who", s.name + " · " + s.kind_label);
-    document.title = s.short_name ? s.short_name + " · " + document.title : document.title;
+    document.title = s.name + " · " + title;
     [].forEach.call(main.querySelectorAll("[data-f]"), function (e) {
       var f = e.getAttribute("data-f");
       if (f === "page") e.href = s.page;
@@ -187,6 +188,7 @@
     m.requests = m.requests || [];
     fill("t-requests", m.requests.map(function (r) {
       var status = el("span", STATUS[r.status] || r.status, "st st-" + r.status), cell = el("div", status);
+      if (r.decided) cell.appendChild(el("div", "审核于 " + beijing(r.decided), "note"));
       if (r.reason) cell.appendChild(el("div", (r.status === "rejected" ? "原因：" : "说明：") + r.reason, "note"));
       return [KINDS[r.kind] || r.kind, summary(r, labels), beijing(r.created), cell];
     }));

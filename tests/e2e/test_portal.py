@@ -261,6 +261,7 @@ def test_a_sponsor_asks_from_its_page_and_the_next_build_publishes_what_the_secr
     # THEN the page says whose it is, and the token left the address bar for this tab's storage
     assert page.locator("#content").is_visible(), page.locator("#gate").inner_text()
     assert page.locator("#who").inner_text() == "广东省网络空间安全协会 · 发起单位"
+    assert page.title().startswith("广东省网络空间安全协会 · 单位专属页面")
     assert page.url == stack["url"] + "my/"
     assert page.evaluate("sessionStorage.getItem('portal-token')") == secret
     assert page.locator("meta[name=robots]").get_attribute("content").startswith("noindex")
@@ -306,6 +307,7 @@ def test_a_sponsor_asks_from_its_page_and_the_next_build_publishes_what_the_secr
     assert json.loads(stored["sublink"]["fields"]) == SUBLINK
     until(page, "document.querySelectorAll('#t-requests tbody tr').length === 5")
     assert page.locator("#t-requests .st-pending").count() == 5
+    assert page.title().count("广东省网络空间安全协会") == 1  # named once, however often the page refreshed
     assert page.locator("#used").inner_text().startswith("媒体 2/2 家，企业 1/3")
     # Nothing but the site and the upload bucket (a local server here) was asked for anything
     assert all(u.startswith("http://127.0.0.1:") for u in page.outside), page.outside
