@@ -93,6 +93,9 @@ ENTERPRISE = {"name": "广东粤安科技有限公司", "short_name": "粤安科
 NEW_SLUG = "yuean-tech"
 SUBLINK = {"channel": "poster", "key": "yizhong", "label": "广州市第一中学"}
 CONTACT = {"name": "陈静", "phone": "020-87654321", "email": "chenjing@example.org"}
+INITIATOR = {"name": "深圳市网络空间安全协会", "short_name": "深圳网安协会", "website": "https://sz-cyber.example.org/",
+             "province": "广东省", "contact_name": "赵六", "contact_phone": "0755-12345678"}
+REJECTION = "请由该协会直接联系秘书处报名"
 PRIZE = {"provider": "广东省网络空间安全协会", "item": "定制保温杯", "quantity": "50"}
 
 
@@ -282,7 +285,8 @@ def test_a_sponsor_asks_from_its_page_and_the_next_build_publishes_what_the_secr
     assert "nominate-kind-err" in page.locator("#nominate-kind").get_attribute("aria-describedby")
     assert page.evaluate("document.activeElement.name") == "kind"
     assert requests_of(stack, "guangdong-cyber") == []
-    # AND a valid enterprise, a sub-link, a placement with a screenshot, a prize and its contact are taken
+    # AND a valid enterprise, a sub-link, a placement with a screenshot, a prize, its contact and a new initiator
+    # are taken
     fill(page, "nominate", ENTERPRISE)
     page.locator("#nominate-kind input[value=enterprise]").check()
     assert "已提交" in submitted(page, "nominate")
@@ -298,31 +302,36 @@ def test_a_sponsor_asks_from_its_page_and_the_next_build_publishes_what_the_secr
     assert "已提交" in submitted(page, "prize")
     fill(page, "contact", CONTACT)
     assert "已提交" in submitted(page, "contact")
+    fill(page, "initiator", INITIATOR)
+    assert "已提交" in submitted(page, "initiator")
     # THEN each is stored pending, and the page lists them with their status
     stored = {r["kind"]: r for r in requests_of(stack, "guangdong-cyber")}
-    assert sorted(stored) == ["contact", "nominate", "placement", "prize", "sublink"]
+    assert sorted(stored) == ["contact", "initiator", "nominate", "placement", "prize", "sublink"]
     assert {r["status"] for r in stored.values()} == {"pending"}
     assert stored["placement"]["upload"].startswith("placements/guangdong-cyber/")
     assert uploaded(stack, stored["placement"]["upload"]) == ("image/png", (tmp_path / "placement.png").read_bytes())
     assert json.loads(stored["sublink"]["fields"]) == SUBLINK
-    until(page, "document.querySelectorAll('#t-requests tbody tr').length === 5")
-    assert page.locator("#t-requests .st-pending").count() == 5
+    until(page, "document.querySelectorAll('#t-requests tbody tr').length === 6")
+    assert page.locator("#t-requests .st-pending").count() == 6
     assert page.title().count("广东省网络空间安全协会") == 1  # named once, however often the page refreshed
     assert page.locator("#used").inner_text().startswith("媒体 2/2 家，企业 1/3")
     # Nothing but the site and the upload bucket (a local server here) was asked for anything
     assert all(u.startswith("http://127.0.0.1:") for u in page.outside), page.outside
 
-    # WHEN the secretariat approves them into a copy of sponsors.yaml (the project here is a temporary copy)
+    # WHEN the secretariat approves them into a copy of sponsors.yaml (the project here is a temporary copy), and
+    # turns the proposed initiator down
     sponsors_yaml = stack["project"] / "sponsors.yaml"
     before = sponsors_yaml.read_text(encoding="utf-8")
     for kind, extra in (("nominate", ["--slug", NEW_SLUG]), ("sublink", []), ("placement", []), ("prize", []),
                         ("contact", [])):
         admin(stack, "requests", "approve", "guangdong-cyber", stored[kind]["id"], *extra, "--yaml", str(sponsors_yaml))
+    admin(stack, "requests", "reject", "guangdong-cyber", stored["initiator"]["id"], "--reason", REJECTION)
     after = sponsors_yaml.read_text(encoding="utf-8")
-    # THEN the table says so, and so does the page
-    assert {r["status"] for r in requests_of(stack, "guangdong-cyber")} == {"approved"}
+    # THEN the table says so, and so does the page, with the secretariat's reason
+    assert sorted(r["status"] for r in requests_of(stack, "guangdong-cyber")) == ["approved"] * 5 + ["rejected"]
     page.reload()
     until(page, "document.querySelectorAll('#t-requests .st-approved').length === 5")
+    assert REJECTION in page.locator("#t-requests tr:has(.st-rejected)").inner_text()
     assert page.locator("[data-f=contact]").inner_text() == f"{CONTACT['name']}，{CONTACT['phone']}"
     # AND sponsors.yaml differs only by the new entries: no line removed or changed, comments intact
     diff = list(difflib.ndiff(before.splitlines(), after.splitlines()))
@@ -330,6 +339,7 @@ def test_a_sponsor_asks_from_its_page_and_the_next_build_publishes_what_the_secr
     added = "\n".join(d[2:] for d in diff if d.startswith("+ "))
     for text in (NEW_SLUG, ENTERPRISE["name"], "yizhong", SUBLINK["label"], PRIZE["item"]):
         assert text in added
+    assert INITIATOR["name"] not in after
     old, new = yaml.safe_load(before), yaml.safe_load(after)
     assert new["campaign"] == old["campaign"]
     gd_old, gd_new = old["sponsors"][0], new["sponsors"][0]
