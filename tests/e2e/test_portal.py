@@ -410,6 +410,16 @@ def test_its_numbers_are_the_counts_apis(browser, phone, stack):
     assert "当天结束 24 小时后公布" in page.locator("#n-valid-note").inner_text()
 
 
+def test_a_support_unit_gets_its_page_without_the_initiators_forms(phone, stack):
+    opened(phone, link_of(stack, "shenzhen-media"))
+    assert phone.locator("#who").inner_text().startswith("深圳融媒体中心 · ")
+    assert not phone.locator("#f-nominate").is_visible() and not phone.locator("#f-initiator").is_visible()
+    assert phone.locator("#f-sublink").is_visible() and phone.locator("#f-placement").is_visible()
+    catalog = json.loads((stack["project"] / "site" / "sponsors.json").read_text(encoding="utf-8"))
+    mine = [catalog["channels"][c] for c in catalog["sponsors"]["shenzhen-media"]["channels"]]
+    assert phone.locator("#placement-channel option").all_inner_texts() == ["未指定", *mine]  # its own links only
+
+
 def _tampered(stack: dict[str, Any], slug: str) -> str:
     link = link_of(stack, slug)
     last = link[-1]
