@@ -178,8 +178,8 @@ def phone(browser: Any, stack: dict[str, Any]) -> Iterator[Any]:
 def admin(stack: dict[str, Any], *argv: str) -> str:
     """The secretariat's command against the running stack, as a fresh process; its standard output."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_EC2_METADATA_DISABLED="true", AWS_ENDPOINT_URL_SECRETS_MANAGER=stack["database_url"],
-               SURVEY_PORTAL_KEY_SECRET=_portal_secret(stack)["ARN"])
+    # No AWS settings, as on the secretariat's laptop: the portal key's secret is named, the endpoint is the stack's
+    env.update(AWS_EC2_METADATA_DISABLED="true", SURVEY_PORTAL_KEY_SECRET=_portal_secret(stack)["ARN"])
     result = subprocess.run(
         [sys.executable, "-m", "lambdas.admin", "--endpoint-url", stack["database_url"], "--table", "survey-local",
          "--site", str(stack["project"] / "site"), *argv],
@@ -268,6 +268,7 @@ def test_a_sponsor_asks_from_its_page_and_the_next_build_publishes_what_the_secr
     assert page.url == stack["url"] + "my/"
     assert page.evaluate("sessionStorage.getItem('portal-token')") == secret
     assert page.locator("meta[name=robots]").get_attribute("content").startswith("noindex")
+    assert "/my/" not in (stack["project"] / "site" / "sitemap.xml").read_text(encoding="utf-8")
     assert "尚未截止" in page.locator("#deadlines").inner_text()
     assert "媒体 2/2" in page.locator("#used").inner_text()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
