@@ -159,10 +159,6 @@ def qr_png(url: str, label: str) -> bytes:
     return draw.to_png(qr_scene(url, label))
 
 
-def qr_svg(url: str, label: str) -> str:
-    return draw.to_svg(qr_scene(url, label))
-
-
 # ---- text ---------------------------------------------------------------------------------------------------
 
 

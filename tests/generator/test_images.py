@@ -48,7 +48,7 @@ def test_poster_qr_decodes_to_the_attributed_url():
 
 def test_standalone_qr_decodes_and_svg_is_one_path():
     assert decode(images.qr_png(URL, "label")) == [URL]
-    svg = images.qr_svg(URL, "label")
+    svg = draw.to_svg(images.qr_scene(URL, "label"))
     assert svg.count("<path") == 1 and "<title>label</title>" in svg
 
 
