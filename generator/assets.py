@@ -6,13 +6,13 @@ the cache, spread over all cores.
 
 from __future__ import annotations
 
-import io
 import os
-import zipfile
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Callable, NamedTuple
+
+from lambdas.files import zip_bytes
 
 from . import artwork, draw, images, links, typeset
 from .cache import Asset, FileDigests, Store, key, write_atomic
@@ -217,22 +217,12 @@ def pack_kit(sponsor: Sponsor, members: list[Asset], texts: dict[str, str], stor
     digest = key("kit", names, texts, stamp)
     path = store.path(digest, "zip")
     if not os.path.isfile(path):
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w") as archive:
-            for name, content in sorted(texts.items()):
-                _add(archive, name, content.encode("utf-8"), zipfile.ZIP_DEFLATED, stamp)
-            for asset in sorted(members, key=lambda a: a.uri):
-                name = Path(asset.uri).name
-                # PNG is already compressed; storing it keeps packing fast.
-                method = zipfile.ZIP_STORED if name.endswith(".png") else zipfile.ZIP_DEFLATED
-                folder = "documents/" if name.endswith(".pdf") else "qr/" if "-qr-" in name else "images/"
-                _add(archive, folder + name, Path(asset.path).read_bytes(), method, stamp)
-        write_atomic(Path(path), buf.getvalue())
+        entries = [(name, content.encode("utf-8")) for name, content in sorted(texts.items())]
+        for asset in sorted(members, key=lambda a: a.uri):
+            name = Path(asset.uri).name
+            folder = "documents/" if name.endswith(".pdf") else "qr/" if "-qr-" in name else "images/"
+            entries.append((folder + name, Path(asset.path).read_bytes()))
+        # PNG is already compressed; storing it keeps packing fast.
+        write_atomic(Path(path), zip_bytes(entries, stamp, stored=(".png",)))
     return Asset(links.kit_path(sponsor.slug, f"{sponsor.slug}-media-kit.zip"), path)
 
-
-def _add(archive: zipfile.ZipFile, name: str, data: bytes, method: int, stamp: tuple[int, ...]) -> None:
-    info = zipfile.ZipInfo(name, date_time=stamp)  # type: ignore[arg-type]
-    info.compress_type = method
-    info.external_attr = 0o644 << 16
-    archive.writestr(info, data)

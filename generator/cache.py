@@ -10,9 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, NamedTuple
+
+from lambdas.files import write_atomic
+
+__all__ = ["Asset", "FileDigests", "Store", "canonical", "key", "write_atomic"]
 
 
 class Asset(NamedTuple):
@@ -64,17 +67,3 @@ class Store:
                 if len(shard.name) == 2 and shard.is_dir():
                     found.update(f"{self._prefix}/{shard.name}/{name}" for name in os.listdir(shard.path))
         return found
-
-
-def write_atomic(path: Path, data: bytes | str) -> None:
-    """Write through a temporary file and rename, so a killed build never leaves half a file under a valid name."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise

@@ -16,6 +16,8 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lambdas.files import write_atomic
+
 if TYPE_CHECKING:
     from fontTools.ttLib import TTFont
     from PIL import ImageFont
@@ -154,11 +156,8 @@ class Typeface:
             return
         for face in (self.regular, self.bold):
             if face.changed:
-                path = _cache_dir / f"{_signature(face.path)}.pickle"
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(f".{os.getpid()}.tmp")
-                tmp.write_bytes(pickle.dumps({**face.data, "index": face.index}, protocol=pickle.HIGHEST_PROTOCOL))
-                os.replace(tmp, path)
+                write_atomic(_cache_dir / f"{_signature(face.path)}.pickle",
+                             pickle.dumps({**face.data, "index": face.index}, protocol=pickle.HIGHEST_PROTOCOL))
                 face.changed = False
 
 

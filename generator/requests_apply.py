@@ -24,6 +24,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
+from lambdas.files import write_atomic
+
 from .fonts import FontMissing
 from .model import SponsorsError
 
@@ -56,18 +58,7 @@ def apply(path: Path, kind: str, sponsor: str, fields: dict[str, Any], slug: str
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Replace `path` with `data` at once: a reader (a build, an editor) sees the old file or the new, never half."""
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if path.exists():
-            os.chmod(temp, path.stat().st_mode & 0o7777)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, data, durable=True)
 
 
 def _validate(path: Path, text: str) -> None:

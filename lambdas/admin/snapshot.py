@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from lambdas.files import write_atomic
 from lambdas.survey import counts
 from lambdas.survey.catalog import BEIJING, Catalog
 
@@ -49,9 +50,7 @@ def freeze(folder: Path, rows: list[counts.Row], cat: Catalog, now: datetime) ->
         path = folder / f"{day}.json"
         if not path.exists():
             text = json.dumps(content(day, rows, cat, previous, now), ensure_ascii=False, indent=1, sort_keys=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(text + "\n", encoding="utf-8")
-            tmp.replace(path)
+            write_atomic(path, text + "\n")
             written.append(day)
         previous = digest(path)
     return written
