@@ -15,8 +15,10 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from lambdas.survey import questionnaire
 from lambdas.survey import rules as validity
@@ -61,6 +63,17 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def mkdocs_build(config: Path | str, *options: str, env: Mapping[str, str] | None = None,
+                 **run: Any) -> subprocess.CompletedProcess[Any]:
+    """`mkdocs build -f <config> <options>` in a fresh interpreter, as a deploy, a local server and the tests run it.
+
+    `env` is the whole environment (default: this process's); MkDocs's notice about version 2 is always silenced.
+    Keyword arguments go to subprocess.run (capture_output, text, cwd...).
+    """
+    full = dict(os.environ if env is None else env, NO_MKDOCS_2_WARNING="1")
+    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "-f", str(config), *options], env=full, **run)
+
+
 def rehearsal_opens(sponsors_path: Path, now: datetime) -> str:
     """When a rehearsal opens (ISO time): at the campaign's own opening time of day, on the latest day that has the
     form open by `now`. The build keeps the window's length, so the close keeps its time of day too."""
@@ -75,12 +88,12 @@ def _serve(port: int, config: str, rehearse: bool) -> int:
     from lambdas import local  # the database and the handlers are only needed here
 
     url = f"http://127.0.0.1:{port}/"
-    env = dict(os.environ, SURVEY_SITE_URL=url, NO_MKDOCS_2_WARNING="1")
+    env = dict(os.environ, SURVEY_SITE_URL=url)
     if rehearse:
         env["SURVEY_OPENS"] = rehearsal_opens(Path(config).resolve().parent / "sponsors.yaml", datetime.now(BEIJING))
     site = Path(config).resolve().parent / "site"
     # Links and QR codes must point at this machine, so the site is built for the local address.
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-f", config, "-d", str(site)], env=env)
+    result = mkdocs_build(config, "-d", str(site), env=env)
     if result.returncode != 0:
         return result.returncode
     stop = threading.Event()

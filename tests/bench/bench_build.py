@@ -26,6 +26,10 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # run as a script from the repo root
+
+from generator.__main__ import mkdocs_build  # noqa: E402
 
 
 def sponsors_text(n: int) -> str:
@@ -58,8 +62,7 @@ def settle(project: Path) -> None:
 def run(project: Path, env: dict[str, str]) -> float:
     settle(project)
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(project / "mkdocs.yml")],
-                            capture_output=True, text=True, env=env)
+    result = mkdocs_build(project / "mkdocs.yml", "-q", env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
         raise SystemExit(result.stderr)
@@ -112,7 +115,6 @@ print(time.perf_counter() - started)
 def drawn_jobs(project: Path) -> tuple[int, float]:
     """How many image jobs the next build must draw, and how long drawing them takes on their own: in a fresh
     process, loading the drawing code and the font data included, writing into a scratch folder."""
-    sys.path.insert(0, str(ROOT))
     from generator import assets, build, fonts
     from generator.cache import Store
 
@@ -160,7 +162,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.tiny:
         args.sizes, args.repeats = [1], 1
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    env = dict(os.environ)
     env.pop("SURVEY_SITE_URL", None)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
