@@ -92,7 +92,8 @@ def snippet(c: Campaign, entry: dict, url: str | None = None) -> str:
     entry's own channel unless `url` names another)."""
     size = entry["size"]
     return (
-        f'<a href="{escape(url or entry["url"])}" target="_blank" rel="noopener"><img src="{escape(c.site_url + entry["png"])}" '
+        f'<a href="{escape(url or entry["url"])}" target="_blank" rel="noopener">'
+        f'<img src="{escape(c.site_url + entry["png"])}" '
         f'width="{size.width}" height="{size.height}" alt="{escape(c.title)}"></a>'
     )
 
@@ -234,6 +235,25 @@ class PageWriter:
                    repr(self.assets[s.slug]), numbers)
 
     def hubs(self) -> list[Page]:
+        """The campaign's own pages: home, the two directories, slogans, materials, progress, rules and method."""
+        c = self.c
+        return [
+            *self._directories(),
+            Page("slogans.md", self._render("slogans.html.j2"), _front("宣传标语", f"{c.title}宣传标语")),
+            Page("materials.md", self._render("materials.html.j2"),
+                 _front("宣传素材", f"{c.title}宣传素材及问卷入口位置推荐")),
+            Page("progress.md", self._render(
+                "progress.html.j2", provinces=PROVINCES, opens_ms=int(c.opens.timestamp() * 1000),
+                closes_ms=int(c.closes.timestamp() * 1000),
+            ), _front("实时进度", f"{c.title}样本采集实时进度：总量、每日样本、各单位排行、各省份样本", hide=["toc"])),
+            Page("rules.md", self._render("rules.html.j2", rules=self.rules, survey=self.survey),
+                 _front("有效样本判定规则", f"{c.title}有效样本判定规则（{self.rules.version} 版）")),
+            Page("method.md", self._render("method.html.j2", **_method(self.survey)),
+                 _front("满意度指数计算方法", f"{c.title}满意度指数的领域、权重与计分方法")),
+        ]
+
+    def _directories(self) -> list[Page]:
+        """The home page and the sponsor directories: initiators by province, supporters under who nominated them."""
         initiators = [s for s in self.sl.sponsors if s.is_initiator]
         supporters = [s for s in self.sl.sponsors if not s.is_initiator]
         by_province: dict[str, list[Sponsor]] = defaultdict(list)
@@ -246,27 +266,32 @@ class PageWriter:
         parent_groups = [(p, by_parent[p.slug]) for p in initiators if by_parent[p.slug]]
         common = {"initiators": initiators, "supporters": supporters}
         c = self.c
+        home = self._render("home.html.j2", provinces=len(groups), **common, **self._campaign_links())
         return [
-            Page("index.md", self._render("home.html.j2", provinces=len(groups), **common, **self._campaign_links()), _front(c.title, f"{c.title}：{c.opens_text} 至 {c.closes_text}，{c.slogans[0]}", hide=["toc"])),
-            Page("initiators.md", self._render("initiators.html.j2", groups=groups, **common), _front("发起单位名录", f"{c.title}的 {len(initiators)} 家发起单位", hide=["toc"])),
-            Page("supporters.md", self._render("supporters.html.j2", groups=parent_groups, **common), _front("支持单位名录", f"{c.title}的 {len(supporters)} 家支持单位", hide=["toc"])),
-            Page("slogans.md", self._render("slogans.html.j2"), _front("宣传标语", f"{c.title}宣传标语")),
-            Page("materials.md", self._render("materials.html.j2"), _front("宣传素材", f"{c.title}宣传素材及问卷入口位置推荐")),
-            Page("progress.md", self._render(
-                "progress.html.j2", provinces=PROVINCES, opens_ms=int(c.opens.timestamp() * 1000),
-                closes_ms=int(c.closes.timestamp() * 1000),
-            ), _front("实时进度", f"{c.title}样本采集实时进度：总量、每日样本、各单位排行、各省份样本", hide=["toc"])),
-            Page("rules.md", self._render("rules.html.j2", rules=self.rules, survey=self.survey),
-                 _front("有效样本判定规则", f"{c.title}有效样本判定规则（{self.rules.version} 版）")),
-            Page("method.md", self._render("method.html.j2", **_method(self.survey)),
-                 _front("满意度指数计算方法", f"{c.title}满意度指数的领域、权重与计分方法")),
+            Page("index.md", home, _front(c.title, f"{c.title}：{c.opens_text} 至 {c.closes_text}，{c.slogans[0]}",
+                                         hide=["toc"])),
+            Page("initiators.md", self._render("initiators.html.j2", groups=groups, **common),
+                 _front("发起单位名录", f"{c.title}的 {len(initiators)} 家发起单位", hide=["toc"])),
+            Page("supporters.md", self._render("supporters.html.j2", groups=parent_groups, **common),
+                 _front("支持单位名录", f"{c.title}的 {len(supporters)} 家支持单位", hide=["toc"])),
         ]
 
     def sponsor(self, s: Sponsor) -> list[Page]:
+        """A sponsor's pages: its own page, its documents, the questionnaires at each of its links, its prizes."""
         mine = self.assets[s.slug]
+        share = next((e["png"] for e in mine.entries if e["size"].width == e["size"].height), mine.entries[0]["png"])
+        pages = [self._sponsor_page(s, mine, share)]
+        pages += [self._document_page(s, name) for name in documents_of(s)]
+        for channel in s.channels:
+            pages += self._entries(links.entry_path(s.slug, channel), s, channel, mine.mark_png, share)
+        if s.prizes:
+            pages.append(Page(prizes_path(s.slug), prizes_data(s)))
+        return pages
+
+    def _sponsor_page(self, s: Sponsor, mine: SponsorAssets, share: str) -> Page:
+        """The sponsor's page (/sponsors/<slug>/): its links, entry images, snippets, press release and documents."""
         page_dir = links.sponsor_path(s.slug)
         parent = self.sl.get(s.nominated_by) if s.nominated_by else None
-        share = next((e["png"] for e in mine.entries if e["size"].width == e["size"].height), mine.entries[0]["png"])
         context = {
             "s": s, "a": mine, "parent": parent, "page": page_dir, "root": "../../",
             "parent_path": links.sponsor_path(parent.slug) if parent else "",
@@ -276,21 +301,18 @@ class PageWriter:
         context["documents"] = [{"name": n, "label": DOCUMENTS[n], "pdf": pdf_path(s.slug, n)} for n in documents_of(s)]
         context["snippets"] = {x["channel"]: x for x in channel_snippets(self.c, s, mine)}
         context["labels"] = {ch: links.channel_label(self.c, s, ch) for ch in s.channels}
-        pages = [
-            Page(page_dir + "index.md", self._render("sponsor.html.j2", **context), _front(f"{s.name} · {self.c.title}", f"{s.name}邀您参与{self.c.title}（{self.c.dates_short}）", **meta)),
-        ]
-        for name in documents_of(s):
-            doc = _document(self.sl, s, name)
-            title = f"{s.kind_label}授权书" if name == "certificate" else "支持单位邀请函"
-            pages.append(Page(page_dir + f"{name}.md", self._render(
-                "document.html.j2", mark="../../../assets/img/campaign-mark.svg", pdf=f"../kit/{s.slug}-{name}.pdf", **doc,
-            ), _front(f"{DOCUMENTS[name]} · {s.name}", f"{s.name}{title}（{doc['number']}）", hide=["navigation", "toc"],
-                      search={"exclude": True})))
-        for channel in s.channels:
-            pages += self._entries(links.entry_path(s.slug, channel), s, channel, mine.mark_png, share)
-        if s.prizes:
-            pages.append(Page(prizes_path(s.slug), prizes_data(s)))
-        return pages
+        front = _front(f"{s.name} · {self.c.title}", f"{s.name}邀您参与{self.c.title}（{self.c.dates_short}）", **meta)
+        return Page(page_dir + "index.md", self._render("sponsor.html.j2", **context), front)
+
+    def _document_page(self, s: Sponsor, name: str) -> Page:
+        """The web page of one of its documents (授权书, 邀请函), beside the PDF in its kit."""
+        doc = _document(self.sl, s, name)
+        title = f"{s.kind_label}授权书" if name == "certificate" else "支持单位邀请函"
+        html = self._render("document.html.j2", mark="../../../assets/img/campaign-mark.svg",
+                            pdf=f"../kit/{s.slug}-{name}.pdf", **doc)
+        front = _front(f"{DOCUMENTS[name]} · {s.name}", f"{s.name}{title}（{doc['number']}）",
+                       hide=["navigation", "toc"], search={"exclude": True})
+        return Page(links.sponsor_path(s.slug) + f"{name}.md", html, front)
 
     def _entries(self, base: str, s: Sponsor | None, channel: str, mark: str | None, share: str) -> list[Page]:
         """The questionnaires' pages under one link: the first at `base`, every other one in a folder below it."""
@@ -338,7 +360,8 @@ class PageWriter:
                 pages.append(self._redirect(links.sponsor_path(old) + sub, links.sponsor_path(new) + sub))
             for channel in s.channels:
                 for sub in self.folders.values():
-                    pages.append(self._redirect(links.entry_path(old, channel, sub), links.entry_path(new, channel, sub)))
+                    old_entry, new_entry = links.entry_path(old, channel, sub), links.entry_path(new, channel, sub)
+                    pages.append(self._redirect(old_entry, new_entry))
         for old in self.c.retired_slugs:
             pages.append(self._redirect(links.sponsor_path(old), ""))
             for channel in self.c.channels:
@@ -346,8 +369,8 @@ class PageWriter:
         return pages
 
     def _redirect(self, old_dir: str, new_dir: str) -> Page:
-        html = self._render("redirect.html.j2", target=rel(new_dir or "./", old_dir), canonical=self.c.site_url + new_dir,
-                            root="../" * old_dir.count("/"))
+        html = self._render("redirect.html.j2", target=rel(new_dir or "./", old_dir),
+                            canonical=self.c.site_url + new_dir, root="../" * old_dir.count("/"))
         return Page(old_dir + "index.html", html)
 
 
@@ -383,7 +406,8 @@ def manifest(sl: SponsorList, published: set[str]) -> str:
         "sponsors": {
             s.slug: {"name": s.name, "kind": s.kind, "province": s.province, "nominated_by": s.nominated_by,
                      "channels": list(s.channels),
-                     "sublinks": [{"id": x.id, "channel": x.channel, "key": x.key, "label": x.label} for x in s.sublinks],
+                     "sublinks": [{"id": x.id, "channel": x.channel, "key": x.key, "label": x.label}
+                                  for x in s.sublinks],
                      "prizes": _prizes(s)}
             for s in sl.sponsors
         },
