@@ -1,7 +1,7 @@
 """The MkDocs adapter: the only module that knows MkDocs.
 
-Everything fallible runs in `on_config`, before MkDocs empties the output folder. A `mkdocs build` writes into a
-sibling staging folder that replaces the site only when the whole build succeeded, so a failed build leaves the last
+Everything fallible runs in `on_config`, before MkDocs writes anything. A `mkdocs build` writes into a sibling
+staging folder that publish.py makes the site only when the whole build succeeded, so a failed build leaves the last
 good site untouched.
 """
 
@@ -10,10 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import subprocess
-import sys
-import tempfile
-import time
 from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, PackageLoader
@@ -38,24 +34,6 @@ THEME_SCRIPTS = "assets/javascripts/"
 
 def _path(value: str | None) -> Path | None:
     return Path(value) if value else None
-
-
-def _remove_in_background(folder: Path) -> None:
-    """Delete the replaced site without making the build wait for thousands of unlinks."""
-    try:
-        subprocess.Popen(
-            [sys.executable, "-c", "import shutil, sys; shutil.rmtree(sys.argv[1], ignore_errors=True)", str(folder)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        )
-    except OSError:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def _sweep_replaced(final_dir: Path) -> None:
-    """Remove replaced sites that a background removal did not finish (killed, machine restarted)."""
-    for leftover in final_dir.parent.glob(f"{final_dir.name}.old-*"):
-        if time.time() - leftover.stat().st_mtime > 600:  # younger ones may still be being removed
-            shutil.rmtree(leftover, ignore_errors=True)
 
 
 class _WarningCount(logging.Handler):
@@ -103,8 +81,7 @@ class SponsorPagesPlugin(BasePlugin[PluginConfig]):
         config.extra["campaign"] = self.sl.campaign
         if self.command == "build":
             self.final_dir = final_dir
-            self.staging = final_dir.with_name(final_dir.name + ".partial")
-            _sweep_replaced(final_dir)
+            self.staging = publish.prepare(final_dir)
             config.site_dir = str(self.staging)
             self.warnings.count = 0
             logging.getLogger("mkdocs").addHandler(self.warnings)
@@ -160,13 +137,8 @@ class SponsorPagesPlugin(BasePlugin[PluginConfig]):
         if config.strict and self.warnings.count:
             self._discard()
             raise PluginError(f"{self.warnings.count} warning(s) in strict mode; the previous site in {self.final_dir} is kept")
-        written = publish.place(self.output.trees, self.staging, self.final_dir if self.final_dir.is_dir() else None)
+        written = publish.publish(self.output.trees, self.staging, self.final_dir)
         log.info(f"sponsor-pages: {written} of {len(self.output.trees)} entry and kit folders written, the rest kept")
-        old = Path(tempfile.mkdtemp(prefix=f"{self.final_dir.name}.old-", dir=self.final_dir.parent))
-        if self.final_dir.exists():
-            os.replace(self.final_dir, old / "site")
-        os.replace(self.staging, self.final_dir)
-        _remove_in_background(old)
         config.site_dir = str(self.final_dir)
         log.info(f"sponsor-pages: site published to {self.final_dir}")
 

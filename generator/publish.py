@@ -1,23 +1,35 @@
-"""Put the site's generated folders in place: entry pages and media kits, tens of thousands of small files.
+"""Publish a build: put the generated folders in place and make the new site the live one in one step.
 
-Creating folders is the slowest part of writing a site, and a rebuild changes few of these. Each folder (a
-"subtree": one sponsor's entry links, one sponsor's kit) carries a stamp, the hash of what it holds. A subtree whose
-stamp equals the previous site's is moved from there with one rename; only the others are written, files from the
-image cache by hard link.
+A `mkdocs build` writes into a staging folder beside the site (`site.partial`). Entry pages and media kits, tens of
+thousands of small files, are placed there afterwards: creating folders is the slowest part of writing a site, and a
+rebuild changes few of these. Each folder (a "subtree": one sponsor's entry links, one sponsor's kit) carries a
+stamp, the hash of what it holds. A subtree whose stamp equals the one in the site the previous build replaced
+(kept whole as `site.prev`) is moved from there with one rename; only the others are written, files from the image
+cache by hard link. The live site is only ever read, never emptied, so a build killed at any step leaves it whole;
+the staging folder then replaces it in one exchange of names, and the replaced site becomes the next `site.prev`.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
+import tempfile
+import time
 from pathlib import Path
 from typing import NamedTuple
 
 from .cache import Asset
 
 STAMPS = ".sponsor-pages-stamps.json"
+STAGING = ".partial"  # suffix of the folder a build writes into
+DONOR = ".prev"  # suffix of the site the last build replaced: where unchanged subtrees are taken from
+REPLACED = ".old-"  # prefix of folders being removed in the background
 
 
 class Entry(NamedTuple):
@@ -115,3 +127,77 @@ def _write(tree: Tree, target: Path) -> None:
             os.link(entry.source, path)
         except OSError:  # another filesystem, or no hard links there
             shutil.copyfile(entry.source, path)
+
+
+def staging(site: Path) -> Path:
+    return site.with_name(site.name + STAGING)
+
+
+def prepare(site: Path) -> Path:
+    """Before a build: clear what killed builds left (a staging folder; replaced sites whose removal stopped) and
+    return the empty staging folder's path."""
+    for leftover in site.parent.glob(f"{site.name}{REPLACED}*"):
+        if time.time() - leftover.stat().st_mtime > 600:  # younger ones may still be being removed
+            shutil.rmtree(leftover, ignore_errors=True)
+    stage = staging(site)
+    if stage.exists():
+        remove(stage, site)
+    return stage
+
+
+def publish(trees: dict[str, Tree], stage: Path, site: Path) -> int:
+    """Fill `stage` with every subtree, then make it the live `site`; return how many subtrees were written.
+
+    Unchanged subtrees are moved out of the site replaced last time, never out of the live one.
+    """
+    donor = site.with_name(site.name + DONOR)
+    written = place(trees, stage, donor if donor.is_dir() else None)
+    replaced = _swap(stage, site)
+    if donor.exists():
+        remove(donor, site)
+    if replaced is not None:
+        os.rename(replaced, donor)
+    return written
+
+
+def remove(folder: Path, site: Path) -> None:
+    """Rename `folder` out of the way at once and delete it in the background: a build need not wait for thousands
+    of unlinks."""
+    aside = Path(tempfile.mkdtemp(prefix=f"{site.name}{REPLACED}", dir=site.parent))
+    os.rename(folder, aside / folder.name)
+    try:
+        subprocess.Popen(
+            [sys.executable, "-c", "import shutil, sys; shutil.rmtree(sys.argv[1], ignore_errors=True)", str(aside)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+    except OSError:
+        shutil.rmtree(aside, ignore_errors=True)
+
+
+def _swap(stage: Path, site: Path) -> Path | None:
+    """Make `stage` the site; return where the replaced site is now (None if there was none)."""
+    if not site.exists():
+        os.rename(stage, site)
+        return None
+    if _exchange(stage, site):
+        return stage
+    # Where the system cannot exchange two names, there is a moment without a site between two renames.
+    aside = Path(tempfile.mkdtemp(prefix=f"{site.name}{REPLACED}", dir=site.parent)) / site.name
+    os.rename(site, aside)
+    os.rename(stage, site)
+    return aside
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux's renameat2 with RENAME_EXCHANGE); False where that is not available."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):  # a kernel or filesystem without it
+        return False
+    raise OSError(err, os.strerror(err), str(a), None, str(b))
