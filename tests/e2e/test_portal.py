@@ -130,7 +130,8 @@ def serve(project: Path) -> Iterator[dict[str, Any]]:
     client = boto3.client("dynamodb", endpoint_url=database.group(1), region_name="us-east-1",
                           aws_access_key_id="local", aws_secret_access_key="local")
     try:
-        yield {"url": f"http://127.0.0.1:{port}/", "db": client, "database_url": database.group(1), "project": project}
+        yield {"url": f"http://127.0.0.1:{port}/", "db": client, "database_url": database.group(1), "project": project,
+               "log": lines}
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
@@ -255,6 +256,12 @@ def opened(page: Any, link: str) -> None:
     until(page, "!document.getElementById('content').hidden || !document.getElementById('gate').hidden")
 
 
+def shows_its_page(page: Any, stack: dict[str, Any]) -> bool:
+    """Whether the page opened as the sponsor's; if not, says why (the refusal and the stack's last lines)."""
+    assert page.locator("#content").is_visible(), page.locator("#gate").inner_text() + "".join(stack["log"][-40:])
+    return True
+
+
 def test_a_sponsor_asks_from_its_page_and_the_next_build_publishes_what_the_secretariat_approves(phone, stack, tmp_path):
     page = phone
     # GIVEN the private link the secretariat issued
@@ -262,7 +269,7 @@ def test_a_sponsor_asks_from_its_page_and_the_next_build_publishes_what_the_secr
     secret = link.split("#", 1)[1]
     opened(page, link)
     # THEN the page says whose it is, and the token left the address bar for this tab's storage
-    assert page.locator("#content").is_visible(), page.locator("#gate").inner_text()
+    assert shows_its_page(page, stack)
     assert page.locator("#who").inner_text() == "广东省网络空间安全协会 · 发起单位"
     assert page.title().startswith("广东省网络空间安全协会 · 单位专属页面")
     assert page.url == stack["url"] + "my/"
@@ -386,6 +393,7 @@ def test_its_numbers_are_the_counts_apis(browser, phone, stack):
     # WHEN the sponsor opens its page
     page = phone
     opened(page, link_of(stack, "beijing-ccs"))
+    assert shows_its_page(page, stack)
     # THEN, once its container reads the counters again (at most FRESH_SECONDS after an earlier test's read), it
     # shows what the counts API publishes, and where its answers came from
     deadline = time.monotonic() + FRESH_SECONDS + 15
@@ -413,6 +421,7 @@ def test_its_numbers_are_the_counts_apis(browser, phone, stack):
 
 def test_a_support_unit_gets_its_page_without_the_initiators_forms(phone, stack):
     opened(phone, link_of(stack, "shenzhen-media"))
+    assert shows_its_page(phone, stack)
     assert phone.locator("#who").inner_text().startswith("深圳融媒体中心 · ")
     assert not phone.locator("#f-nominate").is_visible() and not phone.locator("#f-initiator").is_visible()
     assert phone.locator("#f-sublink").is_visible() and phone.locator("#f-placement").is_visible()
@@ -480,6 +489,7 @@ def test_a_bad_link_opens_nothing_and_changes_nothing(phone, stack, make):
 def test_after_the_deadlines_the_page_says_so_and_the_forms_are_closed(browser, late_stack):
     page = new_phone(browser, late_stack)
     opened(page, link_of(late_stack, "guangdong-cyber"))
+    assert shows_its_page(page, late_stack)
     deadlines = page.locator("#deadlines").inner_text()
     assert "子链接申请：7月10日24时前 已截止" in deadlines and "奖品登记：7月15日24时前 已截止" in deadlines
     for form, kind in (("sublink", "links"), ("prize", "prizes")):
