@@ -1,6 +1,9 @@
 """The campaign model: plain frozen objects, made by `sponsors.load` once validation has passed.
 
-Nothing here validates or parses; everything downstream (pages, images, links) works on these objects only.
+Each field of sponsors.yaml is declared here once, with its limits (pydantic's `Field` inside `Annotated`, which the
+dataclasses themselves ignore); `sponsors.py` derives its input models from these declarations and adds the checks
+that need code. Nothing here validates or parses; everything downstream (pages, images, links) works on these
+objects only.
 """
 
 from __future__ import annotations
@@ -9,23 +12,27 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 BEIJING = timezone(timedelta(hours=8), "Beijing")
 # Labels read in running text and often inside brackets ("北京广电（核心媒体支持单位）"), so they carry none themselves.
 KIND_LABELS = {"initiator": "发起单位", "media": "核心媒体支持单位", "enterprise": "核心企业支持单位"}
 
 Kind = Literal["initiator", "media", "enterprise"]
+SUBLINK_LABEL_MAX = 40  # drawn under a QR code and on a poster, so it must stay short
+PRIZE_TERMS_MAX = 400  # printed on every form near its submit button: a few sentences, not a page of rules
 
 
 @dataclass(frozen=True)
 class EntrySize:
     """One configured entry-image size (问卷入口图片)."""
 
-    name: str
-    label: str
-    width: int
-    height: int
+    name: Annotated[str, Field(pattern=r"^[a-z0-9-]+$")]
+    label: Annotated[str, Field(min_length=1)]
+    width: Annotated[int, Field(ge=100, le=4000)]
+    height: Annotated[int, Field(ge=30, le=4000)]
     qr: bool = False
 
 
@@ -33,9 +40,9 @@ class EntrySize:
 class Prize:
     """A prize a sponsor secured for netizens who submit valid answers."""
 
-    provider: str
-    item: str
-    quantity: int
+    provider: Annotated[str, Field(min_length=1)]
+    item: Annotated[str, Field(min_length=1)]
+    quantity: Annotated[int, Field(ge=1)]
     scope: Literal["local", "national"] = "national"
 
 
@@ -44,8 +51,8 @@ class Sublink:
     """A sub-link (子链接): one more attributed link of a channel kind, with its own label (a school, a shop)."""
 
     channel: str  # its base channel, a campaign channel key
-    key: str
-    label: str
+    key: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,30}$")]
+    label: Annotated[str, Field(min_length=1, max_length=SUBLINK_LABEL_MAX)]
 
     @property
     def id(self) -> str:
@@ -82,17 +89,17 @@ class Names(tuple[str, ...]):
 class Secretariat:
     """The secretariat (秘书处): it runs the campaign (承办单位) and answers sponsors' and the public's questions."""
 
-    name: str
-    contact: str = ""
-    phone: str = ""
-    email: str = ""
+    name: Annotated[str, Field(min_length=2, max_length=60)]
+    contact: Annotated[str, Field(max_length=20)] = ""
+    phone: Annotated[str, Field(pattern=r"^(\+?[0-9][0-9 -]{4,18}[0-9])?$")] = ""
+    email: Annotated[str, Field(pattern=r"^([^@\s]+@[^@\s]+\.[^@\s]+)?$")] = ""
 
 
 @dataclass(frozen=True)
 class Documents:
     """How the 授权书 and 邀请函 are numbered and dated."""
 
-    prefix: str
+    prefix: Annotated[str, Field(min_length=1, max_length=10)]
     issued: date
 
     def number(self, year: int, series: str, sequence: int) -> str:
@@ -113,28 +120,31 @@ def chinese_date(day: date) -> str:
     return "".join(_CN_DIGITS[int(d)] for d in str(day.year)) + f"年{small(day.month)}月{small(day.day)}日"
 
 
-@dataclass(frozen=True)
+# Keyword-only, so fields stand in the order sponsors.yaml documents them (and problems are listed in), defaults or not.
+@dataclass(frozen=True, kw_only=True)
 class Campaign:
     """Campaign-wide settings: everything that is the same for every sponsor."""
 
-    name: str
-    year: int
-    organizer: str
+    name: Annotated[str, Field(min_length=1)]
+    year: Annotated[int, Field(ge=2018, le=2100)]
+    organizer: Annotated[str, Field(min_length=1)]
+    guided_by: Names = Names()  # 指导单位
+    secretariat: Secretariat
+    documents: Documents
+    # ICP 备案号, printed in every page's footer once the site has one
+    icp: Annotated[str, Field(pattern=r"^([\u4e00-\u9fff]ICP[备证]\d{6,10}号(-\d{1,3})?)?$")] = ""
     site_url: str
     opens: datetime
     closes: datetime
-    slogans: tuple[str, ...]
-    press_release: str
-    channels: dict[str, str]
-    entry_images: tuple[EntrySize, ...]
-    secretariat: Secretariat
-    documents: Documents
-    guided_by: Names = Names()  # 指导单位
-    icp: str = ""  # ICP 备案号, printed in every page's footer once the site has one
+    slogans: Annotated[tuple[str, ...], Field(min_length=1)]
+    press_release: Annotated[str, Field(min_length=1)]
+    channels: Annotated[dict[str, str], Field(min_length=1)]
+    entry_images: Annotated[tuple[EntrySize, ...], Field(min_length=1)]
     placement: tuple[str, ...] = ()
     retired_slugs: tuple[str, ...] = ()
     deadlines: Deadlines | None = None
-    prize_terms: str = ""  # how prizes are given, shown beside them on forms and the thank-you page
+    # How prizes are given, shown beside them on forms and the thank-you page.
+    prize_terms: Annotated[str, Field(max_length=PRIZE_TERMS_MAX)] = ""
 
     @property
     def hosted_by(self) -> str:
@@ -197,20 +207,21 @@ class Campaign:
         return f"{end.year}年{end.month}月{end.day}日 {end.hour}:{end.minute:02d}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Sponsor:
     """One sponsoring organisation: an initiator (发起单位) or a support unit (支持单位)."""
 
     slug: str
-    name: str
-    short_name: str
+    name: Annotated[str, Field(min_length=2, max_length=200)]
+    short_name: Annotated[str, Field(min_length=1, max_length=60)]
     kind: Kind
     province: str
-    channels: tuple[str, ...]
     city: str | None = None
     logo: str | None = None
     website: str | None = None
     nominated_by: str | None = None
+    # Those listed, then the poster channel if not listed and the sub-links' ids (the loader adds them).
+    channels: Annotated[tuple[str, ...], Field(min_length=1)]
     prizes: tuple[Prize, ...] = ()
     former_slugs: tuple[str, ...] = ()
     # Its sub-links; their ids are in `channels` too, after its own channels, since a sub-link is counted,

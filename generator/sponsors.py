@@ -11,13 +11,15 @@ import string
 import unicodedata
 import warnings
 from collections import Counter, defaultdict
-from dataclasses import fields
-from datetime import date, datetime, timedelta
+from dataclasses import MISSING, fields, is_dataclass
+from datetime import datetime, timedelta
+from functools import cache
 from pathlib import Path
-from typing import Any, Callable, Literal, NamedTuple
+from types import UnionType
+from typing import Annotated, Any, Callable, NamedTuple, Union, get_args, get_origin, get_type_hints
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, create_model, field_validator, model_validator
 
 from . import model, yamlfile
 from .model import BEIJING, Campaign, Problem, Sponsor, SponsorList, SponsorsError
@@ -37,14 +39,42 @@ LOGO_MAX_PIXELS = 16_000_000
 LOGO_MAX_BYTES = 5 * 1024 * 1024
 # Characters people read as the same in a link (sz-1ink, sz-link), so two slugs differing only by them are confused.
 SLUG_LOOKALIKES = str.maketrans({"0": "o", "1": "l", "_": None, "-": None})
-SUBLINK_LABEL_MAX = 40  # drawn under a QR code and on a poster, so it must stay short
-PRIZE_TERMS_MAX = 400
-
-Kind = Literal["initiator", "media", "enterprise"]
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+_PLAIN: dict[type[BaseModel], type] = {}  # each input model made by `_input_model`, and the model class it checks
+
+
+@cache
+def _input_model(cls: type) -> type[_Model]:
+    """The pydantic model of the model class `cls` (model.py): its fields with their types, defaults and limits as
+    declared there, a nested model class checked by its own input model. Checks that need code are added by
+    subclassing it (CampaignIn, SponsorIn)."""
+    hints = get_type_hints(cls, include_extras=True)
+    declared: dict[str, Any] = {
+        f.name: (_input_type(hints[f.name]), ... if f.default is MISSING else f.default) for f in fields(cls)
+    }
+    checked = create_model(f"{cls.__name__}In", __base__=_Model, __module__=__name__, **declared)
+    _PLAIN[checked] = cls
+    return checked
+
+
+def _input_type(hint: Any) -> Any:
+    """A field's type as its input model checks it: each model class in it replaced by that class's input model
+    (tuple[Prize, ...] becomes tuple[PrizeIn, ...]), and `Names` read as a list of names."""
+    origin, args = get_origin(hint), get_args(hint)
+    if origin is Annotated:
+        return Annotated[(_input_type(args[0]), *hint.__metadata__)]
+    if origin is tuple:
+        return tuple[tuple(_input_type(arg) for arg in args)]
+    if origin in (Union, UnionType):
+        return Union[tuple(_input_type(arg) for arg in args)]
+    if hint is model.Names:
+        return tuple[str, ...]
+    return _input_model(hint) if isinstance(hint, type) and is_dataclass(hint) else hint
 
 
 def _check_slug(value: str) -> str:
@@ -97,61 +127,8 @@ def check_url(value: str) -> str:
     return value
 
 
-class EntrySizeIn(_Model):
-    """One configured entry-image size (问卷入口图片)."""
-
-    name: str = Field(pattern=r"^[a-z0-9-]+$")
-    label: str = Field(min_length=1)
-    width: int = Field(ge=100, le=4000)
-    height: int = Field(ge=30, le=4000)
-    qr: bool = False
-
-
-class SecretariatIn(_Model):
-    """The secretariat (秘书处, the 承办单位) and who answers for it."""
-
-    name: str = Field(min_length=2, max_length=60)
-    contact: str = Field("", max_length=20)
-    phone: str = Field("", pattern=r"^(\+?[0-9][0-9 -]{4,18}[0-9])?$")
-    email: str = Field("", pattern=r"^([^@\s]+@[^@\s]+\.[^@\s]+)?$")
-
-
-class DocumentsIn(_Model):
-    """Numbering and date of the 授权书 and 邀请函."""
-
-    prefix: str = Field(min_length=1, max_length=10)
-    issued: date
-
-
-class DeadlinesIn(_Model):
-    """The days by which sponsors report to the secretariat (Beijing time; a date ends at 24:00)."""
-
-    links: date
-    prizes: date
-
-
-class CampaignIn(_Model):
-    """Campaign-wide settings: everything that is the same for every sponsor."""
-
-    name: str = Field(min_length=1)
-    year: int = Field(ge=2018, le=2100)
-    organizer: str = Field(min_length=1)
-    guided_by: tuple[str, ...] = ()
-    secretariat: SecretariatIn
-    documents: DocumentsIn
-    icp: str = Field("", pattern=r"^([\u4e00-\u9fff]ICP[备证]\d{6,10}号(-\d{1,3})?)?$")
-    site_url: str
-    opens: datetime
-    closes: datetime
-    slogans: tuple[str, ...] = Field(min_length=1)
-    press_release: str = Field(min_length=1)
-    channels: dict[str, str] = Field(min_length=1)
-    entry_images: tuple[EntrySizeIn, ...] = Field(min_length=1)
-    placement: tuple[str, ...] = ()
-    retired_slugs: tuple[str, ...] = ()
-    deadlines: DeadlinesIn | None = None
-    # Printed on every form near its submit button: a few sentences, not a page of rules.
-    prize_terms: str = Field("", max_length=PRIZE_TERMS_MAX)
+class CampaignIn(_input_model(model.Campaign)):
+    """The campaign's checks beyond its fields' declared types and limits."""
 
     @field_validator("guided_by", mode="before")
     @classmethod
@@ -182,7 +159,7 @@ class CampaignIn(_Model):
 
     @field_validator("deadlines")
     @classmethod
-    def _deadlines(cls, value: DeadlinesIn | None, info: ValidationInfo) -> DeadlinesIn | None:
+    def _deadlines(cls, value: Any, info: ValidationInfo) -> Any:
         closes = info.data.get("closes")
         if value is None or closes is None:
             return value
@@ -220,39 +197,8 @@ class CampaignIn(_Model):
         return self
 
 
-class PrizeIn(_Model):
-    """A prize a sponsor secured for netizens who submit valid answers."""
-
-    provider: str = Field(min_length=1)
-    item: str = Field(min_length=1)
-    quantity: int = Field(ge=1)
-    scope: Literal["local", "national"] = "national"
-
-
-class SublinkIn(_Model):
-    """A sub-link (子链接): one more link of a channel kind with its own label, e.g. one per school."""
-
-    channel: str
-    key: str = Field(pattern=r"^[a-z0-9-]{1,30}$")
-    label: str = Field(min_length=1, max_length=SUBLINK_LABEL_MAX)
-
-
-class SponsorIn(_Model):
-    """One sponsoring organisation: an initiator (发起单位) or a support unit (支持单位)."""
-
-    slug: str
-    name: str = Field(min_length=2, max_length=200)
-    short_name: str = Field(min_length=1, max_length=60)
-    kind: Kind
-    province: str
-    city: str | None = None
-    logo: str | None = None
-    website: str | None = None
-    nominated_by: str | None = None
-    channels: tuple[str, ...] = Field(min_length=1)
-    prizes: tuple[PrizeIn, ...] = ()
-    former_slugs: tuple[str, ...] = ()
-    sublinks: tuple[SublinkIn, ...] = ()
+class SponsorIn(_input_model(model.Sponsor)):
+    """A sponsor's checks beyond its fields' declared types and limits."""
 
     @field_validator("slug")
     @classmethod
@@ -279,23 +225,25 @@ class SponsorIn(_Model):
         return value
 
 
+def _plain(value: Any) -> Any:
+    """A validated value as the model holds it: an input model's object as its model class's (nested ones too)."""
+    if isinstance(value, BaseModel):
+        return _convert(_PLAIN[type(value)], value)
+    if isinstance(value, tuple):
+        return tuple(_plain(item) for item in value)
+    return value
+
+
 def _convert(cls: type, checked: BaseModel) -> Any:
     """A validated input as a plain model object (nested entries included)."""
-    values = {f.name: getattr(checked, f.name) for f in fields(cls)}
+    values = {f.name: _plain(getattr(checked, f.name)) for f in fields(cls)}
     if cls is model.Campaign:
-        values["entry_images"] = tuple(_convert(model.EntrySize, e) for e in values["entry_images"])
         values["guided_by"] = model.Names(values["guided_by"])
-        values["secretariat"] = _convert(model.Secretariat, values["secretariat"])
-        values["documents"] = _convert(model.Documents, values["documents"])
-        if values["deadlines"] is not None:
-            values["deadlines"] = _convert(model.Deadlines, values["deadlines"])
     if cls is model.Sponsor:
-        values["prizes"] = tuple(_convert(model.Prize, p) for p in values["prizes"])
         # Every kit holds a poster, and a scan of a printed poster must count as 线下海报, never as the website:
         # so every sponsor has the poster channel, listed or not.
         if POSTER_CHANNEL not in values["channels"]:
             values["channels"] = (*values["channels"], POSTER_CHANNEL)
-        values["sublinks"] = tuple(_convert(model.Sublink, x) for x in values["sublinks"])
         values["channels"] = (*values["channels"], *(x.id for x in values["sublinks"]))
     return cls(**values)
 

@@ -13,7 +13,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from generator import assets, build, images, pages, sponsors
+from generator import assets, build, images, model, pages, sponsors
 from generator.cache import Store
 from generator.fonts import typeface
 from lambdas.survey import catalog, questionnaire
@@ -212,7 +212,7 @@ def test_deadlines_and_prize_terms_parse():
     assert (c.deadlines.links, c.deadlines.prizes) == (date(2020, 7, 10), date(2020, 7, 15))
     # A date is the end of that Beijing day: the deadline passes when the next one begins
     assert c.deadlines.passes("links").isoformat() == "2020-07-11T00:00:00+08:00"
-    assert "兑奖码" in c.prize_terms and len(c.prize_terms) <= sponsors.PRIZE_TERMS_MAX
+    assert "兑奖码" in c.prize_terms and len(c.prize_terms) <= model.PRIZE_TERMS_MAX
     sample = sl.get("shijiazhuang-cybersec")
     assert [x.id for x in sample.sublinks] == ["poster.yizhong", "poster.erzhong"]
     assert sample.channels[-2:] == ("poster.yizhong", "poster.erzhong")
