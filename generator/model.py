@@ -9,16 +9,14 @@ objects only.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field
 
-BEIJING = timezone(timedelta(hours=8), "Beijing")
-# Labels read in running text and often inside brackets ("北京广电（核心媒体支持单位）"), so they carry none themselves.
-KIND_LABELS = {"initiator": "发起单位", "media": "核心媒体支持单位", "enterprise": "核心企业支持单位"}
+from lambdas.survey.catalog import BEIJING, KIND_LABELS
 
 Kind = Literal["initiator", "media", "enterprise"]
 SUBLINK_LABEL_MAX = 40  # drawn under a QR code and on a poster, so it must stay short

@@ -1,7 +1,7 @@
 """Anomalies: signs that a sponsor's samples are inflated, per sponsor and per (sponsor, channel), for the
 secretariat to look into before the awards. Nothing here changes a count: it points at what to check.
 
-One pass over the stored submissions (the plain dicts `Store.scan("S#")` yields) fills a fixed-size tally per
+One pass over the stored submissions (the plain dicts `Store.scan` yields) fills a fixed-size tally per
 group, so memory follows the number of sponsors and channels, not of submissions: per-minute counts live in one
 1,440-byte array per active day, completion times in a 3,601-slot histogram, and the most frequent address, device
 and answer vector in Misra–Gries summaries of SKETCH counters (exact while a group has no more than SKETCH distinct

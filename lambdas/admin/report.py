@@ -9,12 +9,9 @@ import csv
 from pathlib import Path
 
 from lambdas.survey import counts
-from lambdas.survey.catalog import Catalog
+from lambdas.survey.catalog import KIND_LABELS, Catalog
 
 from .export import safe
-
-KIND = {"initiator": "发起单位", "media": "支持单位（媒体）", "enterprise": "支持单位（企业）"}
-
 
 def write(out: Path, rows: list[counts.Row], cat: Catalog, updated: str,
           flagged: list[tuple[str, float, tuple[str, ...]]] | None = None) -> list[Path]:
@@ -25,7 +22,7 @@ def write(out: Path, rows: list[counts.Row], cat: Catalog, updated: str,
     provinces = counts.provinces(rows)
     board = counts.leaderboard(rows, cat)
     p_rows = [[p["province"], p["received"], p["valid"], _share(p["valid"], total["valid"]), p["sponsors"]] for p in provinces]
-    s_rows = [[e["rank"], e["name"], KIND.get(e["kind"], e["kind"]), e["province"], e["received"], e["valid"],
+    s_rows = [[e["rank"], e["name"], KIND_LABELS.get(e["kind"], e["kind"]), e["province"], e["received"], e["valid"],
                (e.get("group") or {}).get("valid", "")] for e in board]
     p_head = ["省份（答题者所在地）", "收到", "有效", "有效占比", "带来样本的单位数"]
     s_head = ["排名", "单位", "类别", "所在省份", "收到", "有效", "含推荐支持单位的有效数"]

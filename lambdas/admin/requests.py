@@ -34,10 +34,9 @@ from lambdas.survey.store import Store
 from .export import safe
 
 Clients = Callable[..., Any]  # service name ("dynamodb" by default) -> a boto3 client for it
-KIND_LABELS = {"nominate": "推荐支持单位", "initiator": "推荐发起单位", "sublink": "子链接", "placement": "发布情况",
-               "prize": "奖品", "contact": "联系人"}
+REQUEST_LABELS = {"nominate": "推荐支持单位", "initiator": "推荐发起单位", "sublink": "子链接", "placement": "发布情况",
+                  "prize": "奖品", "contact": "联系人"}
 STATUS_LABELS = {"pending": "待审核", "approved": "已通过", "rejected": "未通过"}
-SPONSOR_KINDS = {"initiator": "发起单位", "media": "核心媒体支持单位", "enterprise": "核心企业支持单位"}
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -189,7 +188,7 @@ def overview(found: list[Request], store: Store, cat: Catalog, day: int, out: Pa
 
     def who(slug: str) -> list[Any]:
         info = cat.sponsors[slug]
-        return [slug, info.name, SPONSOR_KINDS.get(info.kind, info.kind), info.province, info.nominated_by or ""]
+        return [slug, info.name, catalogs.KIND_LABELS.get(info.kind, info.kind), info.province, info.nominated_by or ""]
 
     head = ["slug", "单位", "类别", "所在省份", "推荐单位"]
     no_placement = [who(s) for s in cat.sponsors if s not in reported]
@@ -198,7 +197,7 @@ def overview(found: list[Request], store: Store, cat: Catalog, day: int, out: Pa
                               _beijing(c.decided)] if (c := contacts.get(s)) else who(s) + ["", "", "", ""]
                     for s in cat.sponsors]
     pending_rows = [[r.sponsor, cat.sponsors[r.sponsor].name if r.sponsor in cat.sponsors else "", r.id,
-                     KIND_LABELS.get(r.kind, r.kind), _beijing(r.created), _age_days(r.created, now),
+                     REQUEST_LABELS.get(r.kind, r.kind), _beijing(r.created), _age_days(r.created, now),
                      json.dumps(r.fields, ensure_ascii=False, sort_keys=True)] for r in pending]
     through = days[-1] if days else "-"
     files = [
@@ -265,7 +264,7 @@ def _portal(args: argparse.Namespace, clients: Clients) -> int:
         generation = generations.issue(slug)
         info = cat.sponsors[slug]
         url = tokens.link(cat.site_url, tokens.sign(key, slug, generation, expires))
-        rows.append([slug, info.name, SPONSOR_KINDS.get(info.kind, info.kind), url, generation,
+        rows.append([slug, info.name, catalogs.KIND_LABELS.get(info.kind, info.kind), url, generation,
                      datetime.fromtimestamp(expires, BEIJING).strftime("%Y-%m-%d")])
         print(f"{slug}  {info.name}  {url}")
     if args.out:

@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from lambdas.survey import layout
+from lambdas.survey.catalog import utc_iso
+
 SIG_LENGTH = 32  # characters of the urlsafe base64 of the HMAC kept: 192 bits, a short enough link to paste
 MAX_LENGTH = 160  # a slug of up to 100 characters and the rest; anything longer is not a token
 LIFETIME_AFTER_CLOSE = timedelta(days=120)  # sponsors look at their numbers and prizes well after the window
@@ -85,37 +88,32 @@ def link(site_url: str, token: str) -> str:
 
 
 class Generations:
-    """The current generation of each sponsor's token, one item per sponsor (`P#<slug>`, `portal`)."""
-
-    SORT = "portal"
+    """The current generation of each sponsor's token, one item per sponsor (layout.portal_key)."""
 
     def __init__(self, client: Any, table: str) -> None:
         self.client = client
         self.table = table
 
-    def _key(self, slug: str) -> dict[str, dict[str, str]]:
-        return {"pk": {"S": f"P#{slug}"}, "sk": {"S": self.SORT}}
-
     def current(self, slug: str) -> int | None:
         """The current generation, or None if no link was ever issued. Consistent: a link revoked a moment ago
         must not open the page from a replica that has not heard of it."""
-        item = self.client.get_item(TableName=self.table, Key=self._key(slug), ConsistentRead=True,
+        item = self.client.get_item(TableName=self.table, Key=layout.portal_key(slug), ConsistentRead=True,
                                     ProjectionExpression="generation").get("Item")
         return int(item["generation"]["N"]) if item and "generation" in item else None
 
     def issue(self, slug: str) -> int:
         """The current generation, creating generation 1 where none exists (issuing again revokes nothing)."""
         answer = self.client.update_item(
-            TableName=self.table, Key=self._key(slug), ReturnValues="ALL_NEW",
+            TableName=self.table, Key=layout.portal_key(slug), ReturnValues="ALL_NEW",
             UpdateExpression="SET generation = if_not_exists(generation, :one)",
             ExpressionAttributeValues={":one": {"N": "1"}})
         return int(answer["Attributes"]["generation"]["N"])
 
     def rotate(self, slug: str, now: datetime | None = None) -> int:
         """Revoke every link of `slug` issued so far; returns the new generation."""
-        at = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
+        at = utc_iso(now or datetime.now(timezone.utc))
         answer = self.client.update_item(
-            TableName=self.table, Key=self._key(slug), ReturnValues="ALL_NEW",
+            TableName=self.table, Key=layout.portal_key(slug), ReturnValues="ALL_NEW",
             UpdateExpression="ADD generation :one SET rotated = :at",
             ExpressionAttributeValues={":one": {"N": "1"}, ":at": {"S": at}})
         return int(answer["Attributes"]["generation"]["N"])

@@ -14,12 +14,13 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from lambdas.survey import layout
 from lambdas.survey import rules as validity
-from lambdas.survey.catalog import Catalog, day_of, seconds_to_midnight
+from lambdas.survey.catalog import Catalog, day_of, seconds_to_midnight, utc_iso
 from lambdas.survey.keys import Keys
 from lambdas.survey.questionnaire import FieldError, Invalid, Survey
 from lambdas.survey.rules import Rules, Signals, Subject
@@ -95,8 +96,8 @@ class Intake:
             return Outcome(400, {"error": "invalid", "message": "需要提交编号",
                                  "fields": [FieldError("id", "需要 8–64 位字母、数字、- 或 _ 组成的提交编号").as_dict()]})
         try:
-            allowed = self.store.take(f"L#{day_of(now)}#{self._hash('ip', ip)}", self.rules.address_challenges_per_day,
-                                      sort="challenges")
+            allowed = self.store.take(layout.address_challenges(day_of(now), self._hash("ip", ip)),
+                                      self.rules.address_challenges_per_day, sort=layout.CHALLENGES)
         except Unavailable:
             return Outcome(503, {"error": "unavailable", "message": "服务繁忙，请稍后重试"},
                            headers={"Retry-After": RETRY_AFTER})
@@ -163,7 +164,7 @@ class Intake:
         valid = validity.is_valid(self.rules, reasons)
         submission = Submission(
             id=sub_id, questionnaire=env.questionnaire, sponsor=sponsor, channel=channel,
-            province=questionnaire.province_of(answers), day=subject.day, received=_iso(req.now),
+            province=questionnaire.province_of(answers), day=subject.day, received=utc_iso(req.now, "milliseconds"),
             valid=valid, reasons=tuple(reasons), digest=digest, answers=canonical, ip_hash=ip_hash,
             claimed="" if (sponsor, channel) == (env.sponsor, env.channel) else f"{env.sponsor[:64]}/{env.channel[:32]}",
             seconds=signals.seconds, rules=self.rules.version,
@@ -299,5 +300,3 @@ def _ms(now: datetime) -> int:
     return int(now.timestamp() * 1000)
 
 
-def _iso(now: datetime) -> str:
-    return now.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

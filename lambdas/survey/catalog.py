@@ -12,8 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")  # the campaign's time, in every day and hour it counts
 UNATTRIBUTED = "-"  # never a slug or a channel: those start with a letter or digit
+# The kinds of sponsor, as the campaign's documents name them. Labels are read in running text and often inside
+# brackets ("北京广电（核心媒体支持单位）"), so they carry none themselves.
+KIND_LABELS = {"initiator": "发起单位", "media": "核心媒体支持单位", "enterprise": "核心企业支持单位"}
+KINDS = tuple(KIND_LABELS)
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ class Prize:
 class SponsorInfo:
     slug: str
     name: str
-    kind: str  # initiator, media, enterprise
+    kind: str  # one of KINDS
     province: str
     nominated_by: str | None
     channels: frozenset[str]  # base channels and sub-link ids
@@ -112,6 +116,12 @@ def seconds_to_midnight(now: datetime) -> int:
 def day_of(now: datetime) -> str:
     """The Beijing-time calendar day, the unit of every daily count."""
     return now.astimezone(BEIJING).date().isoformat()
+
+
+def utc_iso(moment: datetime, timespec: str = "seconds") -> str:
+    """A moment as every stored time is written: ISO 8601 in UTC, ending in Z (`timespec` as datetime.isoformat's;
+    receipt times are written to the millisecond, so they sort as they happened)."""
+    return moment.astimezone(timezone.utc).isoformat(timespec=timespec).replace("+00:00", "Z")
 
 
 def load(path: Path) -> Catalog:

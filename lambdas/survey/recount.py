@@ -13,9 +13,11 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
-from .store import REASON_PREFIX, Store, additions
+from . import layout
+from .layout import REASON_PREFIX
+from .store import Store, additions
 
-COUNTED = ("C#", "H#")  # the prefixes of the items submissions are counted in: counters, hourly details
+COUNTED = (layout.COUNTER, layout.DETAIL)  # the items submissions are counted in: counters, hourly details
 BASE = ("received", "valid")  # the numbers every counted item holds (zero included)
 Key = tuple[str, str]  # an item's (pk, sk)
 Values = dict[str, int]  # attribute -> number
@@ -29,17 +31,16 @@ class Drift(NamedTuple):
 
     @property
     def kind(self) -> str:
-        return "counter" if self.pk.startswith("C#") else "detail"
+        return "counter" if self.pk.startswith(layout.COUNTER) else "detail"
 
     def describe(self) -> str:
         """One line for people: what the item counts, what it holds, what the recount says."""
         if self.kind == "counter":
-            _, day, shard = self.pk.split("#")
-            questionnaire, sponsor, channel, province = self.sk.split("#", 3)
-            what = f"{day} {sponsor} {channel} {province} ({questionnaire}, shard {int(shard)})"
+            c, shard = layout.read_counter(self.pk, self.sk)
+            what = f"{c.day} {c.sponsor} {c.channel} {c.province} ({c.questionnaire}, shard {shard})"
         else:
-            day, hour, part = self.sk.split("#")
-            what = f"{day} {hour}:00 {self.pk.removeprefix('H#')} (hourly detail, part {part})"
+            day, hour, part = layout.read_detail(self.sk)
+            what = f"{day} {hour:02d}:00 {layout.detail_sponsor(self.pk)} (hourly detail, part {part})"
         have = "missing" if self.actual is None else _text(self.actual)
         return f"{what}: {self.kind} {have}; recount {_text(self.expected)}"
 
@@ -88,7 +89,7 @@ def check(store: Store, progress: Callable[[Iterable[Any]], Iterable[Any]] = lam
     recount but not in the item read, and `fix`, which sets an item only if it still holds what was read, leaves
     that item alone. Read the other way round, such an item would be "fixed" down and lose the count."""
     have = actual(store.scan(COUNTED))
-    want, pending = expected(progress(store.scan("S#")))
+    want, pending = expected(progress(store.scan(layout.SUBMISSION)))
     return drifts(want, have), pending
 
 

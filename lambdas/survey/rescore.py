@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import recount
+from . import layout, recount
 from .rules import MemoryLedger, Rules, Signals, Subject, is_valid, judge
 from .store import Store
 
@@ -88,7 +88,7 @@ def run(store: Store, rules: Rules, dry_run: bool = False,
         progress: Callable[[Iterable[Any]], Iterable[Any]] = lambda it: it) -> Outcome:
     """Re-judge every stored submission under `rules`; unless `dry_run`, write the verdicts and fix the counters."""
     out = Outcome()
-    for r, valid, reasons in verdicts(map(record, progress(store.scan("S#"))), rules):
+    for r, valid, reasons in verdicts(map(record, progress(store.scan(layout.SUBMISSION))), rules):
         out.before[r.sponsor] += r.valid
         if r.subject is None:
             out.kept += 1

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from . import layout
+
 SOURCE = Path(__file__).with_name("rules.yaml")
 # The order a verdict lists its reasons in, and every code the judgement can produce: the file must describe each.
 CODES = ("honeypot", "no_proof", "bad_proof", "expired_proof", "foreign_proof", "too_fast", "no_device",
@@ -124,18 +126,20 @@ def judge(rules: Rules, signals: Signals, subject: Subject, ledger: Ledger) -> l
     if any(rules.invalidates(r) for r in reasons):
         return reasons
     # Stateful checks, cheapest refusal first; each takes its place only when the sample is valid so far.
-    if not ledger.first(f"A#{subject.ip_hash}#{subject.answers_key}", subject.id):
+    if not ledger.first(layout.answers_marker(subject.ip_hash, subject.answers_key), subject.id):
         reasons.append("repeat_answers")
         if rules.invalidates("repeat_answers"):
             return reasons
     # A device's places are markers owned by the submission that took them, so a retry of that submission (after
     # a throttle between judging and storing) finds its own place instead of being told the device is used up.
-    if signals.device and not any(ledger.first(f"D#{signals.device}#{subject.questionnaire}#{slot}", subject.id)
-                                  for slot in range(rules.device_valid_per_questionnaire)):
+    places = (layout.device_marker(signals.device, subject.questionnaire, slot)
+              for slot in range(rules.device_valid_per_questionnaire))
+    if signals.device and not any(ledger.first(place, subject.id) for place in places):
         reasons.append("repeat_device")
         if rules.invalidates("repeat_device"):
             return reasons
-    if not ledger.take(f"L#{subject.day}#{subject.ip_hash}#{subject.questionnaire}", rules.address_valid_per_day):
+    if not ledger.take(layout.address_limit(subject.day, subject.ip_hash, subject.questionnaire),
+                       rules.address_valid_per_day):
         reasons.append("address_volume")
     return reasons
 

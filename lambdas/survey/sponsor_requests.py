@@ -1,7 +1,7 @@
 """Sponsors' requests to the secretariat: what they ask for from their private page, and the checks at entry.
 
-Items (pk, sk): `R`, `<slug>#<request id>`; the id starts with its UTC creation time, so a sponsor's requests sort
-by age under one key and a query reads them newest first. `fields` is the checked request as JSON. A request is
+Items (pk, sk): `R`, `<slug>#<request id>` (layout.request_key); the id starts with its UTC creation time, so a
+sponsor's requests sort by age under one key and a query reads them newest first. `fields` is the checked request as JSON. A request is
 decided once: `decide` writes only while it is still pending, so two people of the secretariat cannot both decide it.
 
 `check` refuses at entry what the secretariat would refuse weeks later: a 3rd media unit or 4th enterprise, a name
@@ -20,7 +20,8 @@ from datetime import date, datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from .catalog import BEIJING, Catalog, SponsorInfo, base_channel
+from .catalog import BEIJING, KIND_LABELS, Catalog, SponsorInfo, base_channel, utc_iso
+from .layout import REQUESTS, request_key, request_prefix
 from .regions import PROVINCES
 from .store import Store, _plain, _translated
 
@@ -28,10 +29,9 @@ KINDS = ("nominate", "initiator", "sublink", "placement", "prize", "contact")
 LIMITS = {"media": 2, "enterprise": 3}
 MAX_PER_SPONSOR = 200
 STATUSES = ("pending", "approved", "rejected")
-PK = "R"
 LIVE = ("pending", "approved")  # requests that hold what they ask for: a name, a key, a place among the units
 
-SUPPORT_LABELS = {"media": "核心媒体支持单位", "enterprise": "核心企业支持单位"}
+SUPPORT_LABELS = {kind: KIND_LABELS[kind] for kind in LIMITS}  # the support units an initiator nominates
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 -]{4,18}[0-9]$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SUBLINK_KEY_RE = re.compile(r"^[a-z0-9-]{1,30}$")
@@ -67,19 +67,11 @@ class Request:
                 "decided": self.decided, "reason": self.reason, "fields": dict(self.fields)}
 
 
-def _key(sponsor: str, request_id: str) -> dict[str, Any]:
-    return {"pk": {"S": PK}, "sk": {"S": f"{sponsor}#{request_id}"}}
-
-
 def _request(item: dict[str, Any]) -> Request:
     plain = _plain(item)
     return Request(plain["sponsor"], plain["id"], plain["kind"], plain["status"], plain["created"],
                    json.loads(plain.get("fields") or "{}"), plain.get("decided", ""), plain.get("reason", ""),
                    plain.get("upload", ""))
-
-
-def _iso(now: datetime) -> str:
-    return now.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 class Requests:
@@ -91,7 +83,7 @@ class Requests:
 
     def of(self, sponsor: str) -> list[Request]:
         """One sponsor's requests, newest first."""
-        return self._query("begins_with(sk, :s)", {":s": {"S": f"{sponsor}#"}}, newest_first=True)
+        return self._query("begins_with(sk, :s)", {":s": {"S": request_prefix(sponsor)}}, newest_first=True)
 
     def all(self, status: str | None = None) -> list[Request]:
         """Every sponsor's requests (optionally of one status), newest first. For the secretariat, and for the
@@ -102,7 +94,7 @@ class Requests:
 
     def get(self, sponsor: str, request_id: str) -> Request | None:
         with _translated():
-            item = self.client.get_item(TableName=self.table, Key=_key(sponsor, request_id),
+            item = self.client.get_item(TableName=self.table, Key=request_key(sponsor, request_id),
                                         ConsistentRead=True).get("Item")
         return _request(item) if item else None
 
@@ -113,8 +105,9 @@ class Requests:
         now = now or datetime.now(timezone.utc)
         request_id = f"{now.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
         upload = upload or str(fields.get("upload") or "")
-        request = Request(sponsor, request_id, kind, "pending", _iso(now), dict(fields), upload=upload)
-        item = {**_key(sponsor, request_id), "sponsor": {"S": sponsor}, "id": {"S": request_id}, "kind": {"S": kind},
+        request = Request(sponsor, request_id, kind, "pending", utc_iso(now), dict(fields), upload=upload)
+        item = {**request_key(sponsor, request_id), "sponsor": {"S": sponsor}, "id": {"S": request_id},
+                "kind": {"S": kind},
                 "status": {"S": "pending"}, "created": {"S": request.created},
                 "fields": {"S": json.dumps(fields, ensure_ascii=False, sort_keys=True)}}
         if upload:
@@ -128,21 +121,22 @@ class Requests:
         """Approve or reject a pending request; False if it is not pending (decided meanwhile) or does not exist."""
         if status not in ("approved", "rejected"):
             raise ValueError(f"a request is decided as approved or rejected, not {status!r}")
-        values = {":s": {"S": status}, ":d": {"S": _iso(now or datetime.now(timezone.utc))},
+        values = {":s": {"S": status}, ":d": {"S": utc_iso(now or datetime.now(timezone.utc))},
                   ":pending": {"S": "pending"}}
         update = "SET #s = :s, decided = :d"
         if reason:
             update += ", reason = :r"
             values[":r"] = {"S": reason}
         return Store._if_condition_holds(
-            self.client.update_item, TableName=self.table, Key=_key(sponsor, request_id), UpdateExpression=update,
+            self.client.update_item, TableName=self.table, Key=request_key(sponsor, request_id),
+            UpdateExpression=update,
             ConditionExpression="#s = :pending", ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues=values)
 
     def _query(self, condition: str | None, values: dict[str, Any], newest_first: bool) -> list[Request]:
         expression = "pk = :pk" + (f" AND {condition}" if condition else "")
         pages = Store._pages(self.client.query, TableName=self.table, KeyConditionExpression=expression,
-                             ExpressionAttributeValues={":pk": {"S": PK}, **values}, ConsistentRead=True,
+                             ExpressionAttributeValues={":pk": {"S": REQUESTS}, **values}, ConsistentRead=True,
                              ScanIndexForward=not newest_first)
         return [_request(item) for page in pages for item in page.get("Items", [])]
 

@@ -1,15 +1,6 @@
 """The table: submissions, their counters and the markers behind the validity checks, in one DynamoDB table.
 
-Items (pk, sk):
-  S#<id>, submission                  one stored submission; `pending` is set until it has been counted
-  C#<day>#<shard>, <q>#<sponsor>#<channel>#<province>
-                                      counters `received` and `valid` for one Beijing day, one counter shard
-  H#<sponsor>, <day>#<HH>#<n>         hourly detail of a sponsor: `received`, `valid` and `x_<reason code>` counts
-                                      for one Beijing hour, one of DETAIL_SPREAD parts (n, by submission id)
-  A#<ip hash>#<answers digest>, marker the first valid submission of these answers from an address
-  D#<device hash>#<q>#<slot>, marker  one of a device's places for valid samples of a questionnaire (owner)
-  L#<day>#<ip hash>#<q>, limit        valid samples an address brought to a questionnaire on one Beijing day
-  L#<day>#<ip hash>, challenges       challenges an address fetched on one Beijing day
+Its items and their keys are layout.py's: this module reads and writes them.
 
 Exactly once: a submission is first stored with a `pending` marker by a write conditional on its id being new,
 then counted by one transaction that clears the marker (on condition it is still there) and adds to its counter and
@@ -17,33 +8,33 @@ its hourly detail (`additions`). A process that dies in between leaves the marke
 and by any retry of the same id) counts it. A counter update therefore happens once per stored submission, whatever
 fails when.
 
-Counters are sharded by key (see shard_of): one day's writes spread over `shards` partition keys, so the 09:00
+Counters are sharded by key (see layout.shard_of): one day's writes spread over `shards` partition keys, so the 09:00
 spike stays far below a partition's 1,000 writes/s, and one key lives in at most two items, so a big sponsor's key
 can take ~1,000 submissions/s and a day's counters are read in about one item per key. Pending markers live in a
 sparse index sharded the same way, so the index never has a hot key either. A sponsor's hourly details share one
 partition key, so its page reads them in one query; that key takes 1,000 write units/s, ~500 submissions/s of one
-sponsor (a write in a transaction costs two), until DynamoDB splits the hot key by sort key. Their DETAIL_SPREAD
+sponsor (a write in a transaction costs two), until DynamoDB splits the hot key by sort key. Their layout.DETAIL_SPREAD
 parts spread one sponsor-hour's counting transactions over four items, so fewer of them conflict on one item (a
 conflicted one stays pending for the sweeper).
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .catalog import BEIJING
+from . import layout
+from .catalog import utc_iso
+from .layout import (  # noqa: F401 (SPREAD: read from here by the benchmarks)
+    PENDING_INDEX, REASON_PREFIX, SPREAD, counter_key, detail_key, key_of, shard_of)
 
-PENDING_INDEX = "pending-since"
 MARKER_LIFETIME = 180 * 24 * 3600  # repeat markers matter during the campaign; the table's TTL removes them after
-KEY_SCHEMA = {"partition": "pk", "sort": "sk", "pending": ("pending", "since")}  # the template defines the same
 UNAVAILABLE = {
     "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "InternalServerError",
     "ServiceUnavailable", "TransactionInProgressException", "LimitExceededException", "RequestTimeout",
@@ -84,43 +75,6 @@ class Submission:
     ip_province: str = ""  # derived from the address at receipt (the address itself is never stored)
 
 
-SPREAD = 2  # shards one counter key is spread over
-
-
-def shard_of(submission_id: str, key: str, shards: int) -> int:
-    """The counter shard of a submission: the key's own shard, or the next one, by the submission id.
-
-    Sharding by key spreads a day's thousands of keys over every partition, and keeps each key in at most SPREAD
-    items, so reading a day's counters reads about one item per key, not one per key and shard. The id's share
-    lets a single key take SPREAD × 1,000 write units/s (~1,000 submissions/s for one sponsor, channel and province).
-    """
-    base = int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big")
-    spread = int.from_bytes(hashlib.sha256(submission_id.encode()).digest()[:4], "big") % SPREAD
-    return (base + spread) % shards
-
-
-def key_of(questionnaire: str, sponsor: str, channel: str, province: str) -> str:
-    return f"{questionnaire}#{sponsor}#{channel}#{province}"
-
-
-def counter_key(day: str, shard: int, questionnaire: str, sponsor: str, channel: str, province: str) -> dict:
-    return {"pk": {"S": f"C#{day}#{shard:03d}"}, "sk": {"S": key_of(questionnaire, sponsor, channel, province)}}
-
-
-DETAIL_SPREAD = 4  # parts one sponsor-hour's detail is spread over
-REASON_PREFIX = "x_"  # a detail's count of one reason is named by the prefix and the reason code
-
-
-def hour_of(received: str) -> tuple[str, int]:
-    """The Beijing day and hour of a receipt time (ISO 8601, UTC)."""
-    moment = datetime.fromisoformat(received).astimezone(BEIJING)
-    return moment.date().isoformat(), moment.hour
-
-
-def detail_key(sponsor: str, received: str, submission_id: str) -> dict:
-    day, hour = hour_of(received)
-    part = int.from_bytes(hashlib.sha256(submission_id.encode()).digest()[:4], "big") % DETAIL_SPREAD
-    return {"pk": {"S": f"H#{sponsor}"}, "sk": {"S": f"{day}#{hour:02d}#{part}"}}
 
 
 def additions(item: dict[str, Any]) -> list[tuple[dict, dict[str, int]]]:
@@ -132,10 +86,6 @@ def additions(item: dict[str, Any]) -> list[tuple[dict, dict[str, int]]]:
     reasons = {REASON_PREFIX + r: 1 for r in sorted(set(item.get("reasons", [])))}
     return [(counter, {"received": 1, "valid": valid}),
             (detail_key(item["sponsor"], item["received"], item["id"]), {"received": 1, "valid": valid, **reasons})]
-
-
-def _sub_key(submission_id: str) -> dict:
-    return {"pk": {"S": f"S#{submission_id}"}, "sk": {"S": "submission"}}
 
 
 class Store:
@@ -152,18 +102,18 @@ class Store:
         return self._if_condition_holds(
             self.client.put_item,
             TableName=self.table,
-            Item={"pk": {"S": marker}, "sk": {"S": "marker"}, "owner": {"S": owner},
+            Item={**layout.key(marker, layout.MARKER), "owner": {"S": owner},
                   "expires": {"N": str(int(time.time()) + MARKER_LIFETIME)}},
             ConditionExpression="attribute_not_exists(pk) OR #o = :o",
             ExpressionAttributeNames={"#o": "owner"},
             ExpressionAttributeValues={":o": {"S": owner}},
         )
 
-    def take(self, key: str, cap: int, sort: str = "limit") -> bool:
+    def take(self, key: str, cap: int, sort: str = layout.LIMIT) -> bool:
         """Take one of `cap` places under `key` (an atomic counter): False, and nothing taken, when all are."""
         return self._if_condition_holds(
             self.client.update_item,
-            TableName=self.table, Key={"pk": {"S": key}, "sk": {"S": sort}},
+            TableName=self.table, Key=layout.key(key, sort),
             UpdateExpression="ADD n :one SET expires = if_not_exists(expires, :e)",
             ConditionExpression="attribute_not_exists(n) OR n < :cap",
             ExpressionAttributeValues={":one": {"N": "1"}, ":cap": {"N": str(cap)},
@@ -190,9 +140,9 @@ class Store:
         else:
             condition += " AND attribute_not_exists(reasons)"
         return self._if_condition_holds(
-            self.client.update_item, TableName=self.table, Key=_sub_key(submission_id), UpdateExpression=update,
-            ConditionExpression=condition, ExpressionAttributeNames={"#v": "valid", "#rules": "rules"},
-            ExpressionAttributeValues=values)
+            self.client.update_item, TableName=self.table, Key=layout.submission_key(submission_id),
+            UpdateExpression=update, ConditionExpression=condition,
+            ExpressionAttributeNames={"#v": "valid", "#rules": "rules"}, ExpressionAttributeValues=values)
 
     # -- submissions ------------------------------------------------------------------------------------------
 
@@ -201,12 +151,12 @@ class Store:
         stored item if the id is taken."""
         shard = shard_of(s.id, key_of(s.questionnaire, s.sponsor, s.channel, s.province), self.shards)
         item = {
-            **_sub_key(s.id),
+            **layout.submission_key(s.id),
             "id": {"S": s.id}, "questionnaire": {"S": s.questionnaire}, "sponsor": {"S": s.sponsor},
             "channel": {"S": s.channel}, "province": {"S": s.province}, "day": {"S": s.day},
             "received": {"S": s.received}, "valid": {"BOOL": s.valid}, "digest": {"S": s.digest},
             "answers": {"S": s.answers}, "shard": {"N": str(shard)},
-            "pending": {"S": f"P#{shard:03d}"}, "since": {"S": s.received},  # the pending index's keys
+            "pending": {"S": layout.pending_partition(shard)}, "since": {"S": s.received},  # the pending index's keys
             "seconds": {"N": str(s.seconds)},
         }
         if s.reasons:
@@ -231,7 +181,8 @@ class Store:
 
     def get_raw(self, submission_id: str) -> dict | None:
         with _translated():
-            return self.client.get_item(TableName=self.table, Key=_sub_key(submission_id), ConsistentRead=True).get("Item")
+            return self.client.get_item(TableName=self.table, Key=layout.submission_key(submission_id),
+                                        ConsistentRead=True).get("Item")
 
     def get(self, submission_id: str) -> dict[str, Any] | None:
         raw = self.get_raw(submission_id)
@@ -248,10 +199,10 @@ class Store:
         return self._if_condition_holds(self.client.transact_write_items, TransactItems=[
             # First: a cancelled transaction whose first item's condition failed was counted already.
             {"Update": {
-                "TableName": self.table, "Key": _sub_key(item["id"]),
+                "TableName": self.table, "Key": layout.submission_key(item["id"]),
                 "UpdateExpression": "REMOVE pending, since SET counted = :now",
                 "ConditionExpression": "attribute_exists(pending)",
-                "ExpressionAttributeValues": {":now": {"S": _now_iso()}},
+                "ExpressionAttributeValues": {":now": {"S": utc_iso(datetime.now(timezone.utc))}},
             }},
             *adds,
         ])
@@ -262,7 +213,7 @@ class Store:
         for shard in range(self.shards):
             for page in self._pages(
                 self.client.query, TableName=self.table, KeyConditionExpression="pk = :pk",
-                ExpressionAttributeValues={":pk": {"S": f"C#{day}#{shard:03d}"}},
+                ExpressionAttributeValues={":pk": {"S": layout.counter_partition(day, shard)}},
                 ProjectionExpression="pk, sk, received, #v", ExpressionAttributeNames={"#v": "valid"},
                 ReturnConsumedCapacity="TOTAL",
             ):
@@ -274,7 +225,7 @@ class Store:
         counters (eventually consistent), so a page showing both shows them as of about the same moment."""
         for page in self._pages(
             self.client.query, TableName=self.table, KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": f"H#{sponsor}"}}, ReturnConsumedCapacity="TOTAL",
+            ExpressionAttributeValues={":pk": {"S": layout.detail_partition(sponsor)}}, ReturnConsumedCapacity="TOTAL",
         ):
             self.read_units += page.get("ConsumedCapacity", {}).get("CapacityUnits", 0)
             yield from map(_plain, page.get("Items", []))
@@ -325,7 +276,7 @@ class Store:
             for page in self._pages(
                 self.client.query, TableName=self.table, IndexName=PENDING_INDEX,
                 KeyConditionExpression="pending = :p AND since < :t",
-                ExpressionAttributeValues={":p": {"S": f"P#{shard:03d}"}, ":t": {"S": older_than}},
+                ExpressionAttributeValues={":p": {"S": layout.pending_partition(shard)}, ":t": {"S": older_than}},
             ):
                 yield from map(_plain, page.get("Items", []))
 
@@ -364,7 +315,7 @@ class Store:
         for item in self.pending(older_than):
             # The index is eventually consistent: read the item itself before counting from its copy.
             try:
-                fresh = self.get(item["pk"].removeprefix("S#"))
+                fresh = self.get(layout.submission_id(item["pk"]))
                 if fresh and "pending" in fresh and self.count(fresh):
                     counted += 1
             except Unavailable as exc:
@@ -379,10 +330,6 @@ def _adding(values: dict[str, int]) -> dict[str, Any]:
     return {"UpdateExpression": "ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(values))),
             "ExpressionAttributeNames": {f"#a{i}": name for i, name in enumerate(values)},
             "ExpressionAttributeValues": {f":a{i}": {"N": str(n)} for i, n in enumerate(values.values())}}
-
-
-def _now_iso() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + "Z"
 
 
 def _code(exc: ClientError) -> str:

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 import boto3
 from aws_lambda_powertools import Logger
 
+from lambdas.survey.catalog import utc_iso
 from lambdas.survey.settings import Settings
 from lambdas.survey.store import Store
 
@@ -19,8 +20,7 @@ _store: Store | None = None
 
 
 def sweep(store: Store, now: datetime) -> int:
-    older_than = (now - GRACE).astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return store.sweep(older_than)
+    return store.sweep(utc_iso(now - GRACE, "milliseconds"))
 
 
 def handler(event: dict, context: object) -> dict:

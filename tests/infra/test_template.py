@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from lambdas import local
-from lambdas.survey import counts, store
+from lambdas.survey import counts, layout
+from lambdas.survey.settings import DEFAULT_SHARDS
 from tests.conftest import ROOT
 
 TEMPLATE = ROOT / "infra" / "template.yaml"
@@ -31,14 +32,20 @@ def test_the_tables_keys_are_the_ones_the_code_uses():
     tpl = local.template(TEMPLATE)
     table = local.table_definition(tpl)
     assert [(k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]] == [
-        (store.KEY_SCHEMA["partition"], "HASH"), (store.KEY_SCHEMA["sort"], "RANGE")]
+        (layout.KEY_SCHEMA["partition"], "HASH"), (layout.KEY_SCHEMA["sort"], "RANGE")]
     [index] = table["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == store.PENDING_INDEX
-    assert tuple(k["AttributeName"] for k in index["KeySchema"]) == store.KEY_SCHEMA["pending"]
+    assert index["IndexName"] == layout.PENDING_INDEX
+    assert tuple(k["AttributeName"] for k in index["KeySchema"]) == layout.KEY_SCHEMA["pending"]
     props = next(r["Properties"] for r in tpl["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table")
     assert props["BillingMode"] == "PAY_PER_REQUEST" and props["DeletionProtectionEnabled"] is True
     assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
     assert props["TimeToLiveSpecification"]["AttributeName"] == "expires"  # markers only; see store.claim
+
+
+def test_the_templates_counter_shards_are_the_codes_default():
+    # The template states the number for AWS; the code's default serves the local stack and the commands.
+    tpl = local.template(TEMPLATE)
+    assert int(tpl["Parameters"]["CounterShards"]["Default"]) == DEFAULT_SHARDS
 
 
 def test_every_handler_in_the_template_resolves():

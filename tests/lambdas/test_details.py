@@ -14,7 +14,8 @@ from lambdas.submit.intake import Intake
 from lambdas.survey import counts, recount
 from lambdas.survey.catalog import BEIJING
 from lambdas.survey.counts import HourRow
-from lambdas.survey.store import DETAIL_SPREAD, Store, Unavailable, detail_key
+from lambdas.survey.layout import DETAIL_SPREAD, detail_key
+from lambdas.survey.store import Store, Unavailable
 from lambdas.sweep.app import sweep
 from tests.lambdas.conftest import SPONSOR, TABLE, items, make_intake, payload, request
 
