@@ -125,12 +125,12 @@ def _plan_sponsor(
                 "channel": channel, "url": url, "designs": designs}
 
     for size in campaign.entry_images:
-        channel = links.poster_channel(sponsor) if size.qr else links.snippet_channel(sponsor)
+        channel = links.poster_channel(campaign, sponsor) if size.qr else links.snippet_channel(campaign, sponsor)
         mine.entries.append(entry(size, channel, None, f"{slug}-{size.name}-{size.width}x{size.height}"))
     # A sub-link of the poster channel is a poster of its own (one per school, one per shop): the QR-code sizes
     # again, carrying the sub-link and naming its place under the code.
     for sub in sponsor.sublinks:
-        if sub.channel == links.POSTER_CHANNEL:
+        if sub.channel == campaign.poster_channel:
             mine.posters[sub.id] = [entry(size, sub.id, f"{sub.label} · 扫码参与调查",
                                           f"{slug}-{sub.id}-{size.name}-{size.width}x{size.height}")
                                     for size in campaign.entry_images if size.qr]

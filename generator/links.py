@@ -27,7 +27,8 @@ def kit_path(slug: str, filename: str) -> str:
 
 
 def base_channel(channel: str) -> str:
-    """The campaign channel a channel id belongs to: itself, or for a sub-link `<channel>.<key>` the part before the dot."""
+    """The campaign channel a channel id belongs to: itself, or for a sub-link `<channel>.<key>` the part before
+    the dot."""
     return channel.split(".", 1)[0]
 
 
@@ -47,17 +48,16 @@ def primary_channel(sponsor: Sponsor, *preferred: str) -> str:
     return sponsor.channels[0]
 
 
-def snippet_channel(sponsor: Sponsor) -> str:
-    """The channel an entry image's HTML snippet links to: image snippets go on web pages."""
-    return primary_channel(sponsor, "website", "app", "wechat")
+def snippet_channel(campaign: Campaign, sponsor: Sponsor) -> str:
+    """The channel an entry image's HTML snippet links to: the first of the campaign's snippet channels the sponsor
+    uses (image snippets go on web pages), else its first channel."""
+    return primary_channel(sponsor, *campaign.snippet_channels)
 
 
-POSTER_CHANNEL = "poster"  # 线下海报: every sponsor has it (the loader adds it), because every kit holds a poster
-
-
-def poster_channel(sponsor: Sponsor) -> str:
-    """The channel a poster's QR code carries: the sponsor's own offline channel, so a scan of a printed poster is
-    counted as 线下海报, never as its website."""
-    if POSTER_CHANNEL not in sponsor.channels:
-        raise ValueError(f"sponsor '{sponsor.slug}' has no '{POSTER_CHANNEL}' channel for its poster's QR code")
-    return POSTER_CHANNEL
+def poster_channel(campaign: Campaign, sponsor: Sponsor) -> str:
+    """The channel a poster's QR code carries: the sponsor's own offline channel (the campaign's poster channel,
+    which every sponsor has), so a scan of a printed poster is counted as 线下海报, never as its website."""
+    if campaign.poster_channel not in sponsor.channels:
+        raise ValueError(f"sponsor '{sponsor.slug}' has no '{campaign.poster_channel}' channel for its poster's "
+                         "QR code")
+    return campaign.poster_channel

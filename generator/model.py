@@ -136,7 +136,13 @@ class Campaign:
     closes: datetime
     slogans: Annotated[tuple[str, ...], Field(min_length=1)]
     press_release: Annotated[str, Field(min_length=1)]
+    # The channel every poster's QR code carries: every sponsor has it, listed or not, so that a scan of a printed
+    # poster is counted as offline, never as the sponsor's website. Before `channels`, which must hold it.
+    poster_channel: str = "poster"
     channels: Annotated[dict[str, str], Field(min_length=1)]
+    # The channels an entry image's HTML snippet links to, the first of them a sponsor has (else its first channel):
+    # snippets go on web pages.
+    snippet_channels: tuple[str, ...] = ("website", "app", "wechat")
     entry_images: Annotated[tuple[EntrySize, ...], Field(min_length=1)]
     placement: tuple[str, ...] = ()
     retired_slugs: tuple[str, ...] = ()

@@ -81,7 +81,7 @@ def press_release(sl: SponsorList, sponsor: Sponsor) -> str:
     c = sl.campaign
     return c.press_release.format(
         sponsor=sponsor.name, short_name=sponsor.short_name, role=sponsor.kind_label,
-        link=links.entry_url(c, sponsor.slug, links.snippet_channel(sponsor)),
+        link=links.entry_url(c, sponsor.slug, links.snippet_channel(c, sponsor)),
         campaign=c.name, year=c.year, opens=c.opens_text, closes=c.closes_text, opens_short=c.opens_short,
         closes_short=c.closes_short, days=c.days,
     ).strip()

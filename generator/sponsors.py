@@ -19,11 +19,11 @@ from types import UnionType
 from typing import Annotated, Any, Callable, NamedTuple, Union, get_args, get_origin, get_type_hints
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, create_model, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, ValidationError, ValidationInfo, create_model, field_validator,
+                      model_validator)
 
 from . import model, yamlfile
 from .model import BEIJING, Campaign, Problem, Sponsor, SponsorList, SponsorsError
-from .links import POSTER_CHANNEL
 from .regions import PROVINCES, suggest_province
 
 __all__ = ["Problem", "SponsorList", "SponsorsError", "check_url", "load", "parse_beijing"]
@@ -148,13 +148,23 @@ class CampaignIn(_input_model(model.Campaign)):
 
     @field_validator("channels")
     @classmethod
-    def _channel_keys(cls, value: dict[str, str]) -> dict[str, str]:
+    def _channel_keys(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
         for key in value:
             if not re.match(r"^[a-z0-9-]{2,20}$", str(key)):
                 raise ValueError(f"channel key '{key}' must be 2-20 lowercase letters, digits or hyphens")
-        if POSTER_CHANNEL not in value:
-            raise ValueError(f"needs the '{POSTER_CHANNEL}' channel (e.g. '{POSTER_CHANNEL}: 线下海报'): every sponsor's "
+        poster = info.data.get("poster_channel")
+        if poster is not None and poster not in value:
+            raise ValueError(f"needs the '{poster}' channel (e.g. '{poster}: 线下海报'): every sponsor's "
                              "poster carries it, so offline scans are counted apart from the website")
+        return value
+
+    @field_validator("snippet_channels")
+    @classmethod
+    def _snippet_channels(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        channels = info.data.get("channels")
+        for key in value if channels is not None else ():
+            if key not in channels:
+                raise ValueError(f"unknown channel '{key}'. Fix: use one of {', '.join(channels)}")
         return value
 
     @field_validator("deadlines")
@@ -234,16 +244,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _convert(cls: type, checked: BaseModel) -> Any:
-    """A validated input as a plain model object (nested entries included)."""
+def _convert(cls: type, checked: BaseModel, campaign: Campaign | None = None) -> Any:
+    """A validated input as a plain model object (nested entries included); a sponsor's with its `campaign`."""
     values = {f.name: _plain(getattr(checked, f.name)) for f in fields(cls)}
     if cls is model.Campaign:
         values["guided_by"] = model.Names(values["guided_by"])
     if cls is model.Sponsor:
         # Every kit holds a poster, and a scan of a printed poster must count as 线下海报, never as the website:
-        # so every sponsor has the poster channel, listed or not.
-        if POSTER_CHANNEL not in values["channels"]:
-            values["channels"] = (*values["channels"], POSTER_CHANNEL)
+        # so every sponsor has the poster channel, listed or not (without a valid campaign nothing is built).
+        poster = campaign.poster_channel if campaign else None
+        if poster and poster not in values["channels"]:
+            values["channels"] = (*values["channels"], poster)
         values["channels"] = (*values["channels"], *(x.id for x in values["sublinks"]))
     return cls(**values)
 
@@ -358,7 +369,7 @@ class _Checker:
             where = self._label(i, item)
             sponsor, broken = self._model(SponsorIn, item, ("sponsors", i), where)
             if sponsor is not None:
-                sponsors.append((i, _convert(model.Sponsor, sponsor)))
+                sponsors.append((i, _convert(model.Sponsor, sponsor, campaign)))
             elif isinstance(item, dict):
                 # The fields that are fine still get their own checks, so one pass lists every problem.
                 self._check_fields(campaign, i, {k: v for k, v in item.items() if k not in broken}, where)

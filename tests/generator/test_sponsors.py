@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import sponsors
+from generator import links, sponsors
 from generator.fonts import typeface
 from generator.regions import PROVINCES
 from tests.conftest import CAMPAIGN, ROOT
@@ -376,6 +376,36 @@ def test_campaign_contact_icp_and_issue_date_are_checked(tmp_path, old, new, fie
     path.write_text(CAMPAIGN.replace(old, new) + "\nsponsors:" + GOOD, encoding="utf-8")
     (message,) = problems(path)
     assert field in message
+
+
+def test_the_poster_and_snippet_channels_are_campaign_settings(tmp_path):
+    path = tmp_path / "sponsors.yaml"
+    settings = "  poster_channel: offline\n  snippet_channels: [wechat, website]\n  channels:\n    offline: 线下张贴\n"
+    campaign = CAMPAIGN.replace("    poster: 线下海报\n", "").replace("  channels:\n", settings, 1)
+    path.write_text(campaign + "\nsponsors:" + GOOD, encoding="utf-8")
+    sl = sponsors.load(path)
+    (sponsor,) = sl.sponsors
+    assert sponsor.channels == ("website", "wechat", "offline")  # the poster channel comes with every sponsor
+    assert links.poster_channel(sl.campaign, sponsor) == "offline"
+    assert links.snippet_channel(sl.campaign, sponsor) == "wechat"
+
+
+def test_the_defaults_are_the_poster_channel_and_snippets_to_the_website(tmp_path):
+    sl = sponsors.load(write(tmp_path, GOOD))
+    assert (sl.campaign.poster_channel, sl.campaign.snippet_channels) == ("poster", ("website", "app", "wechat"))
+    assert links.snippet_channel(sl.campaign, sl.sponsors[0]) == "website"
+
+
+@pytest.mark.parametrize("setting, marker, message", [
+    ("  snippet_channels: [website, blog]\n", "snippet_channels:", "unknown channel 'blog'. Fix: use one of website,"),
+    ("  poster_channel: offline\n", "  channels:", "needs the 'offline' channel (e.g. 'offline: 线下海报')"),
+])
+def test_a_poster_or_snippet_channel_must_be_a_campaign_channel(tmp_path, setting, marker, message):
+    path = tmp_path / "sponsors.yaml"
+    path.write_text(CAMPAIGN.replace("  channels:\n", setting + "  channels:\n", 1) + "\nsponsors:" + GOOD,
+                    encoding="utf-8")
+    (found,) = problems(path)
+    assert f"sponsors.yaml:{line_of(path, marker)}:" in found and message in found
 
 
 def test_an_icp_number_in_the_usual_form_is_accepted(tmp_path):
