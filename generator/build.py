@@ -2,7 +2,8 @@
 
 The MkDocs plugin calls this before MkDocs touches the output folder, so any failure here leaves the last good
 site as it was. The whole result is remembered under the hash of its inputs, so a rebuild with nothing changed
-reuses it instead of validating and rendering again.
+reuses it instead of validating and rendering again; its per-sponsor parts are files of their own, shared by the
+results kept, so a rebuild after an edit stores only what the edit changed.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import hashlib
 import logging
 import os
 import pickle
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from . import artwork, fonts, pages, publish
 from .cache import Asset, FileDigests, Store, key, write_atomic
@@ -30,6 +31,7 @@ SURVEY = CODE.parent / "lambdas" / "survey"  # the questionnaires and their mode
 QUESTIONNAIRES = SURVEY / "questionnaires.yaml"
 RULES = SURVEY / "rules.yaml"  # the validity rules: a page of the site, and the copy the submit function judges by
 KEEP_OUTPUTS = 3  # remembered results kept in the cache: the current one and a few to go back to
+PARTS = "parts"  # folder of the cache where remembered results keep their per-sponsor parts
 
 
 @dataclass
@@ -216,12 +218,53 @@ def _signatures(sl: SponsorList) -> dict[str, str]:
     return logos | art | {str(font): _font_signature(font) for font in font_files()}
 
 
+class _Stored(NamedTuple):
+    """A result as remembered: its per-sponsor parts by key, each a file of its own under PARTS that every result
+    made from the same inputs shares, and the rest of the result inline."""
+
+    output: Output  # without its pages, trees and parts
+    pages: list[pages.Page | str]  # a page, or the key of the part whose pages stand there
+    stamps: dict[str, str]  # subtree -> stamp: a recalled result hashes nothing again
+    plan_keys: list[str]
+    page_keys: list[str]
+
+
+def _stored(out: Output) -> _Stored:
+    starts = {id(part[0]): key for key, part in out.page_parts.items() if part}
+    refs: list[pages.Page | str] = []
+    i = 0
+    while i < len(out.pages):
+        part_key = starts.get(id(out.pages[i]))
+        part = out.page_parts.get(part_key) if part_key else None
+        if part_key and part and out.pages[i:i + len(part)] == part:
+            refs.append(part_key)
+            i += len(part)
+        else:
+            refs.append(out.pages[i])
+            i += 1
+    rest = dataclasses.replace(out, pages=[], trees={}, plan_parts={}, page_parts={})
+    return _Stored(rest, refs, {name: tree.stamp for name, tree in out.trees.items()}, list(out.plan_parts),
+                   list(out.page_parts))
+
+
+def _parts_dir(memo: Path) -> Path:
+    return memo.parent.parent / PARTS
+
+
 def _load(memo: Path) -> Output | None:
     try:
         with open(memo, "rb") as fh:
-            return pickle.load(fh)
+            stored = pickle.load(fh)
+        folder = _parts_dir(memo)
+        found = {k: pickle.loads((folder / f"{k}.pickle").read_bytes()) for k in (*stored.plan_keys, *stored.page_keys)}
     except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError):
-        return None
+        return None  # none, half-written or made by older code: the next build renders
+    out = stored.output
+    out.plan_parts = {k: found[k] for k in stored.plan_keys}
+    out.page_parts = {k: found[k] for k in stored.page_keys}
+    out.pages = [p for ref in stored.pages for p in (out.page_parts[ref] if isinstance(ref, str) else (ref,))]
+    out.trees = publish.group([(p.uri, p.body) for p in out.pages if p.front is None], out.files, stored.stamps)
+    return out
 
 
 def _latest(folder: Path, code: str) -> Output | None:
@@ -242,30 +285,38 @@ def _recall(memo: Path) -> Output | None:
         present = Store(memo.parent.parent).listing()
         if out.inputs != _signatures(out.sponsors) or not all(a.path in present for a in out.files):
             return None
+        os.utime(memo)  # most recently used: kept by the pruning below, and so are its parts
+        _touch_parts(memo, out)
     except OSError:
         return None
-    os.utime(memo)  # most recently used: kept by the pruning below
     return out
 
 
-def _remember(memo: Path, out: Output) -> None:
-    """Store the result for the next build, in a forked child when that is safe, so the build need not wait for it.
+def _touch_parts(memo: Path, out: Output) -> None:
+    folder = _parts_dir(memo)
+    for k in (*out.plan_parts, *out.page_parts):
+        os.utime(folder / f"{k}.pickle")
 
-    The write is atomic: a child that dies early only costs the next build a full render.
+
+def _remember(memo: Path, out: Output) -> None:
+    """Store the result for the next build: a small file, and the per-sponsor parts not stored yet.
+
+    Each write is atomic; a build killed between them leaves a result that does not load, and the next build
+    renders. Parts are written (or touched) after the result, so none is older than a result that uses it.
     """
-    if hasattr(os, "fork") and threading.active_count() == 1:  # forking a threaded process can deadlock the child
-        # The marker says a write is under way (benchmarks wait for it); the child removes it when done.
-        marker = memo.parent / f".writing-{memo.stem[:16]}"
-        memo.parent.mkdir(parents=True, exist_ok=True)
-        marker.touch()
-        if os.fork() == 0:
-            try:
-                write_atomic(memo, pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
-            finally:
-                marker.unlink(missing_ok=True)
-                os._exit(0)
-    else:
-        write_atomic(memo, pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
-    older = sorted(memo.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)[KEEP_OUTPUTS:]
-    for stale in older:
+    write_atomic(memo, pickle.dumps(_stored(out), protocol=pickle.HIGHEST_PROTOCOL))
+    folder = _parts_dir(memo)
+    for k, part in {**out.plan_parts, **out.page_parts}.items():
+        path = folder / f"{k}.pickle"
+        try:
+            os.utime(path)
+        except FileNotFoundError:
+            write_atomic(path, pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL))
+    results = sorted(memo.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for stale in results[KEEP_OUTPUTS:]:
         stale.unlink(missing_ok=True)
+    # A part older than the oldest result kept belongs to none of them.
+    oldest = min(p.stat().st_mtime for p in results[:KEEP_OUTPUTS])
+    for part_file in folder.glob("*.pickle"):
+        if part_file.stat().st_mtime < oldest:
+            part_file.unlink(missing_ok=True)

@@ -53,8 +53,11 @@ def subtree_of(uri: str) -> str | None:
     return None
 
 
-def group(pages: list[tuple[str, str]], files: list[Asset]) -> dict[str, Tree]:
-    """Subtrees of the given static pages (site path, text) and cached files; paths outside any are left out."""
+def group(pages: list[tuple[str, str]], files: list[Asset], stamps: dict[str, str] | None = None) -> dict[str, Tree]:
+    """Subtrees of the given static pages (site path, text) and cached files; paths outside any are left out.
+
+    `stamps` are those of an earlier grouping of exactly these pages and files: given, nothing is hashed again.
+    """
     entries: dict[str, list[Entry]] = {}
     for uri, text in pages:
         name = subtree_of(uri)
@@ -67,6 +70,9 @@ def group(pages: list[tuple[str, str]], files: list[Asset]) -> dict[str, Tree]:
     trees = {}
     for name, items in sorted(entries.items()):
         items.sort(key=lambda e: e.rel)
+        if stamps and name in stamps:
+            trees[name] = Tree(stamps[name], tuple(items))
+            continue
         digest = hashlib.sha256()
         for e in items:
             # A cached file is named after its content, so its name stands for its bytes.

@@ -50,12 +50,10 @@ def sponsors_text(n: int) -> str:
 
 
 def settle(project: Path) -> None:
-    """Wait for the previous build's background work (removing the replaced site, storing its result), so that
-    no build is charged for its predecessor's clean-up."""
+    """Wait for the previous build's background work (removing a replaced site), so that no build is charged for
+    its predecessor's clean-up."""
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and (
-        any(project.glob("site.old-*")) or any(project.glob(".cache/sponsor-pages/outputs/.writing-*"))
-    ):
+    while time.monotonic() < deadline and any(project.glob("site.old-*")):
         time.sleep(0.05)
 
 

@@ -202,3 +202,18 @@ def test_hand_written_page_may_not_take_a_generated_path(small_project):
     result = mkdocs_build(small_project)
     assert result.returncode != 0
     assert "slogans.md" in result.stderr and "generated page" in result.stderr
+
+
+def test_remembered_results_share_their_per_sponsor_parts(small_project):
+    assert mkdocs_build(small_project).returncode == 0
+    cache = small_project / ".cache/sponsor-pages"
+    before = set((cache / "parts").iterdir())
+    path = small_project / "sponsors.yaml"
+    path.write_text(path.read_text().replace("short_name: 深圳融媒", "short_name: 深圳融媒体"))
+    assert mkdocs_build(small_project).returncode == 0
+    after = set((cache / "parts").iterdir())
+    # The edited sponsor's plan and pages, and the pages of the initiator that lists it: the rest are shared.
+    assert before < after and len(after - before) <= 3 < len(before)
+    results = list((cache / "outputs").glob("*.pickle"))
+    assert len(results) == 2
+    assert max(p.stat().st_size for p in results) < sum(p.stat().st_size for p in after) / 4
