@@ -20,7 +20,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -44,14 +44,20 @@ pytestmark = pytest.mark.e2e
 BEIJING_NOW = datetime.now(timezone.utc) + timedelta(hours=8)
 
 
+def _campaign(links: date, prizes: date, window: tuple[date, date] | None = None) -> str:
+    """The sample's campaign with these deadlines (and window), whatever the sample's own say."""
+    text = re.sub(r"(?m)^  deadlines:\n(?:    .*\n)+", "", CAMPAIGN.rstrip("\n") + "\n")
+    if window:
+        text = re.sub(r"(?m)^  opens: .*$", f"  opens: {window[0]} 09:00", text)
+        text = re.sub(r"(?m)^  closes: .*$", f"  closes: {window[1]} 24:00", text)
+    return text + f"  deadlines:\n    links: {links}\n    prizes: {prizes}\n"
+
+
 def _campaign_open_now() -> str:
-    """The sample's campaign with its window around today and the deadlines still ahead, so the sub-link and prize
-    forms are open whatever day the test runs (the rehearsal moves only the window)."""
+    """The window around today and the deadlines still ahead, so the sub-link and prize forms are open whatever day
+    the test runs (the rehearsal moves only the window)."""
     first, last = BEIJING_NOW.date() - timedelta(days=1), BEIJING_NOW.date() + timedelta(days=8)
-    text = re.sub(r"(?m)^  opens: .*$", f"  opens: {first} 09:00", CAMPAIGN)
-    text = re.sub(r"(?m)^  closes: .*$", f"  closes: {last} 24:00", text)
-    text = re.sub(r"(?m)^    links: .*$", f"    links: {last}", text)
-    return re.sub(r"(?m)^    prizes: .*$", f"    prizes: {last}", text)
+    return _campaign(last, last, (first, last))
 
 
 # Comments and a flow-style list on purpose: approving must keep both as they are.
@@ -146,7 +152,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def late_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The sample's own deadlines (2020): long passed, while the rehearsal's window is open today."""
-    with serve(write_project(tmp_path_factory.mktemp("late") / "project", CAMPAIGN + SPONSORS)) as s:
+    campaign = _campaign(date(2020, 7, 10), date(2020, 7, 15))
+    with serve(write_project(tmp_path_factory.mktemp("late") / "project", campaign + SPONSORS)) as s:
         yield s
 
 
