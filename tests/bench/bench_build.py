@@ -128,6 +128,12 @@ def drawn_jobs(project: Path) -> tuple[int, float]:
         return len(jobs), float(result.stdout.strip())
 
 
+def megabytes(folder: Path, only_own: bool = False) -> float:
+    """Bytes of the files under `folder`; with `only_own`, of those not hard-linked from elsewhere (the cache)."""
+    files = [p.stat() for p in folder.rglob("*") if p.is_file()]
+    return sum(st.st_size for st in files if not only_own or st.st_nlink == 1) / 1e6
+
+
 def bench(n: int, base: Path, env: dict[str, str], repeats: int = 3) -> dict[str, float]:
     ours = our_project(base, n)
     cold = run(ours, env)
@@ -147,7 +153,11 @@ def bench(n: int, base: Path, env: dict[str, str], repeats: int = 3) -> dict[str
         redraws.append(drawn_jobs(ours))
         edits.append(run(ours, env))
     jobs, draw_time = min(redraws, key=lambda r: r[1])
-    return {"sponsors": n, "pages": md_pages, "plain": plain_time, "unchanged": unchanged, "one_edit": min(edits),
+    settle(ours)
+    sizes = {"cache_mb": megabytes(ours / ".cache"), "memo_mb": megabytes(ours / ".cache/sponsor-pages/outputs")
+             + megabytes(ours / ".cache/sponsor-pages/parts"), "site_mb": megabytes(ours / "site"),
+             "site_own_mb": megabytes(ours / "site", only_own=True), "kept_mb": megabytes(ours / "site.prev", only_own=True)}
+    return {**sizes, "sponsors": n, "pages": md_pages, "plain": plain_time, "unchanged": unchanged, "one_edit": min(edits),
             "redrawn_jobs": jobs, "draw_time": draw_time, "cold": cold, "cache_files": cache_files, "images_per_s": cache_files / cold,
             "sponsor_page_kb": avg_html / 1024}
 
@@ -175,6 +185,12 @@ def main() -> None:
               f"{r['one_edit']:.2f} s | {r['draw_time']:.2f} s ({r['redrawn_jobs']} jobs) | "
               f"{1.3 * r['plain'] + r['draw_time']:.2f} s | {r['cold']:.1f} s | "
               f"{r['images_per_s']:.0f} | {r['sponsor_page_kb']:.0f} KB |")
+    print()
+    print("| sponsors | .cache/ | of it, remembered results | site/ | of it, not linked from the cache | site.prev/ (kept for the next build), not linked from the cache |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['sponsors']} | {r['cache_mb']:.0f} MB | {r['memo_mb']:.0f} MB | {r['site_mb']:.0f} MB | "
+              f"{r['site_own_mb']:.0f} MB | {r['kept_mb']:.0f} MB |")
 
 
 if __name__ == "__main__":
