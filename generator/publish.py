@@ -16,6 +16,7 @@ import errno
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -188,7 +189,7 @@ def _swap(stage: Path, site: Path) -> Path | None:
     if _exchange(stage, site):
         return stage
     # Where the system cannot exchange two names, there is a moment without a site between two renames.
-    aside = Path(tempfile.mkdtemp(prefix=f"{site.name}{REPLACED}", dir=site.parent)) / site.name
+    aside = site.with_name(f"{site.name}{REPLACED}{secrets.token_hex(4)}")
     os.rename(site, aside)
     os.rename(stage, site)
     return aside
