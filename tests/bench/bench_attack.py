@@ -79,6 +79,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # run as a script from the repo root: `tests` is not an installed package
 
+from tests.helpers import beijing_midnight, write_catalog  # noqa: E402
+
 SOLVED = ("ok", "foreign_proof", "expired_proof")  # proof verdicts whose hash was right: the old rules' "valid"
 EVIL = "https://evil.example"
 FORGED_TOKEN = "forged-origin-token-" * 3
@@ -122,24 +124,11 @@ SIZES = {
 
 # ---- the site -----------------------------------------------------------------------------------------------------
 
-def today_opens() -> str:
-    """Today at 00:00 Beijing time: the rehearsal's window, open now."""
-    from lambdas.survey.catalog import BEIJING
-
-    return datetime.now(BEIJING).replace(hour=0, minute=0, second=0, microsecond=0).isoformat()
-
-
 def write_site(folder: Path) -> Path:
     """What the API reads from a built site, written by the build's own functions as the rehearsal build writes
     them (the window moved to open today): sponsors.json, questionnaires.json and rules.json. The pages themselves
     play no part in an attack on the API, and a full build would tie this kit to every template."""
-    from generator import build, pages
-    from lambdas.survey import questionnaire, rules
-
-    sl = build.read(ROOT / "sponsors.yaml", opens=today_opens())
-    (folder / "sponsors.json").write_text(pages.manifest(sl, set()), encoding="utf-8")
-    (folder / "questionnaires.json").write_text(questionnaire.to_json(), encoding="utf-8")
-    (folder / "rules.json").write_text(rules.to_json(), encoding="utf-8")
+    write_catalog(folder, beijing_midnight().isoformat())
     return folder
 
 

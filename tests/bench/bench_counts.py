@@ -66,6 +66,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # run as a script from the repo root: `tests` is not an installed package
 
+from tests.helpers import guarded  # noqa: E402
+
 SHARDS = 16
 KB = 1024
 PAGE_BYTES = 1024 * 1024  # DynamoDB stops a Query or Scan page after 1 MB of items read
@@ -117,6 +119,9 @@ class Report:
     costs: list[str] = field(default_factory=list)
     exports: list[Export] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+
+    def failed(self, figure: str, exc: Exception) -> None:
+        self.notes.append(f"{figure} FAILED: {type(exc).__name__}: {exc}")
 
 
 def section(title: str) -> None:
@@ -808,16 +813,6 @@ def summary(report: Report, price: float) -> None:
               f"{e.csv_bytes / KB / KB:.1f} MB | {e.parquet_bytes / KB / KB:.1f} MB |")
     for note in report.notes:
         print(f"\n{note}")
-
-
-def guarded(report: Report, figure: str, fn: Callable[[], Any]) -> Any:
-    """Run one part; a failure is printed and noted, and the other parts still run."""
-    try:
-        return fn()
-    except Exception as exc:  # noqa: BLE001 - one broken figure must not hide the others
-        print(f"\n{figure} FAILED: {type(exc).__name__}: {exc}", flush=True)
-        report.notes.append(f"{figure} FAILED: {type(exc).__name__}: {exc}")
-        return None
 
 
 def main() -> None:

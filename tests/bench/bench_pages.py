@@ -23,7 +23,7 @@ if str(ROOT) not in sys.path:
 
 from tests.bench.bench_submit import TARGET_A11Y, TARGET_PERF, build_lean, describe, lighthouse, scores  # noqa: E402
 from lambdas.survey.catalog import BEIJING  # noqa: E402
-from tests.conftest import CAMPAIGN, SMALL_SPONSORS, mkdocs_build, write_project  # noqa: E402
+from tests.helpers import CAMPAIGN, SMALL_SPONSORS, mkdocs_build, write_project  # noqa: E402
 
 PAGES = (("home", ""), ("sponsor page", "sponsors/guangdong-cyber/"), ("form page", "s/guangdong-cyber/wechat/"),
          ("progress", "progress/"))

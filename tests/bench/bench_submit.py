@@ -54,6 +54,10 @@ from urllib.parse import unquote, urljoin, urlsplit
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # run as a script from the repo root: `tests` is not an installed package
 
+from tests.helpers import (  # noqa: E402
+    CAMPAIGN, SMALL_SPONSORS, beijing_midnight, free_port, guarded, mkdocs_build, write_catalog, write_project,
+)
+
 TABLE = "survey-bench"
 SHARDS = 16
 BITS = 8  # cheap to solve here; the server's check is one HMAC and one SHA-256 whatever the difficulty
@@ -85,6 +89,9 @@ class Report:
     def add(self, *args: Any) -> None:
         self.rows.append(Row(*args))
 
+    def failed(self, figure: str, exc: Exception) -> None:
+        self.add(figure, f"failed: {type(exc).__name__}", "", "", None)
+
 
 def section(title: str) -> None:
     print(f"\n## {title}\n", flush=True)
@@ -98,25 +105,10 @@ def p95(xs: list[float]) -> float:
     return sorted(xs)[min(len(xs) - 1, int(len(xs) * 0.95))]
 
 
-def today_opens() -> str:
-    """Today at 00:00 Beijing time: the survey window moved so the form and the API are open now."""
-    from lambdas.survey.catalog import BEIJING
-
-    return datetime.now(BEIJING).replace(hour=0, minute=0, second=0, microsecond=0).isoformat()
-
-
 def catalog_file(folder: Path) -> Path:
-    """sponsors.json as the generator writes it, with the window open today."""
-    from generator import build, pages
-    from lambdas.survey import questionnaire, rules
-
-    sl = build.read(ROOT / "sponsors.yaml", opens=today_opens())
-    path = folder / "sponsors.json"
-    path.write_text(pages.manifest(sl, set()), encoding="utf-8")
-    # The build publishes the questionnaires and the rules beside sponsors.json; the function reads them there.
-    (folder / "questionnaires.json").write_text(questionnaire.to_json(), encoding="utf-8")
-    (folder / "rules.json").write_text(rules.to_json(), encoding="utf-8")
-    return path
+    """sponsors.json as the generator writes it, with the window open today, and the questionnaires and the rules the
+    build publishes beside it: the function reads them there."""
+    return write_catalog(folder, beijing_midnight().isoformat())
 
 
 # ---- 1. cold start ------------------------------------------------------------------------------------------------
@@ -471,10 +463,8 @@ def weigh(site: Path, page: str, label: str) -> dict[str, float]:
 
 def build_ours(base: Path) -> Path:
     """The small fixture project, built with the window open today; returns its site folder."""
-    from tests.conftest import CAMPAIGN, SMALL_SPONSORS, mkdocs_build, write_project
-
     project = write_project(base / "project", CAMPAIGN + SMALL_SPONSORS)
-    result = mkdocs_build(project, env={"SURVEY_OPENS": today_opens()})
+    result = mkdocs_build(project, env={"SURVEY_OPENS": beijing_midnight().isoformat()})
     if result.returncode != 0:
         raise RuntimeError(f"our build failed:\n{result.stderr[-2000:]}")
     return project / "site"
@@ -497,8 +487,6 @@ LEAN_PAGE = """# 网民网络安全感满意度调查
 
 def build_lean(base: Path) -> Path:
     """A lean mkdocs-material page (theme only, no plugins, no search): the baseline for weight and Lighthouse."""
-    from tests.conftest import mkdocs_build
-
     project = base / "lean"
     (project / "docs").mkdir(parents=True)
     (project / "mkdocs.yml").write_text(LEAN_CONFIG, encoding="utf-8")
@@ -528,12 +516,6 @@ def bench_weight(ours: Path | None, lean: Path | None, report: Report) -> None:
 LIGHTHOUSE_LOCAL = ROOT / ".cache" / "lighthouse" / "node_modules" / ".bin" / "lighthouse"
 METRICS = {"first-contentful-paint": "FCP", "largest-contentful-paint": "LCP", "total-blocking-time": "TBT",
            "cumulative-layout-shift": "CLS"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def serve(site: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -635,16 +617,6 @@ def summary(report: Report) -> None:
         print(f"| {r.figure} | {r.ours} | {r.baseline} | {r.target} | {met} |")
     for note in report.notes:
         print(f"\n{note}")
-
-
-def guarded(report: Report, figure: str, fn: Callable[[], Any]) -> Any:
-    """Run one part; a failure is printed and recorded, and the other figures still run."""
-    try:
-        return fn()
-    except Exception as exc:  # noqa: BLE001 - one broken figure must not hide the others
-        print(f"\n{figure} FAILED: {type(exc).__name__}: {exc}", flush=True)
-        report.add(figure, f"failed: {type(exc).__name__}", "", "", None)
-        return None
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -65,6 +65,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # run as a script from the repo root: `tests` is not an installed package
 
+from tests.helpers import beijing_midnight, write_catalog  # noqa: E402
+
 PUBLIC_SHARE = 0.85  # most respondents take the public questionnaire
 ZIPF_S = 1.2  # with ~260 sponsors the top five bring about half the samples
 RETRY_AFTER_SCALE = 1 / 60  # the handler's Retry-After of 3 s becomes 50 ms: the run stays short, the order holds
@@ -87,24 +89,13 @@ class Config:
 
 # ---- the site folder ----------------------------------------------------------------------------------------------
 
-def today_opens() -> str:
-    """Today at 00:00 Beijing time: the window moved so the API is open now (the rehearsal's rule)."""
-    from lambdas.survey.catalog import BEIJING
-
-    return datetime.now(BEIJING).replace(hour=0, minute=0, second=0, microsecond=0).isoformat()
-
-
 def write_site(folder: Path) -> Path:
     """Only what the API reads; a full site build would cost a minute and change nothing here."""
-    from generator import build, pages
-    from lambdas.survey import questionnaire, rules
+    from lambdas.survey import rules
 
-    sl = build.read(ROOT / "sponsors.yaml", opens=today_opens())
-    (folder / "sponsors.json").write_text(pages.manifest(sl, set()), encoding="utf-8")
-    (folder / "questionnaires.json").write_text(questionnaire.to_json(), encoding="utf-8")
     data = rules.read()
     data["limits"]["min_seconds"] = {q: 0 for q in data["limits"]["min_seconds"]}  # see the module's docstring
-    (folder / "rules.json").write_text(rules.dumps(data), encoding="utf-8")
+    write_catalog(folder, beijing_midnight().isoformat(), rules_text=rules.dumps(data))
     rules.load(folder / "rules.json")  # the function must be able to read it
     return folder
 

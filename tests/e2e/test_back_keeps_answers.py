@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_form import _answer_everything, _phone, browser, stack  # noqa: F401  (fixtures)
+from tests.e2e.test_form import _answer_everything, _phone, stack  # noqa: F401  (a fixture)
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.e2e
 
 
-def test_going_back_from_the_problem_page_finds_every_answer(browser: Any, stack: dict) -> None:  # noqa: F811
+def test_going_back_from_the_problem_page_finds_every_answer(browser: Any, stack: dict) -> None:  # noqa: F811  (stack)
     page = _phone(browser, stack, javascript=False)
     page.goto(stack["url"] + "s/beijing-ccs/website/")
     _answer_everything(page)

@@ -2,46 +2,22 @@
 
 from __future__ import annotations
 
-import functools
 import io
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 import zxingcpp
 from PIL import Image
 
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS as ARGS, serving  # noqa: F401  (test_portal.py imports these from here)
+
 playwright = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-
-
-class Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args):  # type: ignore[no-untyped-def]
-        pass
 
 
 @pytest.fixture(scope="module")
 def site_url(built_small: Path):
-    handler = functools.partial(Quiet, directory=str(built_small / "site"))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is required: apt-get install chromium")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+    with serving(built_small / "site") as url:
+        yield url
 
 
 @pytest.fixture

@@ -4,18 +4,15 @@ from a server that sends the policy."""
 
 from __future__ import annotations
 
-import functools
 import re
-import threading
 from html.parser import HTMLParser
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from lambdas import local
-from tests.e2e.test_browser import ARGS, CHROMIUM, Quiet
+from tests.helpers import Quiet, serving
 
 # The headers the distribution adds to every response, read from its response-headers policy in the template.
 EDGE_HEADERS = local.security_headers(local.template())
@@ -99,23 +96,8 @@ class _WithPolicy(Quiet):
 
 @pytest.fixture(scope="module")
 def strict_url(built_small: Path):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_WithPolicy, directory=str(built_small / "site")))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is required: apt-get install chromium")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+    with serving(built_small / "site", _WithPolicy) as url:
+        yield url
 
 
 # Runs in every document before the page's own code; init scripts come from the browser, not the page, so the

@@ -17,22 +17,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
-from lambdas import local
 from lambdas.counts import app as counts_app
-from lambdas.survey import catalog as catalogs
 from lambdas.survey.catalog import BEIJING
-from lambdas.survey.store import Store, counter_key
-from tests.conftest import CAMPAIGN, SMALL_SPONSORS, mkdocs_build, write_project
-from tests.e2e.test_browser import ARGS, CHROMIUM
 from tests.e2e.waiting import until
+from tests.helpers import CAMPAIGN, SMALL_SPONSORS, beijing_midnight, counted_stack, mkdocs_build, write_project
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.e2e
 
-SHARDS = 16  # the local stack's
 NOTE = '[data-field="valid-note"]'
 BOARD_ROWS = '[data-table="board"] tbody tr'
 # (day: 0 yesterday / 1 today, sponsor, channel, province, received, valid). By received: guangdong-cyber 9,
@@ -49,36 +43,15 @@ SEED = [
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = write_project(tmp_path_factory.mktemp("dashboards") / "project", CAMPAIGN + SMALL_SPONSORS)
-    opens = (datetime.now(BEIJING) - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    result = mkdocs_build(project, env={"SURVEY_OPENS": opens.isoformat()})
+    result = mkdocs_build(project, env={"SURVEY_OPENS": beijing_midnight(days_ago=1).isoformat()})
     assert result.returncode == 0, result.stderr
     return project / "site"
 
 
 @pytest.fixture(scope="module")
 def stack(site: Path) -> Iterator[dict[str, Any]]:
-    counts_app.configure(None)
-    with local.stack(site, port=0) as (stk, _server):
-        client = boto3.client("dynamodb", endpoint_url=stk.database_url, region_name="us-east-1",
-                              aws_access_key_id="local", aws_secret_access_key="local")
-        store = Store(client, stk.table, SHARDS)
-        cat = catalogs.load(site / "sponsors.json")
-        days = cat.days()
-        for n, (offset, sponsor, channel, province, received, valid) in enumerate(SEED):
-            key = counter_key(days[offset], n % SHARDS, "public", sponsor, channel, province)
-            assert store.set_counter(key, received, valid, None)
-        yield {"url": stk.url, "store": store, "catalog": cat, "days": days}
-    counts_app.configure(None)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is required: apt-get install chromium")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+    with counted_stack(site, SEED) as s:
+        yield s
 
 
 @pytest.fixture

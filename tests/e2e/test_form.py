@@ -5,22 +5,14 @@ with that sponsor and channel. And the same without JavaScript."""
 from __future__ import annotations
 
 import json
-import os
-import re
-import signal
-import subprocess
-import sys
 import time
 import urllib.request
 from typing import Any
 
-import boto3
 import pytest
 
-from tests.conftest import CAMPAIGN, SMALL_SPONSORS, write_project
-from tests.e2e.test_browser import ARGS, CHROMIUM
-from tests.e2e.test_serve import free_port
 from tests.e2e.waiting import until
+from tests.helpers import CAMPAIGN, SMALL_SPONSORS, rehearsal, write_project
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.e2e
@@ -28,29 +20,10 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    project = write_project(tmp_path_factory.mktemp("stack") / "project", CAMPAIGN + SMALL_SPONSORS)
-    port = free_port()
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-    env.pop("SURVEY_SITE_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "generator", "serve", "--rehearse", "--port", str(port)],
-                            cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines: list[str] = []
-    deadline = time.monotonic() + 180
-    assert proc.stdout is not None
-    while not any(line.startswith("Serving ") for line in lines):
-        line = proc.stdout.readline()
-        assert line or proc.poll() is None, "".join(lines)
-        assert time.monotonic() < deadline, "".join(lines)
-        lines.append(line)
-    text = "".join(lines)
-    database = re.search(r"embedded DynamoDB \(moto server\) at (http://127\.0\.0\.1:\d+)", text)
-    assert database and "REHEARSAL" in text, text
-    client = boto3.client("dynamodb", endpoint_url=database.group(1), region_name="us-east-1",
-                          aws_access_key_id="local", aws_secret_access_key="local")
-    yield {"url": f"http://127.0.0.1:{port}/", "db": client, "proc": proc}
-    proc.send_signal(signal.SIGINT)
-    output, _ = proc.communicate(timeout=30)
-    assert proc.returncode == 0 and "stopped" in output
+    with rehearsal(write_project(tmp_path_factory.mktemp("stack") / "project", CAMPAIGN + SMALL_SPONSORS)) as s:
+        assert "REHEARSAL" in "".join(s["log"]), "".join(s["log"])
+        yield s
+    assert s["returncode"] == 0 and "stopped" in "".join(s["log"])
 
 
 def _submissions(client: Any) -> list[dict[str, Any]]:
@@ -62,13 +35,6 @@ def _counted(client: Any) -> int:
     items = client.scan(TableName="survey-local")["Items"]
     return sum(int(i["received"]["N"]) for i in items if i["pk"]["S"].startswith("C#"))
 
-
-@pytest.fixture(scope="module")
-def browser() -> Any:
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def _phone(browser: Any, stack: dict, javascript: bool = True) -> Any:
@@ -225,7 +191,7 @@ def test_every_submission_is_counted_once(stack):
 
 def test_outside_the_window_the_page_says_so(browser, tmp_path):
     """The sample's own window (2020) is long closed: the built page says so instead of showing the form."""
-    from tests.conftest import mkdocs_build
+    from tests.helpers import mkdocs_build
 
     project = write_project(tmp_path / "closed", CAMPAIGN + SMALL_SPONSORS)
     assert mkdocs_build(project).returncode == 0

@@ -9,27 +9,19 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
-from lambdas import local
-from lambdas.counts import app as counts_app
-from lambdas.survey import catalog as catalogs
-from lambdas.survey.catalog import BEIJING
-from lambdas.survey.store import Store, counter_key
-from tests.conftest import CAMPAIGN, SMALL_SPONSORS, mkdocs_build, write_project
-from tests.e2e.test_browser import ARGS, CHROMIUM
 from tests.e2e.waiting import until
+from tests.helpers import CAMPAIGN, SMALL_SPONSORS, beijing_midnight, counted_stack, mkdocs_build, write_project
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.e2e
 
 SHOTS = Path(os.environ.get("SURVEY_SHOTS", "/tmp/survey-shots"))
-SHARDS = 16  # the local stack's
 WIDTHS = {"phone": 360, "desktop": 1280}
 WECHAT_UA = ("Mozilla/5.0 (Linux; Android 12; Pixel 6) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 "
              "Chrome/110.0.0.0 Mobile Safari/537.36 MicroMessenger/8.0.40.2420(0x28002851) NetType/WIFI Language/zh_CN")
@@ -41,35 +33,15 @@ BOARD_ROWS = '[data-table="board"] tbody tr'
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = write_project(tmp_path_factory.mktemp("pages") / "project", CAMPAIGN + SMALL_SPONSORS)
-    opens = (datetime.now(BEIJING) - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    result = mkdocs_build(project, env={"SURVEY_OPENS": opens.isoformat()})
+    result = mkdocs_build(project, env={"SURVEY_OPENS": beijing_midnight(days_ago=1).isoformat()})
     assert result.returncode == 0, result.stderr
     return project / "site"
 
 
 @pytest.fixture(scope="module")
 def stack(site: Path) -> Iterator[dict[str, Any]]:
-    counts_app.configure(None)
-    with local.stack(site, port=0) as (stk, _server):
-        client = boto3.client("dynamodb", endpoint_url=stk.database_url, region_name="us-east-1",
-                              aws_access_key_id="local", aws_secret_access_key="local")
-        store = Store(client, stk.table, SHARDS)
-        cat = catalogs.load(site / "sponsors.json")
-        for n, (offset, sponsor, channel, province, received, valid) in enumerate(SEED):
-            assert store.set_counter(counter_key(cat.days()[offset], n, "public", sponsor, channel, province),
-                                     received, valid, None)
-        yield {"url": stk.url, "catalog": cat}
-    counts_app.configure(None)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is required: apt-get install chromium")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+    with counted_stack(site, SEED) as s:
+        yield s
 
 
 def _context(browser: Any, width: int, **extra: Any) -> Any:

@@ -4,22 +4,13 @@ province, and the thank-you page shows the prizes and the 兑奖码 kept from th
 
 from __future__ import annotations
 
-import os
-import re
-import signal
-import subprocess
-import sys
-import time
 from typing import Any
 
-import boto3
 import pytest
 
-from tests.conftest import CAMPAIGN, SMALL_SPONSORS, write_project
-from tests.e2e.test_browser import ARGS, CHROMIUM
 from tests.e2e.test_form import _answer_everything, _phone, _submissions
-from tests.e2e.test_serve import free_port
 from tests.e2e.waiting import until
+from tests.helpers import CAMPAIGN, SMALL_SPONSORS, rehearsal, write_project
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.e2e
@@ -33,35 +24,8 @@ SPONSORS = SMALL_SPONSORS.replace(f"      - {LOCAL}\n", f"      - {LOCAL}\n     
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Any:
     assert NATIONAL in SPONSORS
-    project = write_project(tmp_path_factory.mktemp("prizes") / "project", CAMPAIGN + SPONSORS)
-    port = free_port()
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-    env.pop("SURVEY_SITE_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "generator", "serve", "--rehearse", "--port", str(port)],
-                            cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines: list[str] = []
-    deadline = time.monotonic() + 180
-    assert proc.stdout is not None
-    while not any(line.startswith("Serving ") for line in lines):
-        line = proc.stdout.readline()
-        assert line or proc.poll() is None, "".join(lines)
-        assert time.monotonic() < deadline, "".join(lines)
-        lines.append(line)
-    database = re.search(r"embedded DynamoDB \(moto server\) at (http://127\.0\.0\.1:\d+)", "".join(lines))
-    assert database, "".join(lines)
-    client = boto3.client("dynamodb", endpoint_url=database.group(1), region_name="us-east-1",
-                          aws_access_key_id="local", aws_secret_access_key="local")
-    yield {"url": f"http://127.0.0.1:{port}/", "db": client}
-    proc.send_signal(signal.SIGINT)
-    proc.communicate(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Any:
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+    with rehearsal(write_project(tmp_path_factory.mktemp("prizes") / "project", CAMPAIGN + SPONSORS)) as s:
+        yield s
 
 
 def test_local_prize_follows_the_province_and_the_thank_you_page_gives_a_claim_code(browser, stack):

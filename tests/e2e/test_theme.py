@@ -6,18 +6,14 @@ Set SURVEY_SCREENSHOTS=<folder> to keep a full-page screenshot of each page at e
 
 from __future__ import annotations
 
-import functools
 import os
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from generator import sponsors
-from tests.conftest import CAMPAIGN, SMALL_SPONSORS, mkdocs_build, write_project
-from tests.e2e.test_browser import ARGS, CHROMIUM
+from tests.helpers import CAMPAIGN, SMALL_SPONSORS, mkdocs_build, serving, write_project
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -61,11 +57,6 @@ CONTRASTS = """
 """
 
 
-class Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def themed(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The small project with an ICP number, built and served."""
@@ -73,21 +64,9 @@ def themed(tmp_path_factory: pytest.TempPathFactory) -> Any:
                             CAMPAIGN.replace('  icp: ""', f"  icp: {ICP}") + SMALL_SPONSORS)
     result = mkdocs_build(project)
     assert result.returncode == 0, result.stderr
-    handler = functools.partial(Quiet, directory=str(project / "site"))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield {"url": f"http://127.0.0.1:{server.server_address[1]}/", "campaign": sponsors.load(project / "sponsors.yaml").campaign}
-    server.shutdown()
+    with serving(project / "site") as url:
+        yield {"url": url, "campaign": sponsors.load(project / "sponsors.yaml").campaign}
 
-
-@pytest.fixture(scope="module")
-def browser() -> Any:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is required: apt-get install chromium")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module", params=list(WIDTHS))

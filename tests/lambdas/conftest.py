@@ -13,16 +13,14 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from generator import build, pages
 from lambdas import local
 from lambdas.submit import app, proof
 from lambdas.submit.intake import Intake, Request
 from lambdas.survey import catalog, questionnaire, rules
-from lambdas.survey.catalog import BEIJING
 from lambdas.survey.keys import Keys
 from lambdas.survey.settings import Settings
 from lambdas.survey.store import Store
-from tests.conftest import ROOT
+from tests.helpers import ROOT, beijing_midnight, write_catalog
 from tests.lambdas.answers import valid_answers
 
 EVENT = json.loads((ROOT / "tests" / "events" / "submit.json").read_text(encoding="utf-8"))
@@ -39,26 +37,16 @@ def survey() -> questionnaire.Survey:
     return questionnaire.load()
 
 
-def _catalog_file(folder: Path, opens: str | None) -> Path:
-    sl = build.read(ROOT / "sponsors.yaml", opens=opens)
-    path = folder / "sponsors.json"
-    path.write_text(pages.manifest(sl, set()), encoding="utf-8")
-    (folder / "questionnaires.json").write_text(questionnaire.to_json(), encoding="utf-8")
-    (folder / "rules.json").write_text(rules.to_json(), encoding="utf-8")
-    return path
-
-
 @pytest.fixture(scope="session")
 def campaign_catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample campaign's own sponsors.json: the 2020 window."""
-    return _catalog_file(tmp_path_factory.mktemp("catalog-2020"), None)
+    return write_catalog(tmp_path_factory.mktemp("catalog-2020"))
 
 
 @pytest.fixture(scope="session")
 def open_catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The same sponsors with the window moved to have opened yesterday, as the local stack's rehearsal does."""
-    yesterday = (datetime.now(BEIJING) - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return _catalog_file(tmp_path_factory.mktemp("catalog-open"), yesterday.isoformat())
+    return write_catalog(tmp_path_factory.mktemp("catalog-open"), beijing_midnight(days_ago=1).isoformat())
 
 
 @pytest.fixture
