@@ -31,7 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from lambdas.survey import catalog as catalogs
-from lambdas.survey import counts, questionnaire, recount, rescore, rules
+from lambdas.survey import counts, layout, questionnaire, recount, rescore, rules
 from lambdas.survey.catalog import BEIJING
 from lambdas.survey.settings import DEFAULT_SHARDS
 from lambdas.survey.store import Store
@@ -40,6 +40,36 @@ from . import anomalies, export, report, requests, snapshot
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; its exit status (0: done, nothing amiss)."""
+    args = _parser().parse_args(argv)
+    if hasattr(args, "run"):  # the results' commands read files only: no table, no AWS settings
+        return int(args.run(args) or 0)
+    if hasattr(args, "on_table"):  # requests and portal: they read the table and what else they need themselves
+        return int(args.on_table(args, lambda service="dynamodb": _client(args.endpoint_url, service)) or 0)
+    if args.command == "snapshot" and args.verify:
+        return _verify(args.verify)
+    store = Store(_client(args.endpoint_url), args.table, args.shards)
+    cat = catalogs.load(args.site / "sponsors.json")
+    if args.command == "recount":
+        return _recount(store, args.fix)
+    if args.command == "rescore":
+        return _rescore(store, args)
+    if args.command == "export":
+        return _export(store, args)
+    if args.command == "anomalies":
+        paths = anomalies.write(args.out, _anomalies(store, args.site), {s: i.name for s, i in cat.sponsors.items()})
+        print("\n".join(str(p) for p in paths))
+        return 0
+    rows = counts.rows_from_items(i for d in cat.days() for i in store.counters(d))
+    now = datetime.now(timezone.utc)
+    if args.command == "report":
+        return _report(store, args, rows, cat, now)
+    written = snapshot.freeze(args.out, rows, cat, now)
+    print(f"{args.out}: froze {', '.join(written) or 'nothing new'}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lambdas.admin", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--table", default=os.environ.get("SURVEY_TABLE", "survey-local"))
@@ -72,59 +102,49 @@ def main(argv: list[str] | None = None) -> int:
     an.add_argument("--out", type=Path, required=True)
     _results_commands(sub)
     requests.add_parsers(sub)
-    args = parser.parse_args(argv)
-    if hasattr(args, "run"):  # the results' commands read files only: no table, no AWS settings
-        return int(args.run(args) or 0)
-    if hasattr(args, "on_table"):  # requests and portal: they read the table and what else they need themselves
-        return int(args.on_table(args, lambda service="dynamodb": _client(args.endpoint_url, service)) or 0)
+    return parser
 
-    if args.command == "snapshot" and args.verify:
-        problems = snapshot.verify(args.verify)
-        for p in problems:
-            print(p, file=sys.stderr)
-        files = len(list(args.verify.glob("*.json")))
-        print(f"{args.verify}: {files} day(s), chain {'BROKEN' if problems else 'intact'}")
-        return 1 if problems else 0
 
-    store = Store(_client(args.endpoint_url), args.table, args.shards)
-    cat = catalogs.load(args.site / "sponsors.json")
-    if args.command == "recount":
-        found, pending = recount.check(store, lambda it: export.progress(it, "submissions"))
-        for d in found:
-            print(f"drift {d.describe()}")
-        print(f"{len(found)} drifted counter(s); {pending} submission(s) pending (the sweeper counts them)")
-        if found and args.fix:
-            fixed, skipped = recount.fix(store, found)
-            print(f"fixed {fixed}; {skipped} changed meanwhile by live traffic (run again)")
-            return 0 if not skipped else 1
-        return 1 if found else 0
-    if args.command == "rescore":
-        return _rescore(store, args)
-    if args.command == "anomalies":
-        paths = anomalies.write(args.out, _anomalies(store, args.site), {s: i.name for s, i in cat.sponsors.items()})
-        print("\n".join(str(p) for p in paths))
-        return 0
-    if args.command == "export":
-        survey = questionnaire.load(args.site / "questionnaires.json")
-        valid = {"yes": True, "no": False, "all": None}[args.valid]
-        filters = export.Filters(args.day, args.sponsor, args.province, valid)
-        formats = ("csv", "parquet") if args.format == "both" else (args.format,)
-        rows = export.progress(_parallel(store, args.segments), "submissions")
-        written = export.export(rows, survey, args.out, filters, formats)
-        print(f"{args.out}: " + ", ".join(f"{qid} {n} rows" for qid, n in written.items()))
-        return 0
-    rows = counts.rows_from_items(i for d in cat.days() for i in store.counters(d))
-    now = datetime.now(timezone.utc)
-    if args.command == "report":
-        found = _anomalies(store, args.site) if args.anomalies else None
-        flagged = [(r.sponsor, r.score, r.explanations) for r in found.sponsors if r.score > 0] if found else None
-        paths = report.write(args.out, rows, cat, now.astimezone(BEIJING).isoformat(timespec="minutes"), flagged)
-        if found:
-            paths += anomalies.write(args.out, found, {s: i.name for s, i in cat.sponsors.items()})
-        print("\n".join(str(p) for p in paths))
-        return 0
-    written = snapshot.freeze(args.out, rows, cat, now)
-    print(f"{args.out}: froze {', '.join(written) or 'nothing new'}")
+def _verify(folder: Path) -> int:
+    problems = snapshot.verify(folder)
+    for p in problems:
+        print(p, file=sys.stderr)
+    files = len(list(folder.glob("*.json")))
+    print(f"{folder}: {files} day(s), chain {'BROKEN' if problems else 'intact'}")
+    return 1 if problems else 0
+
+
+def _recount(store: Store, fix: bool) -> int:
+    found, pending = recount.check(store, lambda it: export.progress(it, "submissions"))
+    for d in found:
+        print(f"drift {d.describe()}")
+    print(f"{len(found)} drifted counter(s); {pending} submission(s) pending (the sweeper counts them)")
+    if found and fix:
+        fixed, skipped = recount.fix(store, found)
+        print(f"fixed {fixed}; {skipped} changed meanwhile by live traffic (run again)")
+        return 0 if not skipped else 1
+    return 1 if found else 0
+
+
+def _export(store: Store, args: argparse.Namespace) -> int:
+    survey = questionnaire.load(args.site / "questionnaires.json")
+    valid = {"yes": True, "no": False, "all": None}[args.valid]
+    filters = export.Filters(args.day, args.sponsor, args.province, valid)
+    formats = ("csv", "parquet") if args.format == "both" else (args.format,)
+    rows = export.progress(_parallel(store, args.segments), "submissions")
+    written = export.export(rows, survey, args.out, filters, formats)
+    print(f"{args.out}: " + ", ".join(f"{qid} {n} rows" for qid, n in written.items()))
+    return 0
+
+
+def _report(store: Store, args: argparse.Namespace, rows: list[counts.Row], cat: catalogs.Catalog,
+            now: datetime) -> int:
+    found = _anomalies(store, args.site) if args.anomalies else None
+    flagged = [(r.sponsor, r.score, r.explanations) for r in found.sponsors if r.score > 0] if found else None
+    paths = report.write(args.out, rows, cat, now.astimezone(BEIJING).isoformat(timespec="minutes"), flagged)
+    if found:
+        paths += anomalies.write(args.out, found, {s: i.name for s, i in cat.sponsors.items()})
+    print("\n".join(str(p) for p in paths))
     return 0
 
 
@@ -225,7 +245,7 @@ def _parallel(store: Store, segments: int):  # type: ignore[no-untyped-def]
 
     def run(segment: int) -> None:
         try:
-            for item in store.scan("S#", segment, segments):
+            for item in store.scan(layout.SUBMISSION, segment, segments):
                 queue.put(item)
         finally:
             queue.put(done)

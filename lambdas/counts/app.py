@@ -1,8 +1,8 @@
 """The counts function: GET /api/counts/... serves the campaign's numbers from counter items alone.
 
 It reads the counters of each day of the window with queries (never a scan of submissions, so its cost stays flat
-as submissions grow to millions), keeps them for a few seconds per container, and answers with Cache-Control so
-CloudFront absorbs the load of dashboards left open on thousands of screens.
+as submissions grow to millions), keeps them for a few seconds per container (counts.Source, the caching policy),
+and answers with Cache-Control so CloudFront absorbs the load of dashboards left open on thousands of screens.
 
 Received counts are public as they happen; valid counts only as the secretariat's policy says (SURVEY_PUBLIC_VALID,
 see counts.POLICIES): where they are not published, responses leave `valid` out and say when it will appear. Only
@@ -14,9 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import time
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -26,90 +24,24 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from lambdas.survey import catalog as catalogs
 from lambdas.survey import counts
-from lambdas.survey.catalog import BEIJING, Catalog, day_of
+from lambdas.survey.catalog import KINDS
+from lambdas.survey.counts import FRESH_SECONDS, Source  # noqa: F401 (FRESH_SECONDS: read by the browser tests)
 from lambdas.survey.regions import PROVINCES
-from lambdas.survey.settings import Settings, SettingsError
+from lambdas.survey.settings import Settings
 from lambdas.survey.store import Store, Unavailable
 
 OPENAPI = Path(__file__).resolve().parent.parent / "openapi.json"
-FRESH_SECONDS = 20.0  # a container re-reads the counters at most this often
-SETTLE = timedelta(hours=1)  # after midnight, the sweeper has long counted what was pending at it
 CACHE = "public, max-age=60, stale-while-revalidate=300"
-KINDS = ("initiator", "media", "enterprise")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 
 logger = Logger(service="counts")
 app = APIGatewayHttpResolver()
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def public_valid_policy(env: Mapping[str, str] | None = None) -> str:
     """SURVEY_PUBLIC_VALID from the function's environment: what the public sees of the valid counts."""
-    value = (os.environ if env is None else env).get("SURVEY_PUBLIC_VALID") or counts.DEFAULT_POLICY
-    if value not in counts.POLICIES:
-        allowed = "; ".join(f"{name}: {what}" for name, what in counts.POLICIES.items())
-        raise SettingsError(f"SURVEY_PUBLIC_VALID is {value[:40]!r}; set one of {', '.join(counts.POLICIES)} "
-                            f"(unset means {counts.DEFAULT_POLICY}). {allowed}")
-    return value
-
-
-class Source:
-    """The counter rows of the window, re-read when older than FRESH_SECONDS; a finished day is read once.
-
-    A day stops changing once the sweeper has counted what was pending at its midnight (SETTLE later), so only
-    today's counters (and yesterday's, just after midnight) are read again: a refresh late in the campaign costs a
-    tenth of a full read. The views computed from the rows are kept until the next refresh.
-
-    `clock` times the refreshes; `now` is the wall clock that decides the days and what the policy shows.
-    """
-
-    def __init__(self, store: Store, cat: Catalog, clock: Callable[[], float] = time.monotonic,
-                 now: Callable[[], datetime] = _utcnow, policy: str = counts.DEFAULT_POLICY) -> None:
-        if policy not in counts.POLICIES:
-            raise SettingsError(f"unknown policy {policy!r}: one of {', '.join(counts.POLICIES)}")
-        self.store = store
-        self.catalog = cat
-        self.clock = clock
-        self.now = now
-        self.policy = policy
-        self._settled: dict[str, list[counts.Row]] = {}
-        self._rows: list[counts.Row] = []
-        self._read_at = -1e9
-        self._views: dict[tuple, Any] = {}
-        self.updated = ""
-
-    def rows(self) -> list[counts.Row]:
-        if self.clock() - self._read_at > FRESH_SECONDS:
-            now = self.now()
-            today, settled_before = day_of(now), day_of(now - SETTLE)
-            rows: list[counts.Row] = []
-            for day in self.catalog.days():
-                if day > today:
-                    break
-                day_rows = self._settled.get(day)
-                if day_rows is None:
-                    day_rows = counts.rows_from_items(self.store.counters(day))
-                    if day < settled_before:
-                        self._settled[day] = day_rows
-                rows += day_rows
-            self._rows, self._views = rows, {}
-            self._read_at = self.clock()
-            self.updated = now.astimezone(BEIJING).isoformat(timespec="seconds")
-        return self._rows
-
-    def view(self, key: tuple, make: Any) -> Any:
-        """A view of the current rows, computed once per refresh."""
-        self.rows()
-        if key not in self._views:
-            self._views[key] = make()
-        return self._views[key]
-
-    def disclosure(self, day: str | None) -> counts.Disclosure:
-        """What the policy shows now of the valid counts of one day, or of the whole window."""
-        return counts.disclosure(self.policy, self.catalog, self.now(), [day] if day else self.catalog.days())
+    value = (os.environ if env is None else env).get("SURVEY_PUBLIC_VALID")
+    return counts.policy_setting("SURVEY_PUBLIC_VALID", value, counts.DEFAULT_POLICY)
 
 
 source: Source | None = None

@@ -27,12 +27,11 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from lambdas.counts.app import Source
 from lambdas.survey import catalog as catalogs
 from lambdas.survey import counts, keys, rules
-from lambdas.survey.catalog import BEIJING, Catalog
+from lambdas.survey.catalog import BEIJING, KIND_LABELS, Catalog
 from lambdas.survey.settings import Settings, SettingsError
-from lambdas.survey.sponsor_requests import KINDS, LIMITS, SUPPORT_LABELS, FieldError, Request, Requests, check, used
+from lambdas.survey.sponsor_requests import KINDS, LIMITS, FieldError, Request, Requests, check, used
 from lambdas.survey.store import Store, Unavailable, _translated
 
 from . import numbers
@@ -42,7 +41,6 @@ logger = Logger(service="portal")
 app = APIGatewayHttpResolver()
 
 TOKEN_HEADER = "x-portal-token"
-KIND_LABELS = {"initiator": "发起单位", **SUPPORT_LABELS}
 UPLOAD_TYPES = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 MAX_UPLOAD = 5 * 1024 * 1024
 UPLOAD_SECONDS = 600
@@ -52,12 +50,8 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 def private_valid_policy(env: Mapping[str, str] | None = None) -> str:
     """SURVEY_PRIVATE_VALID: what a sponsor's own page shows of its valid counts and not-valid reasons."""
-    value = (os.environ if env is None else env).get("SURVEY_PRIVATE_VALID") or "settled_days"
-    if value not in counts.POLICIES:
-        allowed = "; ".join(f"{name}: {what}" for name, what in counts.POLICIES.items())
-        raise SettingsError(f"SURVEY_PRIVATE_VALID is {value[:40]!r}; set one of {', '.join(counts.POLICIES)} "
-                            f"(unset means settled_days). {allowed}")
-    return value
+    value = (os.environ if env is None else env).get("SURVEY_PRIVATE_VALID")
+    return counts.policy_setting("SURVEY_PRIVATE_VALID", value, "settled_days")
 
 
 @dataclass
@@ -67,7 +61,7 @@ class Portal:
     generations: Generations
     requests: Requests
     store: Store
-    source: Source  # the counter rows of the window, as the counts API reads and keeps them
+    source: counts.Source  # the counter rows of the window, as the counts API reads and keeps them
     s3: Any
     bucket: str
     upload_url: str  # where the page posts an upload (the bucket's regional origin; moto's locally)
@@ -87,7 +81,7 @@ def create(settings: Settings, env: Mapping[str, str] | None = None, dynamodb: A
     published = rules.parse(rules.read(settings.rules), settings.rules)
     store = Store(dynamodb, settings.table, settings.shards)
     return Portal(keys.portal(env, secrets), cat, Generations(dynamodb, settings.table),
-                  Requests(dynamodb, settings.table), store, Source(store, cat, policy=policy), s3,
+                  Requests(dynamodb, settings.table), store, counts.Source(store, cat, policy=policy), s3,
                   env["SURVEY_UPLOAD_BUCKET"], env["SURVEY_UPLOAD_URL"],
                   {code: r.title for code, r in published.reasons.items() if r.invalid})
 

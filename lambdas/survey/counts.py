@@ -4,24 +4,34 @@ Plain functions on plain rows, shared by the counts API, the dashboards' data, t
 every place that shows a number computes it the same way. A row is one counter item summed over its shards:
 (day, questionnaire, sponsor, channel, province) -> received, valid.
 
-What the public may see of the valid counts is the secretariat's policy (`Disclosure`, at the end): the report and
+`Source` (at the end) is what a function's container keeps of them: the counter rows, re-read at most every
+FRESH_SECONDS, a finished day read once, and the views computed from them.
+
+What the public may see of the valid counts is the secretariat's policy (`Disclosure`, below): the report and
 the snapshots are the secretariat's own and always carry them.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from typing import Any, NamedTuple
+from datetime import date, datetime, time, timedelta, timezone
+from time import monotonic
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .catalog import BEIJING, UNATTRIBUTED, Catalog
+from .catalog import BEIJING, UNATTRIBUTED, Catalog, day_of
 from .regions import PROVINCES
-from .store import REASON_PREFIX
+from .settings import SettingsError
+
+if TYPE_CHECKING:
+    from .store import Store
+from .layout import REASON_PREFIX, counter_day, counter_of, read_detail
 
 
 class Row(NamedTuple):
+    """A counter's key (layout.CounterKey, field for field) and its numbers summed over its shards."""
+
     day: str
     questionnaire: str
     sponsor: str
@@ -36,14 +46,14 @@ def rows_from_items(items: Iterable[dict[str, Any]]) -> list[Row]:
     row per key. What a counter counts is read from its keys, the one place it is written."""
     merged: dict[tuple[str, str], list[int]] = {}
     for item in items:
-        k = (item["pk"].split("#", 2)[1], item["sk"])
+        k = (counter_day(item["pk"]), item["sk"])
         pair = merged.get(k)
         if pair is None:
             merged[k] = [int(item.get("received", 0)), int(item.get("valid", 0))]
         else:
             pair[0] += int(item.get("received", 0))
             pair[1] += int(item.get("valid", 0))
-    return [Row(day, *sk.split("#", 3), r, v) for (day, sk), (r, v) in sorted(merged.items())]
+    return [Row(*counter_of(day, sk), r, v) for (day, sk), (r, v) in sorted(merged.items())]
 
 
 def _pair(received: int = 0, valid: int = 0) -> dict[str, int]:
@@ -238,8 +248,8 @@ def hours_from_items(items: Iterable[dict[str, Any]]) -> list[HourRow]:
     into one row per hour, in (day, hour) order. Like a counter, a detail says what it counts in its keys."""
     merged: dict[tuple[str, int], list[Any]] = {}
     for item in items:
-        day, hour, _ = item["sk"].split("#")
-        row = merged.setdefault((day, int(hour)), [0, 0, defaultdict(int)])
+        day, hour, _ = read_detail(item["sk"])
+        row = merged.setdefault((day, hour), [0, 0, defaultdict(int)])
         row[0] += int(item.get("received", 0))
         row[1] += int(item.get("valid", 0))
         for name, n in item.items():
@@ -247,3 +257,79 @@ def hours_from_items(items: Iterable[dict[str, Any]]) -> list[HourRow]:
                 row[2][name.removeprefix(REASON_PREFIX)] += int(n)
     return [HourRow(day, hour, r, v, {code: n for code, n in sorted(reasons.items()) if n})
             for (day, hour), (r, v, reasons) in sorted(merged.items())]
+
+
+# -- what a container keeps -------------------------------------------------------------------------------------
+
+FRESH_SECONDS = 20.0  # a container re-reads the counters at most this often
+SETTLE = timedelta(hours=1)  # after midnight, the sweeper has long counted what was pending at it
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def policy_setting(variable: str, value: str | None, default: str) -> str:
+    """The disclosure policy a function's setting `variable` names (`value`; unset means `default`)."""
+    value = value or default
+    if value not in POLICIES:
+        allowed = "; ".join(f"{name}: {what}" for name, what in POLICIES.items())
+        raise SettingsError(f"{variable} is {value[:40]!r}; set one of {', '.join(POLICIES)} "
+                            f"(unset means {default}). {allowed}")
+    return value
+
+
+class Source:
+    """The counter rows of the window, re-read when older than FRESH_SECONDS; a finished day is read once.
+
+    A day stops changing once the sweeper has counted what was pending at its midnight (SETTLE later), so only
+    today's counters (and yesterday's, just after midnight) are read again: a refresh late in the campaign costs a
+    tenth of a full read. The views computed from the rows are kept until the next refresh.
+
+    `clock` times the refreshes; `now` is the wall clock that decides the days and what the policy shows.
+    """
+
+    def __init__(self, store: Store, cat: Catalog, clock: Callable[[], float] = monotonic,
+                 now: Callable[[], datetime] = _utcnow, policy: str = DEFAULT_POLICY) -> None:
+        if policy not in POLICIES:
+            raise SettingsError(f"unknown policy {policy!r}: one of {', '.join(POLICIES)}")
+        self.store = store
+        self.catalog = cat
+        self.clock = clock
+        self.now = now
+        self.policy = policy
+        self._settled: dict[str, list[Row]] = {}
+        self._rows: list[Row] = []
+        self._read_at = -1e9
+        self._views: dict[tuple, Any] = {}
+        self.updated = ""
+
+    def rows(self) -> list[Row]:
+        if self.clock() - self._read_at > FRESH_SECONDS:
+            now = self.now()
+            today, settled_before = day_of(now), day_of(now - SETTLE)
+            rows: list[Row] = []
+            for day in self.catalog.days():
+                if day > today:
+                    break
+                day_rows = self._settled.get(day)
+                if day_rows is None:
+                    day_rows = rows_from_items(self.store.counters(day))
+                    if day < settled_before:
+                        self._settled[day] = day_rows
+                rows += day_rows
+            self._rows, self._views = rows, {}
+            self._read_at = self.clock()
+            self.updated = now.astimezone(BEIJING).isoformat(timespec="seconds")
+        return self._rows
+
+    def view(self, key: tuple, make: Any) -> Any:
+        """A view of the current rows, computed once per refresh."""
+        self.rows()
+        if key not in self._views:
+            self._views[key] = make()
+        return self._views[key]
+
+    def disclosure(self, day: str | None) -> Disclosure:
+        """What the policy shows now of the valid counts of one day, or of the whole window."""
+        return disclosure(self.policy, self.catalog, self.now(), [day] if day else self.catalog.days())
