@@ -9,7 +9,8 @@
   var statusEl = document.getElementById("status"), button = document.getElementById("submit");
   var draftKey = "survey-draft:" + qid, store = storage();
   var draft = read(draftKey) || {};
-  var questions = [].slice.call(form.querySelectorAll("[data-q]"));
+  var questions = [].slice.call(form.querySelectorAll("[data-q]")), byId = {};
+  questions.forEach(function (q) { byId[q.dataset.q] = q; });
   var proof = null, sending = false, cityGroups = null, retryTimer = null; // set before the calls below run
 
   form.noValidate = true; // our own messages, tied to each question
@@ -127,6 +128,16 @@
     return out;
   }
   function shown(q) { return !q.hidden; }
+  /* The server's show-if rule (Question.shown, which Questionnaire.check applies in question order to the answers
+     it has kept): a question applies when one of the options that show it is chosen at its show-if question and
+     that question applies too, so a choice left at a question that no longer applies shows nothing. The question
+     it names comes earlier in the form, so update() has already decided whether it applies. */
+  function applies(q) {
+    var rule = q.dataset.show;
+    if (!rule) return true;
+    var parts = rule.split(":"), wanted = parts[1].split(" "), by = byId[parts[0]];
+    return !!by && shown(by) && chosen(parts[0]).some(function (v) { return wanted.indexOf(v) >= 0; });
+  }
   function answered(q) {
     var type = q.dataset.type, name = q.dataset.q;
     if (type === "matrix") {
@@ -139,10 +150,8 @@
   function update() {
     var total = 0, done = 0;
     questions.forEach(function (q) {
-      var rule = q.dataset.show;
-      if (rule) {
-        var parts = rule.split(":"), wanted = parts[1].split(" ");
-        var show = chosen(parts[0]).some(function (v) { return wanted.indexOf(v) >= 0; });
+      if (q.dataset.show) {
+        var show = applies(q);
         q.hidden = !show;
         [].forEach.call(q.querySelectorAll("input,select,textarea"), function (el) { el.disabled = !show; });
       }
