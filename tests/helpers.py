@@ -76,15 +76,14 @@ def write_project(root: Path, sponsors_text: str) -> Path:
 
 
 def mkdocs_build(project: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """`mkdocs build` of `project` in a fresh process, output captured: the one way tests and benchmarks build.
-    The site's address is the config's unless `env` sets SURVEY_SITE_URL; dates in files are fixed."""
-    full_env = dict(os.environ, NO_MKDOCS_2_WARNING="1", SOURCE_DATE_EPOCH="1595379600")
+    """The build's own `mkdocs build` entry on `project`, output captured: how tests and benchmarks build. The
+    site's address is the config's unless `env` sets SURVEY_SITE_URL; dates in files are fixed."""
+    from generator.__main__ import mkdocs_build as build
+
+    full_env = dict(os.environ, SOURCE_DATE_EPOCH="1595379600")
     full_env.pop("SURVEY_SITE_URL", None)
     full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "-f", str(project / "mkdocs.yml"), *extra],
-        capture_output=True, text=True, env=full_env, cwd=project,
-    )
+    return build(project / "mkdocs.yml", *extra, env=full_env, capture_output=True, text=True, cwd=project)
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
