@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -252,6 +252,8 @@ class Stack:
     database_url: str
     table: str
     api: Api
+    secrets: dict[str, str] = field(default_factory=dict)  # the template's secret's logical id -> its local ARN
+    site: str = ""  # the site it serves, whose sponsors.json the secretariat's commands read
 
 
 @contextmanager
@@ -551,7 +553,7 @@ def stack(site_dir: Path, port: int = 8000, sweep_every: float = SWEEP_EVERY) ->
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
-            yield Stack(f"http://127.0.0.1:{server.server_address[1]}/", db_url, TABLE, api), server
+            yield Stack(f"http://127.0.0.1:{server.server_address[1]}/", db_url, TABLE, api, arns, str(site_dir)), server
         finally:
             stop.set()
             server.shutdown()
@@ -597,4 +599,6 @@ def _sweep_handler() -> str:
 def describe(s: Stack) -> str:
     return (f"API: {s.url}api/ (the handlers in lambdas/, routes from infra/template.yaml)\n"
             f"Data: table '{s.table}' in an embedded DynamoDB (moto server) at {s.database_url}, the same server "
-            "holding the secrets and the upload bucket; it lives in memory and is gone when this stops")
+            "holding the secrets and the upload bucket; it lives in memory and is gone when this stops\n"
+            f"Sponsors' private links: python -m lambdas.admin --endpoint-url {s.database_url} --site {s.site or 'site'} "
+            f"portal links --portal-secret {s.secrets.get('PortalKeySecret', '<PortalKeySecret>')}")

@@ -133,11 +133,16 @@ def serve(project: Path) -> Iterator[dict[str, Any]]:
     text = "".join(lines)
     database = re.search(r"embedded DynamoDB \(moto server\) at (http://127\.0\.0\.1:\d+)", text)
     assert database, text
+    # It prints the secretariat's command for the private links, naming the stack's own portal-key secret
+    printed = re.search(r"Sponsors' private links: python -m lambdas\.admin --endpoint-url (\S+) --site (\S+) "
+                        r"portal links --portal-secret (\S+)", text)
+    assert printed and printed.group(1) == database.group(1), text
+    assert Path(printed.group(2)) == project / "site", text
     client = boto3.client("dynamodb", endpoint_url=database.group(1), region_name="us-east-1",
                           aws_access_key_id="local", aws_secret_access_key="local")
     try:
         yield {"url": f"http://127.0.0.1:{port}/", "db": client, "database_url": database.group(1), "project": project,
-               "log": lines}
+               "log": lines, "portal_secret": printed.group(3)}
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
@@ -187,7 +192,7 @@ def admin(stack: dict[str, Any], *argv: str) -> str:
     """The secretariat's command against the running stack, as a fresh process; its standard output."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     # No AWS settings, as on the secretariat's laptop: the portal key's secret is named, the endpoint is the stack's
-    env.update(AWS_EC2_METADATA_DISABLED="true", SURVEY_PORTAL_KEY_SECRET=_portal_secret(stack)["ARN"])
+    env.update(AWS_EC2_METADATA_DISABLED="true", SURVEY_PORTAL_KEY_SECRET=stack["portal_secret"])
     result = subprocess.run(
         [sys.executable, "-m", "lambdas.admin", "--endpoint-url", stack["database_url"], "--table", "survey-local",
          "--site", str(stack["project"] / "site"), *argv],
@@ -201,8 +206,7 @@ def _portal_secret(stack: dict[str, Any]) -> dict[str, Any]:
     """The stack's portal key (a fresh random one in its local Secrets Manager)."""
     client = boto3.client("secretsmanager", endpoint_url=stack["database_url"], region_name="us-east-1",
                           aws_access_key_id="local", aws_secret_access_key="local")
-    [arn] = [s["ARN"] for s in client.list_secrets()["SecretList"] if "PortalKeySecret" in s["Name"]]
-    return client.get_secret_value(SecretId=arn)
+    return client.get_secret_value(SecretId=stack["portal_secret"])
 
 
 def link_of(stack: dict[str, Any], slug: str) -> str:
