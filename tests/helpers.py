@@ -1,5 +1,6 @@
 """What the tests and the benchmarks share: the fixture project and its build, the catalog files the functions read,
-a free port, a static server, Debian's Chromium, and a benchmark part that fails without stopping the others.
+a free port, a static server, the local stack (as `serve --rehearse` runs it, or holding given counters), Debian's
+Chromium, and a benchmark part that fails without stopping the others.
 
 Importable from a benchmark run as a script (after it puts the repository root on sys.path): nothing here needs
 pytest, which is imported only where a fixture's helper needs it.
