@@ -184,93 +184,106 @@ def _int(text: str) -> int | str:
     return int(text) if text.isdigit() and len(text) < 3 else text
 
 
-def _checker(q: Question) -> Callable[[Any], Any]:
-    """A function that returns the clean value of one answer or raises Invalid."""
-    name = f"answers.{q.id}"
+def _fail(message: str, where: str) -> Invalid:
+    return Invalid([FieldError(where, message)])
 
-    def fail(message: str, where: str = name) -> Invalid:
-        return Invalid([FieldError(where, message)])
 
-    if q.type == "single":
-        allowed = frozenset(o for o, _ in q.options)
+def _single(q: Question, name: str) -> Callable[[Any], str]:
+    allowed = frozenset(o for o, _ in q.options)
 
-        def single(value: Any) -> str:
-            if value.__class__ is not str or value not in allowed:
-                raise fail("请选择列出的选项之一")
-            return value
-        return single
+    def single(value: Any) -> str:
+        if value.__class__ is not str or value not in allowed:
+            raise _fail("请选择列出的选项之一", name)
+        return value
+    return single
 
-    if q.type == "multi":
-        allowed = frozenset(o for o, _ in q.options)
-        order = {o: i for i, (o, _) in enumerate(q.options)}
 
-        def multi(value: Any) -> list[str]:
-            if value.__class__ is not list or not all(v.__class__ is str and v in allowed for v in value):
-                raise fail("请选择列出的选项")
-            chosen = set(value)
-            if len(chosen) != len(value):
-                raise fail("同一选项只能选一次")
-            if len(chosen) < q.min:
-                raise fail(f"请至少选择 {q.min} 项")
-            if len(chosen) > q.max:
-                raise fail(f"最多选择 {q.max} 项")
-            return sorted(chosen, key=order.__getitem__)
-        return multi
+def _multi(q: Question, name: str) -> Callable[[Any], list[str]]:
+    allowed = frozenset(o for o, _ in q.options)
+    order = {o: i for i, (o, _) in enumerate(q.options)}
 
-    if q.type == "rating":
-        def rating(value: Any) -> int:
-            if value.__class__ is not int or value not in SCALE:
-                raise fail("请选择 1 到 5 之间的评分")
-            return value
-        return rating
+    def multi(value: Any) -> list[str]:
+        if value.__class__ is not list or not all(v.__class__ is str and v in allowed for v in value):
+            raise _fail("请选择列出的选项", name)
+        chosen = set(value)
+        if len(chosen) != len(value):
+            raise _fail("同一选项只能选一次", name)
+        if len(chosen) < q.min:
+            raise _fail(f"请至少选择 {q.min} 项", name)
+        if len(chosen) > q.max:
+            raise _fail(f"最多选择 {q.max} 项", name)
+        return sorted(chosen, key=order.__getitem__)
+    return multi
 
-    if q.type == "matrix":
-        rows = tuple(r for r, _ in q.rows)
-        known_rows = frozenset(rows)
 
-        def matrix(value: Any) -> dict[str, int]:
-            if not isinstance(value, dict):
-                raise fail("答案格式不正确")
-            errors = [FieldError(f"{name}.{k}"[:80], "没有这一项") for k in value if k not in known_rows]
-            clean = {}
-            for row in rows:
-                v = value.get(row)
-                if v is None or v == "":
-                    if q.required:
-                        errors.append(FieldError(f"{name}.{row}", "请为这一项评分"))
-                elif v.__class__ is not int or v not in SCALE:
-                    errors.append(FieldError(f"{name}.{row}", "请选择 1 到 5 之间的评分"))
-                else:
-                    clean[row] = v
-            if errors:
-                raise Invalid(errors)
-            return clean
-        return matrix
+def _rating(q: Question, name: str) -> Callable[[Any], int]:
+    def rating(value: Any) -> int:
+        if value.__class__ is not int or value not in SCALE:
+            raise _fail("请选择 1 到 5 之间的评分", name)
+        return value
+    return rating
 
-    if q.type == "region":
-        def region(value: Any) -> dict[str, str]:
-            if not isinstance(value, dict) or set(value) - {"province", "city"}:
-                raise fail("答案格式不正确")
-            province, city = value.get("province"), value.get("city")
-            if province.__class__ is not str or province not in CITIES:
-                raise fail("请选择省份", f"{name}.province")
-            if city.__class__ is not str or city not in CITIES[province]:
-                raise fail(f"请选择{province}下的城市", f"{name}.city")
-            return {"province": province, "city": city}
-        return region
 
+def _matrix(q: Question, name: str) -> Callable[[Any], dict[str, int]]:
+    rows = tuple(r for r, _ in q.rows)
+    known_rows = frozenset(rows)
+
+    def matrix(value: Any) -> dict[str, int]:
+        if not isinstance(value, dict):
+            raise _fail("答案格式不正确", name)
+        errors = [FieldError(f"{name}.{k}"[:80], "没有这一项") for k in value if k not in known_rows]
+        clean = {}
+        for row in rows:
+            v = value.get(row)
+            if v is None or v == "":
+                if q.required:
+                    errors.append(FieldError(f"{name}.{row}", "请为这一项评分"))
+            elif v.__class__ is not int or v not in SCALE:
+                errors.append(FieldError(f"{name}.{row}", "请选择 1 到 5 之间的评分"))
+            else:
+                clean[row] = v
+        if errors:
+            raise Invalid(errors)
+        return clean
+    return matrix
+
+
+def _region(q: Question, name: str) -> Callable[[Any], dict[str, str]]:
+    def region(value: Any) -> dict[str, str]:
+        if not isinstance(value, dict) or set(value) - {"province", "city"}:
+            raise _fail("答案格式不正确", name)
+        province, city = value.get("province"), value.get("city")
+        if province.__class__ is not str or province not in CITIES:
+            raise _fail("请选择省份", f"{name}.province")
+        if city.__class__ is not str or city not in CITIES[province]:
+            raise _fail(f"请选择{province}下的城市", f"{name}.city")
+        return {"province": province, "city": city}
+    return region
+
+
+def _free_text(q: Question, name: str) -> Callable[[Any], str]:
     limit = q.max_length
 
     def text(value: Any) -> str:
         if value.__class__ is not str:
-            raise fail("请填写文字")
+            raise _fail("请填写文字", name)
         value = value.strip()
         if len(value) > limit:
-            raise fail(f"请不超过 {limit} 字（现有 {len(value)} 字）")
+            raise _fail(f"请不超过 {limit} 字（现有 {len(value)} 字）", name)
         if "\x00" in value:
-            raise fail("包含无法识别的字符")
+            raise _fail("包含无法识别的字符", name)
         return value
     return text
+
+
+# One factory per question type; short and long texts share the text check.
+_CHECKERS: dict[str, Callable[[Question, str], Callable[[Any], Any]]] = {
+    "single": _single, "multi": _multi, "rating": _rating, "matrix": _matrix, "region": _region}
+
+
+def _checker(q: Question) -> Callable[[Any], Any]:
+    """A function that returns the clean value of one answer or raises Invalid."""
+    return _CHECKERS.get(q.type, _free_text)(q, f"answers.{q.id}")
 
 
 # ---- reading the file -------------------------------------------------------------------------------------------
