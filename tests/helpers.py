@@ -193,7 +193,8 @@ def counted_stack(site: Path, counters: list[tuple[int, str, str, str, int, int]
     from lambdas import local
     from lambdas.counts import app as counts_app
     from lambdas.survey import catalog as catalogs
-    from lambdas.survey.store import Store, counter_key
+    from lambdas.survey.layout import counter_key
+    from lambdas.survey.store import Store
 
     counts_app.configure(None)
     with local.stack(site, port=0) as (stk, _server):

@@ -308,13 +308,6 @@ def read(path: Path = SOURCE) -> object:
         raise QuestionnaireError(f"{path}: cannot read: {exc}. Fix: make it valid YAML in UTF-8") from exc
 
 
-def to_json(path: Path = SOURCE) -> str:
-    """The checked questionnaire file as JSON: what the site publishes and the collection API reads."""
-    data = read(path)
-    parse(data, path)
-    return dumps(data)
-
-
 def dumps(data: object) -> str:
     """Data read from the questionnaire file (and checked by `parse`) as the JSON the site publishes."""
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"

@@ -195,12 +195,6 @@ def dumps(data: object) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
-def to_json(path: Path = SOURCE) -> str:
-    data = read(path)
-    parse(data, path)
-    return dumps(data)
-
-
 def parse(data: object, path: Path, questionnaires: tuple[str, ...] | None = None) -> Rules:
     """Check the rules' data; `questionnaires`, when given, must each have a min_seconds."""
     problems: list[str] = []

@@ -31,8 +31,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from . import layout
 from .catalog import utc_iso
-from .layout import (  # noqa: F401 (SPREAD: read from here by the benchmarks)
-    PENDING_INDEX, REASON_PREFIX, SPREAD, counter_key, detail_key, key_of, shard_of)
+from .layout import PENDING_INDEX, REASON_PREFIX, counter_key, detail_key, key_of, shard_of
 
 MARKER_LIFETIME = 180 * 24 * 3600  # repeat markers matter during the campaign; the table's TTL removes them after
 UNAVAILABLE = {
@@ -93,7 +92,6 @@ class Store:
         self.client = client
         self.table = table
         self.shards = shards
-        self.read_units = 0.0  # consumed by counter reads, as DynamoDB reports it
 
     # -- markers ----------------------------------------------------------------------------------------------
 
@@ -215,9 +213,7 @@ class Store:
                 self.client.query, TableName=self.table, KeyConditionExpression="pk = :pk",
                 ExpressionAttributeValues={":pk": {"S": layout.counter_partition(day, shard)}},
                 ProjectionExpression="pk, sk, received, #v", ExpressionAttributeNames={"#v": "valid"},
-                ReturnConsumedCapacity="TOTAL",
             ):
-                self.read_units += page.get("ConsumedCapacity", {}).get("CapacityUnits", 0)
                 yield from map(_plain, page.get("Items", []))
 
     def details(self, sponsor: str) -> Iterator[dict[str, Any]]:
@@ -225,9 +221,8 @@ class Store:
         counters (eventually consistent), so a page showing both shows them as of about the same moment."""
         for page in self._pages(
             self.client.query, TableName=self.table, KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": layout.detail_partition(sponsor)}}, ReturnConsumedCapacity="TOTAL",
+            ExpressionAttributeValues={":pk": {"S": layout.detail_partition(sponsor)}},
         ):
-            self.read_units += page.get("ConsumedCapacity", {}).get("CapacityUnits", 0)
             yield from map(_plain, page.get("Items", []))
 
     def scan(self, prefix: str | tuple[str, ...], segment: int = 0, segments: int = 1) -> Iterator[dict[str, Any]]:

@@ -93,7 +93,7 @@ class Read:
     items: int
     queries: int
     rcu: float
-    reported: float  # Store.read_units: the ConsumedCapacity the responses carried
+    reported: float  # the ConsumedCapacity the responses carried
     first: float  # s, the request that read the counters (our bookkeeping excluded)
     bare: float  # s spent inside that request's Query calls
     alone: float  # s for the same Query calls on their own, after the request (the baseline)
@@ -173,13 +173,15 @@ class Recording:
         self.calls = 0
         self.items = 0
         self.rcu = 0.0
+        self.reported = 0.0  # what the responses' ConsumedCapacity says, beside what the item sizes imply
         self.seconds = 0.0
         self.bookkeeping = 0.0
 
     def query(self, **kwargs: Any) -> dict[str, Any]:
         t0 = time.perf_counter()
-        page = self.client.query(**kwargs)
+        page = self.client.query(**kwargs, ReturnConsumedCapacity="TOTAL")
         t1 = time.perf_counter()
+        self.reported += page.get("ConsumedCapacity", {}).get("CapacityUnits", 0)
         items = page.get("Items", [])
         self.calls += 1
         self.items += len(items)
@@ -399,7 +401,7 @@ def counter_records(auds: list[Audience], days: list[str], unit: float) -> dict[
             cells: dict[tuple[int, int], list[int]] = {}
             # As Store.shard_of places them: the key's own shard or the next, by the submission id.
             picks = rng.choices(range(len(a.keys)), cum_weights=a.cum, k=n)
-            from lambdas.survey.store import SPREAD, key_of
+            from lambdas.survey.layout import SPREAD, key_of
 
             shards = [(key_base(key_of(a.keys[k][0], a.slug, *a.keys[k][1:])) + rng.randrange(SPREAD)) % SHARDS
                       for k in picks]
@@ -416,7 +418,7 @@ def counter_records(auds: list[Audience], days: list[str], unit: float) -> dict[
 
 def counter_raw(day: str, r: Record) -> dict[str, Any]:
     """The item the counting transaction leaves: its key and the attributes it sets."""
-    from lambdas.survey.store import counter_key
+    from lambdas.survey.layout import counter_key
 
     shard, q, sponsor, channel, province, received, valid = r
     return {**counter_key(day, shard, q, sponsor, channel, province),
@@ -425,10 +427,12 @@ def counter_raw(day: str, r: Record) -> dict[str, Any]:
 
 def counter_partitions(records: dict[str, list[Record]]) -> dict[str, list[tuple[str, Record]]]:
     """The stand-in's partitions: pk -> (day, record) of every counter item in it."""
+    from lambdas.survey.layout import counter_partition
+
     parts: dict[str, list[tuple[str, Record]]] = defaultdict(list)
     for day, recs in records.items():
         for r in recs:
-            parts[f"C#{day}#{r[0]:03d}"].append((day, r))
+            parts[counter_partition(day, r[0])].append((day, r))
     return parts
 
 
@@ -489,18 +493,19 @@ def cold_read(client: Any, table: str, cat: Any, slug: str, repeats: int, size: 
     finally:
         counts_app.configure(None)
     alone = bare_queries(client, table, cat.days())
-    return Read(size, backend, days, rec.items, rec.calls, rec.rcu, store.read_units, first, rec.seconds, alone, cold,
+    return Read(size, backend, days, rec.items, rec.calls, rec.rcu, rec.reported, first, rec.seconds, alone, cold,
                 cached, sizes)
 
 
 def bare_queries(client: Any, table: str, days: list[str]) -> float:
     """The baseline: the Query calls Store.counters makes for the window, pages followed, items discarded."""
+    from lambdas.survey.layout import counter_partition
+
     started = time.perf_counter()
     for day, shard in itertools.product(days, range(SHARDS)):
         kwargs: dict[str, Any] = {"TableName": table, "KeyConditionExpression": "pk = :pk",
-                                  "ExpressionAttributeValues": {":pk": {"S": f"C#{day}#{shard:03d}"}},
-                                  "ProjectionExpression": "pk, sk, received, #v", "ExpressionAttributeNames": {"#v": "valid"},
-                                  "ReturnConsumedCapacity": "TOTAL"}
+                                  "ExpressionAttributeValues": {":pk": {"S": counter_partition(day, shard)}},
+                                  "ProjectionExpression": "pk, sk, received, #v", "ExpressionAttributeNames": {"#v": "valid"}}
         while True:
             page = client.query(**kwargs)
             if "LastEvaluatedKey" not in page:

@@ -49,7 +49,7 @@ def campaign(tmp_path_factory: pytest.TempPathFactory, survey) -> tuple[Path, ca
     folder = tmp_path_factory.mktemp("results-campaign")
     (folder / "sponsors.json").write_text(pages.manifest(site_build.read(ROOT / "sponsors.yaml", opens=None), set()),
                                           encoding="utf-8")
-    (folder / "questionnaires.json").write_text(questionnaire.to_json(), encoding="utf-8")
+    (folder / "questionnaires.json").write_text(questionnaire.dumps(questionnaire.read()), encoding="utf-8")
     cat = catalogs.load(folder / "sponsors.json")
     cat = dataclasses.replace(cat, sponsors=dict(list(cat.sponsors.items())[:SPONSORS]))
     data = folder / "data"

@@ -11,14 +11,13 @@ import pyarrow.parquet as pq
 import pytest
 from scipy.stats import spearmanr
 
-from generator import build, pages
 from lambdas.admin import export
 from lambdas.results import synth
 from lambdas.survey import catalog, questionnaire, rules
 from lambdas.survey.catalog import BEIJING
 from lambdas.survey.questionnaire import Questionnaire
 from lambdas.survey.regions import CITIES, PROVINCES
-from tests.conftest import ROOT
+from tests.helpers import write_catalog
 
 SIZE = 50_000
 Tables = dict[str, list[dict[str, Any]]]  # questionnaire -> rows
@@ -26,10 +25,7 @@ Tables = dict[str, list[dict[str, Any]]]  # questionnaire -> rows
 
 def make_site(folder: Path) -> Path:
     """A built site's data files: the sample campaign's sponsors.json, questionnaires.json and rules.json."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "sponsors.json").write_text(pages.manifest(build.read(ROOT / "sponsors.yaml"), set()), encoding="utf-8")
-    (folder / "questionnaires.json").write_text(questionnaire.to_json(), encoding="utf-8")
-    (folder / "rules.json").write_text(rules.to_json(), encoding="utf-8")
+    write_catalog(folder)
     return folder
 
 
