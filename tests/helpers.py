@@ -169,12 +169,17 @@ def rehearsal(project: Path) -> Iterator[dict[str, Any]]:
     # Its log is read on, so a full pipe never stalls the server
     reader = threading.Thread(target=lambda: log.extend(proc.stdout or ()), daemon=True)
     reader.start()
-    database = re.search(r"embedded DynamoDB \(moto server\) at (http://127\.0\.0\.1:\d+)", "".join(log))
-    assert database, "".join(log)
+    text = "".join(log)
+    database = re.search(r"embedded DynamoDB \(moto server\) at (http://127\.0\.0\.1:\d+)", text)
+    assert database, text
+    # It prints the secretariat's command for the private links, naming the stack's own portal-key secret
+    printed = re.search(r"Sponsors' private links: python -m lambdas\.admin --endpoint-url (\S+) --site (\S+) "
+                        r"portal links --portal-secret (\S+)", text)
+    assert printed and printed.group(1) == database.group(1) and Path(printed.group(2)) == project / "site", text
     client = boto3.client("dynamodb", endpoint_url=database.group(1), region_name="us-east-1",
                           aws_access_key_id="local", aws_secret_access_key="local")
     stack = {"url": f"http://127.0.0.1:{port}/", "db": client, "database_url": database.group(1), "project": project,
-             "log": log}
+             "log": log, "portal_secret": printed.group(3)}
     try:
         yield stack
     finally:

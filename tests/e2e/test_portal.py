@@ -12,14 +12,11 @@ import io
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -33,9 +30,8 @@ from PIL import Image
 from lambdas.counts.app import FRESH_SECONDS
 from lambdas.portal import token as tokens
 from tests.conftest import CAMPAIGN, mkdocs_build, write_project
-from tests.e2e.test_browser import ARGS, CHROMIUM
 from tests.e2e.test_form import _answer_everything
-from tests.e2e.test_serve import free_port
+from tests.helpers import rehearsal as serve
 from tests.e2e.waiting import until
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -111,43 +107,6 @@ WECHAT = ("Mozilla/5.0 (Linux; Android 12; V2118A Build/SP1A.210812.003; wv) App
           "MicroMessenger/8.0.35.2360(0x2800235B) WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64")
 
 
-@contextmanager
-def serve(project: Path) -> Iterator[dict[str, Any]]:
-    """`python -m generator serve --rehearse` in `project`: the site, the functions, the table, the secrets and the
-    upload bucket on this machine; its address and its database's."""
-    port = free_port()
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-    env.pop("SURVEY_SITE_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "generator", "serve", "--rehearse", "--port", str(port)],
-                            cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines: list[str] = []
-    deadline = time.monotonic() + 180
-    assert proc.stdout is not None
-    while not any(line.startswith("Serving ") for line in lines):
-        line = proc.stdout.readline()
-        assert line or proc.poll() is None, "".join(lines)
-        assert time.monotonic() < deadline, "".join(lines)
-        lines.append(line)
-    # Its log is read on, so a full pipe never stalls the server
-    threading.Thread(target=lambda: lines.extend(proc.stdout or ()), daemon=True).start()
-    text = "".join(lines)
-    database = re.search(r"embedded DynamoDB \(moto server\) at (http://127\.0\.0\.1:\d+)", text)
-    assert database, text
-    # It prints the secretariat's command for the private links, naming the stack's own portal-key secret
-    printed = re.search(r"Sponsors' private links: python -m lambdas\.admin --endpoint-url (\S+) --site (\S+) "
-                        r"portal links --portal-secret (\S+)", text)
-    assert printed and printed.group(1) == database.group(1), text
-    assert Path(printed.group(2)) == project / "site", text
-    client = boto3.client("dynamodb", endpoint_url=database.group(1), region_name="us-east-1",
-                          aws_access_key_id="local", aws_secret_access_key="local")
-    try:
-        yield {"url": f"http://127.0.0.1:{port}/", "db": client, "database_url": database.group(1), "project": project,
-               "log": lines, "portal_secret": printed.group(3)}
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     with serve(write_project(tmp_path_factory.mktemp("portal") / "project", _campaign_open_now() + SPONSORS)) as s:
@@ -160,14 +119,6 @@ def late_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
     campaign = _campaign(date(2020, 7, 10), date(2020, 7, 15))
     with serve(write_project(tmp_path_factory.mktemp("late") / "project", campaign + SPONSORS)) as s:
         yield s
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def new_phone(browser: Any, stack: dict[str, Any]) -> Any:
