@@ -23,7 +23,6 @@ import re
 import shutil
 import subprocess
 import sys
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -43,7 +42,7 @@ PLATFORM = "manylinux2014_aarch64"  # the template's arm64
 FUNCTION_PACKAGES = ("aws-lambda-powertools", "iputil")
 # What of lambdas/ the functions never import: the secretariat's commands, the reports and the local stack. Every
 # function's package (lambdas/portal included) is the rest.
-NOT_PACKAGED = ("__pycache__", "admin", "results", "local.py")
+NOT_PACKAGED = ("__pycache__", "admin", "results", "local.py", "files.py")  # the secretariat's and the build's
 HASHED = re.compile(r"\.[0-9a-f]{8,}\.min\.(css|js)$")  # the theme's fingerprinted assets
 
 
@@ -92,11 +91,10 @@ def _version(dist: str) -> str:
 
 def _zip(folder: Path, path: Path) -> Path:
     # Fixed timestamps and order: the same code gives the same bytes, so an unchanged package is not re-uploaded.
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for f in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-            info = zipfile.ZipInfo(str(f.relative_to(folder)), date_time=(2020, 1, 1, 0, 0, 0))
-            info.external_attr = 0o644 << 16
-            z.writestr(info, f.read_bytes(), zipfile.ZIP_DEFLATED)
+    from lambdas.files import write_atomic, zip_bytes
+
+    found = sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    write_atomic(path, zip_bytes((str(f.relative_to(folder)), f.read_bytes()) for f in found))
     return path
 
 
@@ -215,9 +213,11 @@ def build_site(config: Path, site_url: str, out: Path, deployed_catalog: bytes |
     if deployed_catalog is not None:
         # The build refuses to drop a link that the last site published: the last site is the deployed one.
         (out / "sponsors.json").write_bytes(deployed_catalog)
-    env = dict(os.environ, SURVEY_SITE_URL=site_url, NO_MKDOCS_2_WARNING="1")
+    from generator.__main__ import mkdocs_build
+
+    env = dict(os.environ, SURVEY_SITE_URL=site_url)
     env.pop("SURVEY_OPENS", None)  # a deployed site never rehearses
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-f", str(config), "-d", str(out)], env=env)
+    result = mkdocs_build(config, "-d", str(out), env=env)
     if result.returncode != 0:
         raise DeployError("the site did not build; nothing was uploaded")
 
