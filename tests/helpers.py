@@ -188,6 +188,15 @@ def rehearsal(project: Path) -> Iterator[dict[str, Any]]:
         reader.join(timeout=10)
 
 
+def small_site(folder: Path) -> Path:
+    """The small sample project built into `folder`, its window opened at yesterday's Beijing midnight (so every day
+    so far is inside it); returns the site."""
+    project = write_project(folder / "project", CAMPAIGN + SMALL_SPONSORS)
+    result = mkdocs_build(project, env={"SURVEY_OPENS": beijing_midnight(days_ago=1).isoformat()})
+    assert result.returncode == 0, result.stderr
+    return project / "site"
+
+
 @contextmanager
 def counted_stack(site: Path, counters: list[tuple[int, str, str, str, int, int]]) -> Iterator[dict[str, Any]]:
     """The local stack over a built `site`, its table holding `counters`: (day of the window from 0, sponsor,

@@ -22,7 +22,7 @@ import pytest
 from lambdas.counts import app as counts_app
 from lambdas.survey.catalog import BEIJING
 from tests.e2e.waiting import until
-from tests.helpers import CAMPAIGN, SMALL_SPONSORS, beijing_midnight, counted_stack, mkdocs_build, write_project
+from tests.helpers import counted_stack, small_site
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.e2e
@@ -42,10 +42,7 @@ SEED = [
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = write_project(tmp_path_factory.mktemp("dashboards") / "project", CAMPAIGN + SMALL_SPONSORS)
-    result = mkdocs_build(project, env={"SURVEY_OPENS": beijing_midnight(days_ago=1).isoformat()})
-    assert result.returncode == 0, result.stderr
-    return project / "site"
+    return small_site(tmp_path_factory.mktemp("dashboards"))
 
 
 @pytest.fixture(scope="module")

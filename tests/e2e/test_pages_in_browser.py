@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.waiting import until
-from tests.helpers import CAMPAIGN, SMALL_SPONSORS, beijing_midnight, counted_stack, mkdocs_build, write_project
+from tests.helpers import counted_stack, small_site
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.e2e
@@ -32,10 +32,7 @@ BOARD_ROWS = '[data-table="board"] tbody tr'
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = write_project(tmp_path_factory.mktemp("pages") / "project", CAMPAIGN + SMALL_SPONSORS)
-    result = mkdocs_build(project, env={"SURVEY_OPENS": beijing_midnight(days_ago=1).isoformat()})
-    assert result.returncode == 0, result.stderr
-    return project / "site"
+    return small_site(tmp_path_factory.mktemp("pages"))
 
 
 @pytest.fixture(scope="module")
