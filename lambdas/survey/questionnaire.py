@@ -3,6 +3,10 @@
 Loading turns each question into a small checking function, so a request is validated by one pass over those
 functions (tens of microseconds) with messages that name the question. The same model tells the generator how to
 draw each question and tells the server how a plain form post's fields map back to answers.
+
+A questionnaire may have topic `modules`: its own sections are then a common core, and a respondent answers the
+core plus one topic. What can be submitted is a *form* (`Survey.forms`): one per topic, id `<base>.<topic>`, whose
+questions are the core's followed by the topic's; a questionnaire without modules is its own single form.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from .index import Index
 from .regions import CITIES
 
 SOURCE = Path(__file__).with_name("questionnaires.yaml")
+ASSIGNMENTS = ("choose", "assign", "assign_choice")  # who picks the topic: the respondent, the server, or both
+DEFAULT_OFFER = 3  # assign_choice: the least-filled topics a respondent picks from, when the file does not say
 TYPES = ("single", "multi", "rating", "matrix", "region", "text", "textarea")
 SCALE = (1, 2, 3, 4, 5)
 _ID = re.compile(r"[a-z][a-z0-9_]{0,39}\Z")
@@ -88,6 +94,36 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Topic:
+    id: str
+    title: str
+    intro: str
+    target: int  # valid samples wanted for this topic; the server's assignment balances toward it
+    sections: tuple[Section, ...]
+
+
+@dataclass(frozen=True)
+class Modules:
+    assignment: str  # one of ASSIGNMENTS
+    offer: int  # assign_choice: how many of the least-filled topics a respondent may pick from
+    topics: tuple[Topic, ...]
+
+    def topic(self, tid: str) -> Topic | None:
+        return next((t for t in self.topics if t.id == tid), None)
+
+
+def form_id(base: str, topic: str) -> str:
+    """The id a topic's form is submitted, counted and exported under."""
+    return f"{base}.{topic}"
+
+
+def base_of(form: str) -> str:
+    """The questionnaire a form belongs to: device and address limits are kept per base, so hopping topics does
+    not multiply anyone's allowance."""
+    return form.split(".", 1)[0]
+
+
+@dataclass(frozen=True)
 class Questionnaire:
     id: str
     title: str
@@ -95,6 +131,9 @@ class Questionnaire:
     intro: str
     sections: tuple[Section, ...]
     index: Index | None = None  # the satisfaction index over this questionnaire's answers (index.py)
+    modules: Modules | None = None  # a base questionnaire's topics; its sections are then the common core
+    base: str = ""  # a topic's form: the base questionnaire's id
+    topic: Topic | None = None  # a topic's form: its topic
     questions: tuple[Question, ...] = field(init=False)
     _checks: tuple[tuple[Question, Callable[[Any], Any]], ...] = field(init=False, repr=False, compare=False)
 
@@ -154,6 +193,11 @@ class Questionnaire:
                 answers[q.id] = _int(values[q.id][-1]) if q.type == "rating" else values[q.id][-1]
         return answers, [n for n in fields if n not in used]
 
+    @property
+    def base_id(self) -> str:
+        """The questionnaire this is, or whose topic form this is."""
+        return self.base or self.id
+
     def province_of(self, clean: Mapping[str, Any]) -> str:
         """The respondent's province from checked answers ("" when the questionnaire asks none)."""
         for q in self.questions:
@@ -165,7 +209,25 @@ class Questionnaire:
 @dataclass(frozen=True)
 class Survey:
     consent: str
-    questionnaires: dict[str, Questionnaire]
+    questionnaires: dict[str, Questionnaire]  # base id -> questionnaire (with modules: the core only)
+    # What can be submitted: form id -> the core plus one topic, or a questionnaire without modules as it is
+    forms: dict[str, Questionnaire] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        forms: dict[str, Questionnaire] = {}
+        for qid, qn in self.questionnaires.items():
+            if qn.modules is None:
+                forms[qid] = qn
+            for topic in qn.modules.topics if qn.modules else ():
+                forms[form_id(qid, topic.id)] = topic_form(qn, topic)
+        object.__setattr__(self, "forms", forms)
+
+
+def topic_form(base: Questionnaire, topic: Topic) -> Questionnaire:
+    """The form of one topic: the base's core then the topic's sections, scored by the base's index. Its title
+    names the topic, so whatever reports on a form (a topic's report) says which one it is."""
+    return Questionnaire(form_id(base.id, topic.id), f"{base.title}：{topic.title}", base.audience, base.intro,
+                         base.sections + topic.sections, base.index, base=base.id, topic=topic)
 
 
 def _text(value: str) -> str:
@@ -337,30 +399,48 @@ def _survey(data: object, problems: list[str]) -> Survey | None:
         if not isinstance(qid, str) or not _ID.match(qid):
             problems.append(f"{where}: id must be lowercase letters, digits or '_', starting with a letter")
             continue
-        qn = _questionnaire(qid, body, where, problems)
+        qn = _questionnaire(qid, body, where, problems, frozenset(map(str, data["questionnaires"])))
         if qn:
             result[qid] = qn
     return Survey(_text(str(consent or "")), result)
 
 
-def _questionnaire(qid: str, body: object, where: str, problems: list[str]) -> Questionnaire | None:
+def _questionnaire(qid: str, body: object, where: str, problems: list[str],
+                   ids: frozenset[str] = frozenset()) -> Questionnaire | None:
     if not isinstance(body, dict):
         problems.append(f"{where}: must be a mapping with title, audience, intro and sections")
         return None
     if "min_seconds" in body:  # a validity threshold: it belongs with the other rules
         problems.append(f"{where}.min_seconds: moved to rules.yaml (limits.min_seconds.{qid})")
-    _unknown(body, {"title", "audience", "intro", "min_seconds", "sections", "index"}, where, problems)
+    _unknown(body, {"title", "audience", "intro", "min_seconds", "sections", "index", "modules"}, where, problems)
     texts = {k: body.get(k) for k in ("title", "audience", "intro")}
     for k, v in texts.items():
         if not isinstance(v, str) or not v.strip():
             problems.append(f"{where}.{k}: required text")
-    sections_in = body.get("sections")
-    if not isinstance(sections_in, list) or not sections_in:
+    seen: dict[str, Question] = {}
+    sections = _sections(body.get("sections"), where, seen, problems)
+    if sections is None:
+        return None
+    regions = [q for q in seen.values() if q.type == "region"]
+    if len(regions) != 1:
+        problems.append(f"{where}: needs exactly one question of type 'region' (the respondent's province), "
+                        f"found {len(regions)}")
+    index = indexes.parse(body["index"], f"{where}.index", seen, problems) if "index" in body else None
+    modules = _modules(body["modules"], f"{where}.modules", seen, ids, problems) if "modules" in body else None
+    if problems:
+        return None
+    return Questionnaire(qid, _text(texts["title"]), _text(texts["audience"]), _text(texts["intro"]),
+                         tuple(sections), index, modules)
+
+
+def _sections(raw: object, where: str, seen: dict[str, Question], problems: list[str]) -> list[Section] | None:
+    """The sections at `where`; each question read is added to `seen` (the ids a later question may not reuse
+    and a later show-if may name)."""
+    if not isinstance(raw, list) or not raw:
         problems.append(f"{where}.sections: a list of sections, each with a title and questions")
         return None
-    seen: dict[str, Question] = {}
     sections = []
-    for i, sec in enumerate(sections_in):
+    for i, sec in enumerate(raw):
         swhere = f"{where}.sections[{i}]"
         if not isinstance(sec, dict) or not isinstance(sec.get("questions"), list):
             problems.append(f"{swhere}: needs 'title' and a list of 'questions'")
@@ -373,15 +453,78 @@ def _questionnaire(qid: str, body: object, where: str, problems: list[str]) -> Q
                 seen[q.id] = q
                 questions.append(q)
         sections.append(Section(str(sec.get("title") or ""), tuple(questions)))
-    regions = [q for q in seen.values() if q.type == "region"]
-    if len(regions) != 1:
-        problems.append(f"{where}: needs exactly one question of type 'region' (the respondent's province), "
-                        f"found {len(regions)}")
-    index = indexes.parse(body["index"], f"{where}.index", seen, problems) if "index" in body else None
-    if problems:
+    return sections
+
+
+_MODULES_KEYS = {"assignment", "offer", "topics"}
+_TOPIC_KEYS = {"id", "title", "intro", "target", "sections"}
+
+
+def _modules(raw: object, where: str, core: dict[str, Question], ids: frozenset[str],
+             problems: list[str]) -> Modules | None:
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: a mapping with assignment, offer and topics")
         return None
-    return Questionnaire(qid, _text(texts["title"]), _text(texts["audience"]), _text(texts["intro"]),
-                         tuple(sections), index)
+    _unknown(raw, _MODULES_KEYS, where, problems)
+    assignment = raw.get("assignment")
+    if assignment not in ASSIGNMENTS:
+        problems.append(f"{where}.assignment: one of {', '.join(ASSIGNMENTS)} (the respondent chooses the topic, "
+                        "the server assigns one, or the respondent chooses among the least-filled)")
+    raw_topics = raw.get("topics")
+    if not isinstance(raw_topics, list) or not raw_topics:
+        problems.append(f"{where}.topics: a list of topics, each with id, title, intro, target and sections")
+        return None
+    topics: list[Topic] = []
+    for i, body in enumerate(raw_topics):
+        topic = _topic(body, f"{where}.topics[{i}]", core, ids, problems)
+        if topic is None:
+            continue
+        if any(t.id == topic.id for t in topics):
+            problems.append(f"{where}.topics[{i}].id: '{topic.id}' is used twice; give each topic its own id")
+            continue
+        topics.append(topic)
+    offer = raw.get("offer", min(DEFAULT_OFFER, len(raw_topics)))
+    if not isinstance(offer, int) or isinstance(offer, bool) or not 1 <= offer <= len(raw_topics):
+        problems.append(f"{where}.offer: a whole number from 1 to {len(raw_topics)} (the number of topics): how many "
+                        "of the least-filled topics a respondent may pick from")
+    return Modules(str(assignment), offer if isinstance(offer, int) else 0, tuple(topics))
+
+
+def _topic(body: object, where: str, core: dict[str, Question], ids: frozenset[str],
+           problems: list[str]) -> Topic | None:
+    if not isinstance(body, dict):
+        problems.append(f"{where}: a topic is a mapping with id, title, intro, target and sections")
+        return None
+    tid = body.get("id")
+    if isinstance(tid, str):
+        where = f"{where} (id {tid})"
+    count = len(problems)
+    _unknown(body, _TOPIC_KEYS, where, problems)
+    if not isinstance(tid, str) or not _ID.match(tid):
+        problems.append(f"{where}.id: lowercase letters, digits or '_', starting with a letter (e.g. ai); "
+                        "it names the topic's folder and its form id <questionnaire>.<topic>")
+    elif tid in ids:
+        problems.append(f"{where}.id: '{tid}' is a questionnaire's id; a topic's folder beside it would clash, "
+                        "so give the topic another id")
+    texts = {k: body.get(k, "" if k == "intro" else None) for k in ("title", "intro")}
+    if not isinstance(texts["title"], str) or not texts["title"].strip():
+        problems.append(f"{where}.title: required text, e.g. 智能社会发展与治理挑战")
+    if not isinstance(texts["intro"], str):
+        problems.append(f"{where}.intro: text (a sentence on what the topic asks)")
+    target = body.get("target")
+    if not isinstance(target, int) or isinstance(target, bool) or target < 1:
+        problems.append(f"{where}.target: a whole number of at least 1, the valid samples wanted for this topic")
+    # The core's ids stay taken and nameable by a show-if; the topic's own are added as they are read.
+    seen = dict(core)
+    sections = _sections(body.get("sections"), where, seen, problems)
+    for i, sec in enumerate(_list(body.get("sections"))):
+        for j, q in enumerate(_list(sec.get("questions")) if isinstance(sec, dict) else ()):
+            if isinstance(q, dict) and q.get("type") == "region":
+                problems.append(f"{where}.sections[{i}].questions[{j}].type: a topic may not ask the region; the "
+                                "core's region question holds the respondent's province for every topic")
+    if sections is None or len(problems) > count:
+        return None
+    return Topic(str(tid), _text(texts["title"]), _text(texts["intro"]), target, tuple(sections))
 
 
 _QUESTION_KEYS = {"id", "type", "text", "required", "hint", "options", "rows", "low", "high", "min", "max",
@@ -400,7 +543,8 @@ def _question(body: object, where: str, seen: dict[str, Question], problems: lis
     if not isinstance(qid, str) or not _ID.match(qid):
         problems.append(f"{where}.id: lowercase letters, digits or '_', starting with a letter (e.g. fraud_loss)")
     elif qid in seen:
-        problems.append(f"{where}.id: '{qid}' is used twice in this questionnaire; give each question its own id")
+        problems.append(f"{where}.id: '{qid}' is used twice in this questionnaire (a topic's questions count with "
+                        "its core's); give each question its own id")
     qtype = body.get("type")
     if qtype not in TYPES:
         problems.append(f"{where}.type: must be one of {', '.join(TYPES)}")
@@ -472,7 +616,8 @@ def _show_if(value: object, where: str, seen: dict[str, Question], problems: lis
         return None
     target = seen.get(value["question"])
     if target is None or target.type not in ("single", "multi"):
-        problems.append(f"{where}.question: must name an earlier single or multi choice question in this questionnaire")
+        problems.append(f"{where}.question: must name an earlier single or multi choice question in this questionnaire "
+                        "(in a topic: of the core or earlier in the topic)")
         return None
     options = {o for o, _ in target.options}
     wrong = [o for o in value["any"] if o not in options]
@@ -480,6 +625,10 @@ def _show_if(value: object, where: str, seen: dict[str, Question], problems: lis
         problems.append(f"{where}.any: option ids of '{target.id}' ({', '.join(sorted(options))}); wrong: {wrong}")
         return None
     return target.id, tuple(sorted(set(value["any"])))
+
+
+def _list(value: object) -> list:
+    return value if isinstance(value, list) else []
 
 
 def _unknown(body: dict, allowed: set[str], where: str, problems: list[str]) -> None:
