@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import layout, recount
+from .questionnaire import base_of
 from .rules import MemoryLedger, Rules, Signals, Subject, is_valid, judge
 from .store import Store
 
@@ -65,8 +66,9 @@ def record(item: dict[str, Any]) -> Record:
     if item.get("signals"):
         signals = Signals.from_item(json.loads(item["signals"]), item.get("device_hash", ""))
         canonical = item["answers"]
-        subject = Subject(item["id"], item["questionnaire"], item["day"], item.get("ip_hash", ""),
-                          hashlib.sha256(f"{item['questionnaire']}|{canonical}".encode()).hexdigest()[:32])
+        form = item["questionnaire"]  # the form submitted; its base questionnaire keeps the device and address caps
+        subject = Subject(item["id"], base_of(form), item["day"], item.get("ip_hash", ""),
+                          hashlib.sha256(f"{form}|{canonical}".encode()).hexdigest()[:32], form)
     return Record(item["id"], item["received"], item["sponsor"], bool(item["valid"]), tuple(item.get("reasons", [])),
                   item.get("rules", ""), "pending" in item, subject, signals)
 

@@ -50,7 +50,7 @@ class Rules:
     reasons: dict[str, Reason]
     proof_bits: int
     proof_hours: int
-    min_seconds: dict[str, int]  # questionnaire id -> seconds
+    min_seconds: dict[str, int]  # questionnaire id (or a topic's form id, overriding its questionnaire's) -> seconds
     address_valid_per_day: int
     address_challenges_per_day: int
     device_valid_per_questionnaire: int
@@ -61,6 +61,10 @@ class Rules:
 
     def invalidates(self, code: str) -> bool:
         return self.reasons[code].invalid
+
+    def fastest(self, form: str, questionnaire: str) -> int:
+        """The fastest believable completion of a form: its own when the file names it, else its questionnaire's."""
+        return self.min_seconds.get(form, self.min_seconds.get(questionnaire, 0))
 
 
 @dataclass(frozen=True)
@@ -102,10 +106,13 @@ class Subject:
     """The submission being judged, as far as the stateful rules need it."""
 
     id: str
+    # The base questionnaire: a device's and an address's places are kept per questionnaire, not per topic, so
+    # moving from one topic's form to another's does not multiply anyone's allowance.
     questionnaire: str
     day: str  # Beijing date
     ip_hash: str
-    answers_key: str  # digest of the questionnaire and canonical answers
+    answers_key: str  # digest of the form and canonical answers
+    form: str = ""  # the form submitted (a topic's "public.ai"); "" or the questionnaire's id when it has no topics
 
 
 def judge(rules: Rules, signals: Signals, subject: Subject, ledger: Ledger) -> list[str]:
@@ -115,7 +122,7 @@ def judge(rules: Rules, signals: Signals, subject: Subject, ledger: Ledger) -> l
         reasons.append("honeypot")
     if signals.proof != "ok":
         reasons.append(signals.proof)
-    elif signals.seconds < rules.min_seconds.get(subject.questionnaire, 0):
+    elif signals.seconds < rules.fastest(subject.form or subject.questionnaire, subject.questionnaire):
         reasons.append("too_fast")
     # Whatever carries a proof was sent by a script, and the form's script always sends its device token; a plain
     # form post without script has neither (and is already no_proof).
@@ -196,7 +203,8 @@ def dumps(data: object) -> str:
 
 
 def parse(data: object, path: Path, questionnaires: tuple[str, ...] | None = None) -> Rules:
-    """Check the rules' data; `questionnaires`, when given, must each have a min_seconds."""
+    """Check the rules' data; `questionnaires` (base ids), when given, must each have a min_seconds, and a topic's
+    form id given one must belong to one of them."""
     problems: list[str] = []
     rules = _rules(data, problems, questionnaires)
     if problems or rules is None:
@@ -237,7 +245,8 @@ def _rules(data: object, problems: list[str], questionnaires: tuple[str, ...] | 
 
 def _min_seconds(raw: object, problems: list[str], questionnaires: tuple[str, ...] | None) -> dict[str, int]:
     if not isinstance(raw, dict):
-        problems.append("limits.min_seconds: a mapping of questionnaire id -> seconds (0–3600)")
+        problems.append("limits.min_seconds: a mapping of questionnaire id (or a topic's form id, e.g. public.ai) "
+                        "-> seconds (0–3600)")
         return {}
     out = {}
     for qid, seconds in raw.items():
@@ -245,6 +254,10 @@ def _min_seconds(raw: object, problems: list[str], questionnaires: tuple[str, ..
             problems.append(f"limits.min_seconds.{qid}: a whole number of seconds (0–3600), the fastest believable completion")
             continue
         out[str(qid)] = seconds
+        base = str(qid).split(".", 1)[0]
+        if questionnaires is not None and "." in str(qid) and base not in questionnaires:
+            problems.append(f"limits.min_seconds.{qid}: a topic's form id names its questionnaire first "
+                            f"(<questionnaire>.<topic>), and there is no questionnaire '{base}'")
     for qid in questionnaires or ():
         if qid not in raw:
             problems.append(f"limits.min_seconds.{qid}: missing; every questionnaire needs its fastest believable completion")
