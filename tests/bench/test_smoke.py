@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -77,10 +78,29 @@ def test_bench_counts_prints_its_summary():
 
 def test_bench_build_prints_its_table():
     # One sponsor, each build once: a cold build (every image and document drawn), the plain build, an unchanged
-    # rebuild, and one edit with its images drawn apart.
-    out = script("bench_build.py", "--tiny")
-    assert "| sponsors | pages | plain build | unchanged rebuild | one-sponsor edit | its images alone |" in out
-    assert re.search(r"\n\| 1 \| \d+ \| .* \(\d+ jobs\) \|", out), out
+    # rebuild, one sponsor's edit with its images drawn apart, and one question's rewording.
+    out = script("bench_build.py", "--tiny", "--shape", "2020")
+    assert "| sponsors | build | time | × plain | target | met? | changed in site/ |" in out
+    assert re.search(r"\n\| 1 \| one sponsor edited \(beijing-ccs\) \| .*\(\d+\.\d+ s, \d+ jobs\)", out), out
+    # The public form is one of the files the rewording changed, at each of the sponsor's links.
+    edit = re.search(r"\n\| 1 \| one question's wording edited \(public 'gender'\) \| .* \| (\d+) paths, (\d+) distinct", out)
+    assert edit and int(edit[1]) >= 4, out
+    assert re.search(r"\n\| 1 \| 4 \| 2 of 2 \| ", out), out  # four links, both forms found at each
+    assert re.search(r"\n\| 1 \| form `s/beijing-ccs/\w+/` \| \d+\.\d KB \| ≤ 16 KB", out), out
+
+
+def test_bench_build_writes_a_campaign_of_the_samples_mix(tmp_path):
+    from generator.sponsors import load
+
+    path = tmp_path / "sponsors.yaml"
+    script("bench_build.py", "--write-sponsors", str(path), "--count", "300")
+    sponsors = load(path).sponsors  # refuses a list the build would refuse: nominations, limits, look-alikes
+    kinds = Counter(s.kind for s in sponsors)
+    assert len(sponsors) == 300 and kinds["initiator"] < 300 and kinds["media"] and kinds["enterprise"], kinds
+    assert any(s.prizes for s in sponsors) and any(s.sublinks for s in sponsors)
+    again = tmp_path / "again.yaml"
+    script("bench_build.py", "--write-sponsors", str(again), "--count", "300")
+    assert again.read_bytes() == path.read_bytes()  # the same campaign every time
 
 
 def test_bench_pages_builds_the_pages_it_measures_and_prints_its_table():
