@@ -1,5 +1,6 @@
-"""The submit function: POST /api/submit stores one answered questionnaire; GET /api/challenge hands out a
-proof-of-work challenge for one submission. A thin adapter from API Gateway (HTTP API, payload v2) to `intake.py`
+"""The submit function: POST /api/submit stores one answered questionnaire (so does a plain form post to a topic
+form's own `/s/<slug>/<channel>/…/submit`); GET /api/challenge hands out a proof-of-work challenge for one
+submission. A thin adapter from API Gateway (HTTP API, payload v2) to `intake.py`
 (and, for a refused form post without script, to `problem.py`).
 
 Everything is built once per container, at first use: the keys (one Secrets Manager call), the rules and the
@@ -98,6 +99,17 @@ def challenge() -> Response:
 
 @app.post("/api/submit")
 def submit() -> Response:
+    return _submit()
+
+
+# A topic's form is one page under every attributed link; without script it posts to its own folder's `submit`,
+# and that path tells which link it was (the route is a regular expression: Powertools compiles rules as such).
+@app.post("/s/.+/submit")
+def submit_at_link() -> Response:
+    return _submit()
+
+
+def _submit() -> Response:
     event = app.current_event
     headers = event.headers or {}
     it = _intake()
@@ -119,13 +131,14 @@ def submit() -> Response:
         now=datetime.now(timezone.utc),
         origin=headers.get("origin", ""),
         fetch_site=headers.get("sec-fetch-site", ""),
+        path=event.path,
     )
     outcome = it.submit(req)
     logger.info("submission", extra=outcome.log)
-    return _respond(outcome, data)
+    return _respond(outcome, data, req.path)
 
 
-def _respond(outcome: Outcome, posted: bytes = b"") -> Response:
+def _respond(outcome: Outcome, posted: bytes = b"", path: str = "") -> Response:
     headers = {"Cache-Control": "no-store", **outcome.headers}
     if not outcome.form:
         return Response(outcome.status, "application/json", json.dumps(outcome.body, ensure_ascii=False), headers)
@@ -134,8 +147,8 @@ def _respond(outcome: Outcome, posted: bytes = b"") -> Response:
         headers["Location"] = f"{_intake().catalog.site_url}thanks/"
         return Response(303, "text/plain; charset=utf-8", "", headers)
     it = _intake()
-    return Response(outcome.status, "text/html; charset=utf-8", problem.page(outcome.body, posted, it.survey, it.catalog),
-                    headers)
+    return Response(outcome.status, "text/html; charset=utf-8",
+                    problem.page(outcome.body, posted, it.survey, it.catalog, path), headers)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -4,6 +4,11 @@ Plain functions on plain data; `app.py` adapts them to API Gateway. Every refusa
 nothing is stored unless the answers fit the questionnaire. A submission that passes is stored even when it looks
 automated, repeated or over a cap: it is judged by the published rules (rules.yaml), stored with `valid=false`
 and its reasons, counted as received, never dropped.
+
+What is submitted is a form (`Survey.forms`): a questionnaire, or its core plus one topic ("public.ai"). The
+submission, its counters and its export carry the form's id; a device's and an address's caps are kept per base
+questionnaire. A topic's form page is the same file under every attributed link, so a plain form post from it
+names no sponsor: its path (`/s/<slug>/<channel>/[<base>/]<topic>/submit`) does.
 """
 
 from __future__ import annotations
@@ -13,10 +18,10 @@ import hmac
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from lambdas.survey import layout
 from lambdas.survey import rules as validity
@@ -33,6 +38,8 @@ JSON, FORM = "application/json", "application/x-www-form-urlencoded"
 ENVELOPE = {"id", "questionnaire", "sponsor", "channel", "answers", "homepage", "device", "proof"}
 FORM_META = {"id", "questionnaire", "sponsor", "channel", "homepage", "device", "proof_challenge", "proof_nonce"}
 _ID = re.compile(r"[A-Za-z0-9_-]{8,64}\Z")
+# A form page's own relative action: the link's sponsor and channel, then the form's folders (topic, or base/topic)
+_LINK_POST = re.compile(r"(?:^|/)s/([^/]+)/([^/]+)/(?:[^/]+/){1,2}submit\Z")
 RETRY_AFTER = "3"
 
 
@@ -44,6 +51,13 @@ class Request:
     now: datetime  # aware
     origin: str = ""  # the Origin header, "" when absent
     fetch_site: str = ""  # the Sec-Fetch-Site header, "" when absent
+    path: str = ""  # the request's path: a post to an attributed link's form names its sponsor and channel
+
+
+def link_of(path: str) -> tuple[str, str] | None:
+    """(sponsor, channel) named by a post to `/s/<slug>/<channel>/…/submit`, or None for any other path."""
+    m = _LINK_POST.search(path)
+    return (unquote(m.group(1)), unquote(m.group(2))) if m else None
 
 
 @dataclass
@@ -143,7 +157,10 @@ class Intake:
         if window == "closed":
             raise Refused(403, "closed", "调查已经结束")
         env = self._parse_json(req.body) if kind == JSON else self._parse_form(req.body)
-        questionnaire = self.survey.questionnaires[env.questionnaire]
+        link = link_of(req.path)
+        if link:  # the path is the page's own address: it outranks whatever the body says
+            env = replace(env, sponsor=link[0][:64], channel=link[1][:32])
+        questionnaire = self.survey.forms[env.questionnaire]
         try:
             answers = questionnaire.check(env.answers)
         except Invalid as exc:
@@ -158,8 +175,9 @@ class Intake:
         if earlier is not None:  # a retry: judged and stored already; judging again would take a second place
             return self._again(earlier, digest, {"id": sub_id, "retry": True})
         signals = self._signals(env, kind, sub_id, req)
-        subject = Subject(sub_id, env.questionnaire, day_of(req.now), ip_hash,
-                          hashlib.sha256(f"{env.questionnaire}|{canonical}".encode()).hexdigest()[:32])
+        subject = Subject(sub_id, questionnaire.base_id, day_of(req.now), ip_hash,
+                          hashlib.sha256(f"{env.questionnaire}|{canonical}".encode()).hexdigest()[:32],
+                          env.questionnaire)
         reasons = validity.judge(self.rules, signals, subject, self.store)
         valid = validity.is_valid(self.rules, reasons)
         submission = Submission(
@@ -248,7 +266,7 @@ class Intake:
         sub_id = meta.get("id", "")
         if sub_id and not _ID.match(sub_id):
             errors.append(FieldError("id", "需要 8–64 位字母、数字、- 或 _ 组成的提交编号"))
-        qn = self.survey.questionnaires.get(meta.get("questionnaire", ""))
+        qn = self.survey.forms.get(meta.get("questionnaire", ""))
         answers: object = {}
         if qn is not None:
             answers, unknown = qn.from_form({k: v for k, v in fields.items() if k not in FORM_META})
@@ -258,8 +276,8 @@ class Intake:
 
     def _envelope(self, data: dict, errors: list[FieldError], sub_id: str, challenge: object, nonce: object) -> Envelope:
         qid = data.get("questionnaire")
-        if not isinstance(qid, str) or qid not in self.survey.questionnaires:
-            errors.append(FieldError("questionnaire", f"应为 {' 或 '.join(self.survey.questionnaires)}"))
+        if not isinstance(qid, str) or qid not in self.survey.forms:
+            errors.append(FieldError("questionnaire", f"应为 {' 或 '.join(self.survey.forms)}"))
         text: dict[str, str] = {}
         for name, limit in (("sponsor", 64), ("channel", 32), ("homepage", 200), ("device", 64)):
             value = data.get(name, "")

@@ -9,7 +9,9 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from lambdas.survey.catalog import UNATTRIBUTED, Catalog
-from lambdas.survey.questionnaire import Survey
+from lambdas.survey.questionnaire import Questionnaire, Survey
+
+from .intake import link_of
 
 # What the page calls the parts of a post that are not answers (a respondent without script rarely sees these).
 FIELDS = {"questionnaire": "问卷", "sponsor": "发布单位", "channel": "发布渠道", "id": "提交编号",
@@ -17,12 +19,15 @@ FIELDS = {"questionnaire": "问卷", "sponsor": "发布单位", "channel": "发�
 PAGE = string.Template((Path(__file__).with_name("problem.html")).read_text(encoding="utf-8"))
 
 
-def page(refusal: dict[str, Any], posted: bytes, survey: Survey, cat: Catalog) -> str:
+def page(refusal: dict[str, Any], posted: bytes, survey: Survey, cat: Catalog, path: str = "") -> str:
     """What a respondent without script sees when the post was refused (`refusal`: the answer's body, with its
-    message and fields): every problem under the number and wording of the question in the questionnaire that was
-    posted, and a way back to it."""
+    message and fields): every problem under the number and wording of the question in the form that was posted,
+    and a way back to it. `path`: where it was posted; a topic form's own path names the sponsor and channel."""
     meta = _posted_meta(posted)
-    qn = survey.questionnaires.get(meta.get("questionnaire", "")) or next(iter(survey.questionnaires.values()))
+    link = link_of(path)
+    if link:
+        meta["sponsor"], meta["channel"] = link
+    qn = survey.forms.get(meta.get("questionnaire", "")) or next(iter(survey.forms.values()))
     # Numbered as the form numbers them (generator/forms.py): in questionnaire order, from 1.
     numbered = {q.id: (n, q.text) for n, q in enumerate(qn.questions, 1)}
     problems: dict[str, list[str]] = {}  # one entry per question, in the order the server named them
@@ -39,7 +44,7 @@ def page(refusal: dict[str, Any], posted: bytes, survey: Survey, cat: Catalog) -
             head = f'<span class="q">{html.escape(FIELDS.get(key.split(".")[0], "提交内容"))}</span>'
         # The message on a line of its own: a question that ends in "？" never runs into a "：".
         items.append(f'<li>{head}<span class="m">{html.escape("；".join(dict.fromkeys(messages)))}</span></li>')
-    back, label = _form_link(survey, cat, meta, qn.id)
+    back, label = _form_link(survey, cat, meta, qn)
     return PAGE.substitute(
         title=html.escape(qn.title), message=html.escape(refusal.get("message", "")),
         listing=f"<ul>{''.join(items)}</ul>" if items else "", back=html.escape(back), back_label=label,
@@ -55,11 +60,14 @@ def _posted_meta(posted: bytes) -> dict[str, str]:
     return {k: v[-1] for k, v in fields.items() if k in ("questionnaire", "sponsor", "channel")}
 
 
-def _form_link(survey: Survey, cat: Catalog, meta: dict[str, str], qid: str) -> tuple[str, str]:
+def _form_link(survey: Survey, cat: Catalog, meta: dict[str, str], qn: Questionnaire) -> tuple[str, str]:
     """The form the respondent came from, as the site publishes it (the first questionnaire at the attributed link,
-    any other in a folder below it); the home page when the post names no sponsor and channel the site knows."""
+    any other in a folder below it, a topic's form in its topic's folder below that); the home page when the post
+    names no sponsor and channel the site knows."""
     slug, channel = cat.attribute(meta.get("sponsor", ""), meta.get("channel", ""))
     if UNATTRIBUTED in (slug, channel):
         return cat.site_url, "返回活动首页"
     first = next(iter(survey.questionnaires))
-    return f"{cat.site_url}s/{slug}/{channel}/" + ("" if qid == first else f"{qid}/"), "重新打开问卷"
+    folder = "" if qn.base_id == first else f"{qn.base_id}/"
+    topic = f"{qn.topic.id}/" if qn.topic else ""
+    return f"{cat.site_url}s/{slug}/{channel}/{folder}{topic}", "重新打开问卷"
