@@ -1,14 +1,16 @@
 """The local stack: the site and the real Lambda handlers on one loopback port, with moto's DynamoDB server as an
 embedded, in-memory database.
 
-Requests under the API's routes become API Gateway HTTP API (payload v2) events for the handler the template
-names for that route, run with exactly the environment the template gives that function; the table and the
-secrets are created from the template's own definitions. The server stands in for CloudFront as well: it sends
-the template's security headers, and it sets (never passes on) the viewer-address and origin-token headers the
-API believes. The same moto server is the S3 of the buckets the functions use (the sponsors' upload bucket, with
-the template's CORS), and the security policy's bucket origin names it, so a page posts its uploads there. Handler calls run one at a time, as in one Lambda container (the resolver keeps the current event on
-itself), and the database answers one request at a time (see `database`). It is a faithful stand-in, not a fast one: moto copies the whole table for each
-transaction, so the submit path slows as the table grows (tests/bench/load_test.py measures it).
+Requests the distribution's cache behaviours send to the API origin (`/api/*`, a form page's `…/submit`) become API
+Gateway HTTP API (payload v2) events for the handler the template names for that route, their path kept, run with
+exactly the environment the template gives that function; the table and the secrets are created from the template's
+own definitions. The server stands in for CloudFront as well: it sends the template's security headers, and it sets
+(never passes on) the viewer-address and origin-token headers the API believes. The same moto server is the S3 of
+the buckets the functions use (the sponsors' upload bucket, with the template's CORS), and the security policy's
+bucket origin names it, so a page posts its uploads there. Handler calls run one at a time, as in one Lambda
+container (the resolver keeps the current event on itself), and the database answers one request at a time (see
+`database`). It is a faithful stand-in, not a fast one: moto copies the whole table for each transaction, so the
+submit path slows as the table grows (tests/bench/load_test.py measures it).
 """
 
 from __future__ import annotations
@@ -180,6 +182,14 @@ class Context:
         return 10_000
 
 
+def route_pattern(route: str) -> re.Pattern[str]:
+    """A route key as API Gateway matches it: "GET /api/counts/sponsors/{slug}" takes any one path segment in place
+    of {slug}; "POST /s/{proxy+}" (a greedy parameter) any rest of the path, slashes included."""
+    escaped = re.escape(route)
+    escaped = re.sub(r"\\\{(\w+)\\\+\\\}", r"(?P<\1>.+)", escaped)
+    return re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", escaped) + r"\Z")
+
+
 class Api:
     """API Gateway in miniature: route, build a v2 event, call the handler, return its response."""
 
@@ -190,9 +200,7 @@ class Api:
         self.origin_token = origin_token  # what CloudFront would add to every request it forwards
         self.lock = threading.Lock()
         self._handlers: dict[str, Callable[[dict, Any], dict]] = {}
-        # "GET /api/counts/sponsors/{slug}" matches any one path segment in place of {slug}, as API Gateway does.
-        self._patterns = [(route, re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(route)) + r"\Z"))
-                          for route in route_table]
+        self._patterns = [(route, route_pattern(route)) for route in route_table]
 
     def match(self, method: str, path: str) -> tuple[str, dict[str, str]] | None:
         for route, pattern in self._patterns:
@@ -418,6 +426,32 @@ def security_headers(tpl: dict[str, Any], s3_url: str | None = None) -> dict[str
     return out
 
 
+@dataclass(frozen=True)
+class Behaviour:
+    """One of the distribution's cache behaviours, as far as routing goes: which paths, which origin, which methods."""
+
+    pattern: re.Pattern[str]
+    origin: str
+    methods: frozenset[str]
+
+
+def behaviours(tpl: dict[str, Any]) -> list[Behaviour]:
+    """The distribution's cache behaviours in the order CloudFront tries them, the default last. In a path pattern
+    `*` stands for any characters, slashes included, and `?` for one (CloudFront's rule, case-sensitive)."""
+    dist = next(r["Properties"]["DistributionConfig"] for r in tpl["Resources"].values()
+                if r["Type"] == "AWS::CloudFront::Distribution")
+    out = []
+    for b in [*dist.get("CacheBehaviors", []), {**dist["DefaultCacheBehavior"], "PathPattern": "*"}]:
+        regex = re.escape(b["PathPattern"]).replace(r"\*", ".*").replace(r"\?", ".")
+        out.append(Behaviour(re.compile(regex + r"\Z"), b["TargetOriginId"], frozenset(b["AllowedMethods"])))
+    return out
+
+
+def behaviour_of(edge: list[Behaviour], path: str) -> Behaviour:
+    """The behaviour that serves `path` (without its query): the first whose pattern matches."""
+    return next(b for b in edge if b.pattern.match(path))
+
+
 def error_pages(tpl: dict[str, Any]) -> dict[int, str]:
     """Status -> the site page the distribution answers it with (its custom error responses)."""
     dist = next((r["Properties"]["DistributionConfig"] for r in tpl["Resources"].values()
@@ -472,7 +506,12 @@ class _Server(ThreadingHTTPServer):
 
 
 class _Handler(SimpleHTTPRequestHandler):
+    """The stand-in CloudFront: a request goes where the distribution's behaviour for its path sends it (the API
+    origin, with the path kept as API Gateway receives it, or the site's files), and a method the behaviour does not
+    allow is refused with 403, as CloudFront refuses it."""
+
     api: Api
+    edge: list[Behaviour] = []  # the distribution's cache behaviours, in order
     headers_out: dict[str, str] = {}  # the edge's security headers, on every response
     error_pages: dict[int, str] = {}  # the edge's custom error responses: status -> site page
     timeout = SOCKET_TIMEOUT  # a slow or silent client cannot hold a thread for ever
@@ -486,7 +525,7 @@ class _Handler(SimpleHTTPRequestHandler):
         # A missing page gets the site's own page, as the distribution answers it, not Python's English one.
         page = self.error_pages.get(code)
         path = Path(self.directory) / page.lstrip("/") if page else None
-        if path is None or not path.is_file() or self.path.startswith("/api/"):
+        if path is None or not path.is_file() or self._to_api():
             super().send_error(code, message, explain)
             return
         self.log_error("code %d, message %s", code, message)
@@ -499,11 +538,21 @@ class _Handler(SimpleHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
+    def _behaviour(self) -> Behaviour:
+        return behaviour_of(self.edge, urlsplit(self.path).path)
+
+    def _to_api(self) -> bool:
+        return self._behaviour().origin == "api"
+
     def do_POST(self) -> None:
-        self._api("POST")
+        behaviour = self._behaviour()
+        if "POST" in behaviour.methods and behaviour.origin == "api":
+            self._api("POST")
+        else:  # the site's files take no posts
+            self.send_error(403, "this path takes no POST")
 
     def do_GET(self) -> None:
-        if self.path.startswith("/api/"):
+        if self._to_api():
             self._api("GET")
         else:
             super().do_GET()
@@ -529,7 +578,7 @@ class _Handler(SimpleHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
         # The request line and status, never the client's address: no raw IP is logged, here as on AWS.
-        if getattr(self, "path", "").startswith("/api/") or not hasattr(self, "path"):
+        if not hasattr(self, "path") or self._to_api():
             print(f"[{self.log_date_time_string()}] {format % args}", flush=True)
 
 
@@ -541,7 +590,8 @@ def stack(site_dir: Path, port: int = 8000, sweep_every: float = SWEEP_EVERY) ->
         create_table(db_url, tpl)
         arns, origin_token = create_secrets(db_url, tpl)
         api = Api(routes(tpl), environments(tpl, db_url, site_dir, arns), origin_token)
-        handler = functools.partial(type("Handler", (_Handler,), {"api": api, "headers_out": security_headers(tpl, db_url),
+        handler = functools.partial(type("Handler", (_Handler,), {"api": api, "edge": behaviours(tpl),
+                                                                  "headers_out": security_headers(tpl, db_url),
                                                                   "error_pages": error_pages(tpl)}),
                                     directory=str(site_dir))
         server = _Server(("127.0.0.1", port), handler)
@@ -569,7 +619,8 @@ def _forget_handlers(api: Api) -> None:
     """A stopped stack's containers are gone: the next stack in this process starts its functions cold."""
     for dotted in [*api.environments, _sweep_handler()]:
         module = importlib.import_module(dotted.rpartition(".")[0])
-        for name, default in (("intake", None), ("_store", None), ("source", None), ("portal", None)):
+        for name, default in (("intake", None), ("_store", None), ("source", None), ("survey", None),
+                              ("portal", None)):
             if hasattr(module, name):
                 setattr(module, name, default)
 

@@ -7,12 +7,17 @@ and answers with Cache-Control so CloudFront absorbs the load of dashboards left
 Received counts are public as they happen; valid counts only as the secretariat's policy says (SURVEY_PUBLIC_VALID,
 see counts.POLICIES): where they are not published, responses leave `valid` out and say when it will appear. Only
 the parameters `day`, `kind` and `province` are read; any other leaves the answer unchanged.
+
+GET /api/assign?questionnaire=<base> answers which topic modules a respondent is offered (survey/balance.py), from
+the valid counts of each topic's form in the same cached rows. It is never cached (each request draws anew) and
+says only topic ids, never a count.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import random
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -22,8 +27,8 @@ import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
+from lambdas.survey import balance, counts, questionnaire
 from lambdas.survey import catalog as catalogs
-from lambdas.survey import counts
 from lambdas.survey.catalog import KINDS
 from lambdas.survey.counts import FRESH_SECONDS, Source  # noqa: F401 (FRESH_SECONDS: read by the browser tests)
 from lambdas.survey.regions import PROVINCES
@@ -32,6 +37,7 @@ from lambdas.survey.store import Store, Unavailable
 
 OPENAPI = Path(__file__).resolve().parent.parent / "openapi.json"
 CACHE = "public, max-age=60, stale-while-revalidate=300"
+NO_STORE = "no-store"
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 
 logger = Logger(service="counts")
@@ -45,11 +51,13 @@ def public_valid_policy(env: Mapping[str, str] | None = None) -> str:
 
 
 source: Source | None = None
+survey: questionnaire.Survey | None = None  # the questionnaires the site's forms were built from
+rng = random.Random()  # draws the topics; a test may put a seeded one here
 
 
-def configure(new: Source | None) -> None:
-    global source
-    source = new
+def configure(new: Source | None, questionnaires: questionnaire.Survey | None = None) -> None:
+    global source, survey
+    source, survey = new, questionnaires
 
 
 def _source() -> Source:
@@ -62,10 +70,17 @@ def _source() -> Source:
     return source
 
 
+def _survey() -> questionnaire.Survey:
+    global survey
+    if survey is None:
+        survey = questionnaire.load(Settings.from_env().questionnaires)
+    return survey
+
+
 class BadRequest(Exception):
-    def __init__(self, status: int, error: str, field: str, message: str) -> None:
+    def __init__(self, status: int, error: str, field: str, message: str, cache: str = CACHE) -> None:
         super().__init__(message)
-        self.status, self.error, self.field, self.message = status, error, field, message
+        self.status, self.error, self.field, self.message, self.cache = status, error, field, message, cache
 
 
 def _json(status: int, body: dict[str, Any], cache: str = CACHE) -> Response:
@@ -74,7 +89,8 @@ def _json(status: int, body: dict[str, Any], cache: str = CACHE) -> Response:
 
 @app.exception_handler(BadRequest)
 def _bad(exc: BadRequest) -> Response:
-    return _json(exc.status, {"error": exc.error, "fields": [{"field": exc.field, "message": exc.message}]})
+    return _json(exc.status, {"error": exc.error, "fields": [{"field": exc.field, "message": exc.message}]},
+                 exc.cache)
 
 
 @app.exception_handler(Unavailable)
@@ -162,6 +178,36 @@ def provinces() -> Response:
     shown = src.disclosure(day)
     view = _public(src, ("provinces", day), shown, lambda: counts.provinces(_rows(src, day, shown)))
     return _json(200, {"updated": src.updated, **shown.fields(), "provinces": view})
+
+
+@app.get("/api/assign")
+def assign() -> Response:
+    src, surveyed = _source(), _survey()
+    base = app.current_event.get_query_string_value("questionnaire") or ""
+    qn = surveyed.questionnaires.get(base)
+    if qn is None or qn.modules is None:
+        with_topics = [qid for qid, q in surveyed.questionnaires.items() if q.modules]
+        known = f"应为 {' 或 '.join(with_topics)}" if with_topics else "本次调查的问卷没有专题"
+        said = f"问卷 {base[:40]} 没有专题；" if qn is not None else ""
+        raise BadRequest(400, "bad_questionnaire", "questionnaire", said + known, NO_STORE)
+    modules = qn.modules
+    targets = {t.id: t.target for t in modules.topics}
+    # The valid counts the policy may keep from the public steer the draw but are never in the answer, which names
+    # topics only, drawn anew each time: one submission cannot be seen to move it.
+    valid = src.view(("assign", base), lambda: topic_counts(src.rows(), base, targets))
+    topics = balance.offer(modules.assignment, targets, valid, modules.offer, rng)
+    return _json(200, {"questionnaire": base, "assignment": modules.assignment, "topics": topics}, NO_STORE)
+
+
+def topic_counts(rows: list[counts.Row], base: str, topics: Mapping[str, int]) -> dict[str, int]:
+    """Valid samples per topic of `base`: the rows of each topic's form, over every day, sponsor and channel."""
+    forms = {questionnaire.form_id(base, t): t for t in topics}
+    valid = dict.fromkeys(topics, 0)
+    for row in rows:
+        topic = forms.get(row.questionnaire)
+        if topic is not None:
+            valid[topic] += row.valid
+    return valid
 
 
 @app.get("/api/openapi.json")

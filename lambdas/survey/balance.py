@@ -20,7 +20,7 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 
-ASSIGNMENTS = ("choose", "assign", "assign_choice")
+from .questionnaire import ASSIGNMENTS
 
 
 def _checked(targets: Mapping[str, int]) -> None:

@@ -151,3 +151,35 @@ def test_every_function_is_packaged():
     for dotted in local.functions(local.template(TEMPLATE)):
         assert dotted.split(".")[1] in packaged, dotted
     assert "portal" in packaged
+
+
+def test_a_shared_form_pages_post_reaches_the_submit_function_through_its_own_behaviour():
+    tpl = local.template(TEMPLATE)
+    edge = local.behaviours(tpl)
+    dist = tpl["Resources"]["Distribution"]["Properties"]["DistributionConfig"]
+    [api] = [b for b in dist["CacheBehaviors"] if b["PathPattern"] == "/api/*"]
+    [form] = [b for b in dist["CacheBehaviors"] if b["PathPattern"] == "/s/*/submit"]
+    # The /api/* behaviour's policies: never cached, the viewer's headers forwarded, the same security headers
+    assert {k: v for k, v in form.items() if k != "PathPattern"} == {k: v for k, v in api.items() if k != "PathPattern"}
+    # No behaviour before it takes these paths; the form pages themselves stay the site's
+    ours = edge[dist["CacheBehaviors"].index(form)]
+    for path in ("/s/zhejiang-cyberspace/wechat/ai/submit", "/s/zhejiang-cyberspace/wechat/pro/law/submit"):
+        assert local.behaviour_of(edge, path) == ours and ours.origin == "api" and "POST" in ours.methods
+    for path in ("/s/zhejiang-cyberspace/wechat/ai/", "/s/zhejiang-cyberspace/wechat/", "/s/x/web/ai/index.html"):
+        assert local.behaviour_of(edge, path).origin == "site"
+    routes = local.routes(tpl)
+    assert routes["POST /s/{proxy+}"] == "lambdas.submit.app.handler"
+    assert routes["GET /api/assign"] == "lambdas.counts.app.handler"
+    settings = tpl["Resources"]["SurveyApi"]["Properties"]["RouteSettings"]
+    for route in ("POST /s/{proxy+}", "GET /api/assign"):
+        assert route in routes and settings[route]["ThrottlingRateLimit"] == {"Ref": "SubmitRateLimit"}
+
+
+def test_the_design_needs_no_edge_function_nor_origin_access_control():
+    # Neither exists in AWS China's CloudFront (infra/README.md, "AWS China"): routing is by path pattern alone
+    tpl = local.template(TEMPLATE)
+    types = {r["Type"] for r in tpl["Resources"].values()}
+    assert not {"AWS::CloudFront::Function", "AWS::CloudFront::OriginAccessControl"} & types
+    dist = tpl["Resources"]["Distribution"]["Properties"]["DistributionConfig"]
+    for b in [dist["DefaultCacheBehavior"], *dist["CacheBehaviors"]]:
+        assert not {"FunctionAssociations", "LambdaFunctionAssociations"} & set(b)
