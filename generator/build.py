@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from . import artwork, fonts, pages, publish
+from . import artwork, fonts, links, pages, publish
 from .cache import Asset, FileDigests, Store, key, write_atomic
 from .fonts import font_files, typeface
 from .model import Problem, SponsorList, SponsorsError
@@ -43,6 +43,8 @@ class Output:
     drawn: int = 0
     inputs: dict[str, str] = field(default_factory=dict)  # input file -> signature, to check a remembered result
     trees: dict = field(default_factory=dict)  # subtree -> publish.Tree: entry pages and kits, placed by publish.py
+    # Pages every attributed link has a copy of (a topic's form): path below a link -> the cached file
+    shared: dict[str, str] = field(default_factory=dict)
     code: str = ""  # digest of the generator's code and templates that made it
     plan_parts: dict = field(default_factory=dict)  # per-sponsor parts the next build may reuse (see assets.plan)
     page_parts: dict = field(default_factory=dict)  # and likewise for pages (see pages.PageWriter.all)
@@ -172,7 +174,8 @@ def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None, previ
     # Published with the site and deployed with the functions: the server checks exactly what the forms ask.
     out.extra["questionnaires.json"] = questionnaire.dumps(data)
     out.extra["rules.json"] = validity.dumps(rules_data)
-    out.trees = publish.group([(p.uri, p.body) for p in out.pages if p.front is None], out.files)
+    out.shared = _store_shared(writer.shared_forms(), store)
+    out.trees = _trees(out)
     log.info(
         f"sponsor-pages: {len(sl.sponsors)} sponsors, {len(out.pages)} pages, {len(out.files)} files "
         f"({out.drawn} drawn) in {time.monotonic() - started:.1f}s"
@@ -180,10 +183,32 @@ def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None, previ
     return out
 
 
+def _store_shared(shared: dict[str, str], store: Store) -> dict[str, str]:
+    """Each shared page as a file of the cache named after its bytes: a page that did not change keeps its file, so
+    the copies of it already in the site stay as they are."""
+    files = {}
+    for rel, html in shared.items():
+        data = html.encode()
+        path = store.path(hashlib.sha256(data).hexdigest(), "html")
+        if not os.path.exists(path):
+            write_atomic(Path(path), data)
+        files[rel] = path
+    return files
+
+
+def _trees(out: Output, stamps: dict[str, str] | None = None) -> dict[str, publish.Tree]:
+    """The subtrees publish.py places: static pages, the sponsors' files, and every link's copy of each shared page."""
+    copies = [publish.Copy(link + rel, rel, path) for s in out.sponsors.sponsors for channel in s.channels
+              for link in (links.entry_path(s.slug, channel),) for rel, path in out.shared.items()]
+    return publish.group([(p.uri, p.body) for p in out.pages if p.front is None], out.files, stamps, copies)
+
+
 def _code_digest() -> str:
+    """The generator's code, templates and scripts, and what the forms are checked by: not the questionnaire file,
+    an input of its own (see run), so that editing a question reuses what it does not change."""
     h = hashlib.sha256()
     for source in sorted([*CODE.glob("*.py"), *CODE.glob("templates/*"), *CODE.glob("static/*"),
-                          *SURVEY.glob("*.py"), *SURVEY.glob("*.yaml")]):
+                          *SURVEY.glob("*.py"), RULES]):
         h.update(source.name.encode() + b"\0" + source.read_bytes())
     return h.hexdigest()
 
@@ -263,7 +288,7 @@ def _load(memo: Path) -> Output | None:
     out.plan_parts = {k: found[k] for k in stored.plan_keys}
     out.page_parts = {k: found[k] for k in stored.page_keys}
     out.pages = [p for ref in stored.pages for p in (out.page_parts[ref] if isinstance(ref, str) else (ref,))]
-    out.trees = publish.group([(p.uri, p.body) for p in out.pages if p.front is None], out.files, stored.stamps)
+    out.trees = _trees(out, stored.stamps)
     return out
 
 
@@ -283,7 +308,8 @@ def _recall(memo: Path) -> Output | None:
         return None
     try:
         present = Store(memo.parent.parent).listing()
-        if out.inputs != _signatures(out.sponsors) or not all(a.path in present for a in out.files):
+        if out.inputs != _signatures(out.sponsors) or not all(a.path in present for a in out.files) \
+                or not all(path in present for path in out.shared.values()):
             return None
         os.utime(memo)  # most recently used: kept by the pruning below, and so are its parts
         _touch_parts(memo, out)

@@ -1,5 +1,6 @@
-"""The questionnaire forms: each questionnaire's form body is rendered once per build, then placed in every
-sponsor's entry pages with that page's attribution around it.
+"""The questionnaire forms: each form's body (a questionnaire's, or a topic's: the core and that topic) is rendered
+once per build, then placed in every sponsor's entry pages with that page's attribution around it, or in the one
+page of a topic's form that every link shares.
 
 The form works as a plain HTML form post without script; `static/form.js` adds drafts, show-if, progress,
 field-level errors, proof of work and retries on top.
@@ -20,19 +21,39 @@ from lambdas.survey.regions import CITIES, PROVINCES
 STATIC = Path(__file__).with_name("static")
 SCRIPT = STATIC / "form.js"
 # Scripts of the pages around the form, published under assets/js/: the thank-you page's prizes and claim code,
-# and the sponsor's private page.
-PAGE_SCRIPTS = ("thanks.js", "portal.js")
+# the sponsor's private page, and a questionnaire's topic list.
+PAGE_SCRIPTS = ("thanks.js", "portal.js", "topics.js")
 
 
 def script(name: str = SCRIPT.name) -> tuple[str, str]:
-    """A script's text (the form's unless named) and a short digest of it, for a cache-busting query string."""
-    text = (STATIC / name).read_text(encoding="utf-8")
+    """A script as published (the form's unless named) and a short digest of it, for a cache-busting query string."""
+    text = light((STATIC / name).read_text(encoding="utf-8"))
     return text, hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
+def light(source: str) -> str:
+    """A script without its comment lines and indentation: the form page's weight on a phone is budgeted (16 KB
+    gzipped with its script), and the comments are for whoever reads static/. Only whole lines go, so no code can
+    be cut; a comment that ends before code on its line, or a template literal (whose lines are text), leaves the
+    script as it is."""
+    if "`" in source:
+        return source
+    kept: list[str] = []
+    in_comment = False
+    for line in source.splitlines():
+        text = line.strip()
+        if in_comment or text.startswith("/*"):
+            in_comment = "*/" not in text
+            if not in_comment and not text.endswith("*/"):
+                return source
+        elif text and not text.startswith("//"):
+            kept.append(text)
+    return "\n".join(kept) + "\n"
+
+
 def bodies(env: Environment, survey: Survey) -> dict[str, Markup]:
-    """questionnaire id -> its form body (HTML)."""
-    return {qid: Markup(_render(env, qn)) for qid, qn in survey.questionnaires.items()}
+    """form id (a questionnaire's, or "<questionnaire>.<topic>") -> its form body (HTML)."""
+    return {fid: Markup(_render(env, qn)) for fid, qn in survey.forms.items()}
 
 
 def _render(env: Environment, qn: Questionnaire) -> str:

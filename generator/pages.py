@@ -19,7 +19,7 @@ from markupsafe import escape
 from typing import TYPE_CHECKING, NamedTuple
 
 from lambdas.survey.catalog import UNATTRIBUTED
-from lambdas.survey.questionnaire import Survey
+from lambdas.survey.questionnaire import Questionnaire, Survey, Topic, form_id
 from lambdas.survey.rules import Rules
 
 from . import forms, images, links
@@ -195,11 +195,14 @@ class PageWriter:
         self.survey = survey
         self.forms = forms.bodies(self.env, survey)
         self.script_version = script_version
-        self.script_versions = script_versions or {}  # the other pages' scripts (thanks.js, portal.js)
+        self.script_versions = script_versions or {}  # the other pages' scripts (thanks.js, portal.js, topics.js)
         # The first questionnaire lives at the attributed link itself, every other one in a folder below it.
         self.folders = {qid: "" if i == 0 else qid for i, qid in enumerate(survey.questionnaires)}
-        # Entry pages hold the forms, so a sponsor's pages change with the questionnaire or the form script.
-        self._campaign_key = key("campaign", repr(self.c), repr(survey), self.script_version)
+        self.modular = any(qn.modules for qn in survey.questionnaires.values())
+        # Entry pages hold the forms, so a sponsor's pages change with the questionnaire or the form script; a
+        # questionnaire with topics shows only its topic list at a link, its forms being shared (shared_forms).
+        self._campaign_key = key("campaign", repr(self.c), _shown(survey), self.script_version,
+                                 *([self.script_versions.get("topics.js", "")] if self.modular else []))
 
     def _render(self, name: str, **context: object) -> str:
         return self.env.get_template(name).render(c=self.c, **context)
@@ -286,6 +289,8 @@ class PageWriter:
             pages += self._entries(links.entry_path(s.slug, channel), s, channel, mine.mark_png, share)
         if s.prizes:
             pages.append(Page(prizes_path(s.slug), prizes_data(s)))
+        if self.modular:
+            pages.append(Page(link_path(s.slug), link_data(s, mine.mark_png)))
         return pages
 
     def _sponsor_page(self, s: Sponsor, mine: SponsorAssets, share: str) -> Page:
@@ -315,26 +320,60 @@ class PageWriter:
         return Page(links.sponsor_path(s.slug) + f"{name}.md", html, front)
 
     def _entries(self, base: str, s: Sponsor | None, channel: str, mark: str | None, share: str) -> list[Page]:
-        """The questionnaires' pages under one link: the first at `base`, every other one in a folder below it."""
+        """The questionnaires' pages under one link: the first at `base`, every other one in a folder below it. A
+        questionnaire with topics has its topic list there; its forms are the shared ones (see shared_forms), or
+        under the campaign's own entry (no sponsor) pages of their own."""
         entry = self.env.get_template("entry.html.j2")
         pages = []
         for qid, qn in self.survey.questionnaires.items():
-            sub = self.folders[qid]
-            others = [
-                {"audience": o.audience, "title": o.title,
-                 "href": ("../" if sub else "") + (self.folders[oid] + "/" if self.folders[oid] else "")}
-                for oid, o in self.survey.questionnaires.items() if oid != qid
-            ]
-            path = base + (sub + "/" if sub else "")
+            path = base + self._folder(qid)
             root = "../" * path.count("/")
+            context = {"s": s, "channel": channel, "others": self._others(qid), "url": self.c.site_url + path,
+                       "root": root, "mark": mark, "share_image": self.c.site_url + share,
+                       "opens_ms": int(self.c.opens.timestamp() * 1000),
+                       "closes_ms": int(self.c.closes.timestamp() * 1000)}
+            if qn.modules:
+                pages.append(Page(path + "index.html", self._render(
+                    "topics.html.j2", qn=qn, script_version=self.script_versions.get("topics.js", ""), **context)))
+                if s is None:
+                    pages += [Page(path + f"{t.id}/index.html", self._form_page(qn, t, path.count("/"), UNATTRIBUTED))
+                              for t in qn.modules.topics]
+                continue
             pages.append(Page(path + "index.html", entry.render(
-                c=self.c, s=s, channel=channel, qn=qn, form=self.forms[qid], others=others,
-                consent=self.survey.consent, url=self.c.site_url + path, root=root, mark=mark,
-                share_image=self.c.site_url + share, forward=f"{s.slug}/{channel}" if s else "",
-                opens_ms=int(self.c.opens.timestamp() * 1000), closes_ms=int(self.c.closes.timestamp() * 1000),
-                script_version=self.script_version,
+                c=self.c, qn=qn, form=self.forms[qid], consent=self.survey.consent,
+                forward=f"{s.slug}/{channel}" if s else "", script_version=self.script_version, **context,
             )))
         return pages
+
+    def _folder(self, qid: str) -> str:
+        return self.folders[qid] + "/" if self.folders[qid] else ""
+
+    def _others(self, qid: str, depth: int = 0) -> list[dict[str, str]]:
+        """Links to the other questionnaires from a page `depth` folders below questionnaire `qid`'s own."""
+        up = "../" * (depth + (1 if self.folders[qid] else 0))
+        return [{"audience": o.audience, "title": o.title, "href": up + self._folder(oid)}
+                for oid, o in self.survey.questionnaires.items() if oid != qid]
+
+    def shared_forms(self) -> dict[str, str]:
+        """The forms of questionnaires with topics, each one page for every attributed link: path below a link ->
+        the page. Nothing in it belongs to a link, so every link's copy is the same file."""
+        link = links.entry_path("slug", "channel").count("/")  # how deep every link is
+        return {self._folder(qid) + f"{t.id}/index.html": self._form_page(qn, t, link + self._folder(qid).count("/"), "")
+                for qid, qn in self.survey.questionnaires.items() if qn.modules for t in qn.modules.topics}
+
+    def _form_page(self, qn: Questionnaire, topic: Topic, depth: int, attribution: str) -> str:
+        """One topic's form in a folder below the questionnaire's page, that page `depth` folders deep: attributed
+        to `attribution` (the campaign's own entry: UNATTRIBUTED), or with "" to whatever its address says."""
+        fid = form_id(qn.id, topic.id)
+        root = "../" * (depth + 1)
+        return self._render(
+            "form_page.html.j2", qn=self.survey.forms[fid], base=qn, topic=topic, form=self.forms[fid],
+            others=self._others(qn.id, depth=1), consent=self.survey.consent, root=root,
+            url=self.c.site_url + CAMPAIGN_ENTRY + self._folder(qn.id) + f"{topic.id}/",
+            sponsor=attribution, channel=attribution, action=f"{root}api/submit" if attribution else "submit",
+            opens_ms=int(self.c.opens.timestamp() * 1000), closes_ms=int(self.c.closes.timestamp() * 1000),
+            script_version=self.script_version,
+        )
 
     def campaign_entry(self) -> list[Page]:
         """The questionnaires on the campaign's own pages (home, thank-you): no sponsor's link, so their answers
@@ -359,14 +398,22 @@ class PageWriter:
             for sub in targets:
                 pages.append(self._redirect(links.sponsor_path(old) + sub, links.sponsor_path(new) + sub))
             for channel in s.channels:
-                for sub in self.folders.values():
-                    old_entry, new_entry = links.entry_path(old, channel, sub), links.entry_path(new, channel, sub)
+                for sub in self._below_link():
+                    old_entry, new_entry = links.entry_path(old, channel) + sub, links.entry_path(new, channel) + sub
                     pages.append(self._redirect(old_entry, new_entry))
         for old in self.c.retired_slugs:
             pages.append(self._redirect(links.sponsor_path(old), ""))
             for channel in self.c.channels:
                 pages.append(self._redirect(links.entry_path(old, channel), ""))
         return pages
+
+    def _below_link(self) -> list[str]:
+        """Every page folder below an attributed link: each questionnaire's, and each topic form's."""
+        found = []
+        for qid, qn in self.survey.questionnaires.items():
+            found.append(self._folder(qid))
+            found += [self._folder(qid) + f"{t.id}/" for t in (qn.modules.topics if qn.modules else ())]
+        return found
 
     def _redirect(self, old_dir: str, new_dir: str) -> Page:
         html = self._render("redirect.html.j2", target=rel(new_dir or "./", old_dir),
@@ -377,6 +424,33 @@ class PageWriter:
 def prizes_path(slug: str) -> str:
     """The small file the thank-you page reads a sponsor's prizes from (the whole sponsor list is too large)."""
     return f"s/{slug}/prizes.json"
+
+
+def link_path(slug: str) -> str:
+    """What a topic's form, one page for every link, shows of the sponsor whose link it was opened from."""
+    return f"s/{slug}/link.json"
+
+
+def link_data(s: Sponsor, mark: str) -> str:
+    """The sponsor's names, its mark (a site path), its province and its prizes, as link_path holds them."""
+    data = {"name": s.name, "short_name": s.short_name, "mark": mark, "province": s.province, "prizes": _prizes(s)}
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def _shown(survey: Survey) -> str:
+    """What of the questionnaires a sponsor's own pages show: all of a questionnaire without topics (its form is
+    there), and of one with topics only its topic list, so that editing a question's wording reuses every
+    sponsor's pages."""
+    if not any(qn.modules for qn in survey.questionnaires.values()):
+        return repr(survey)
+    shown = [survey.consent]
+    for qn in survey.questionnaires.values():
+        if qn.modules is None:
+            shown.append(repr(qn))
+            continue
+        topics = [(t.id, t.title, t.intro, t.target) for t in qn.modules.topics]
+        shown.append(repr((qn.id, qn.title, qn.audience, qn.intro, qn.modules.assignment, qn.modules.offer, topics)))
+    return "\n".join(shown)
 
 
 def _prizes(s: Sponsor) -> list[dict[str, object]]:

@@ -32,10 +32,6 @@ log = logging.getLogger("mkdocs.plugins.sponsor-pages")
 THEME_SCRIPTS = "assets/javascripts/"
 
 
-def _path(value: str | None) -> Path | None:
-    return Path(value) if value else None
-
-
 class _WarningCount(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
@@ -47,6 +43,9 @@ class _WarningCount(logging.Handler):
 
 class PluginConfig(Config):
     sponsors = c.Type(str, default="sponsors.yaml")
+    # The questionnaire file, relative to mkdocs.yml; unset, the one packaged with the functions. The environment's
+    # SURVEY_QUESTIONNAIRES, when set, wins (rehearsals and tests try other files).
+    questionnaires = c.Optional(c.Type(str))
     cache_dir = c.Type(str, default=".cache/sponsor-pages")
     workers = c.Optional(c.Type(int))
 
@@ -66,13 +65,15 @@ class SponsorPagesPlugin(BasePlugin[PluginConfig]):
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         base = Path(config.config_file_path or ".").resolve().parent
         self.sponsors_path = base / self.config.sponsors
+        chosen = os.environ.get("SURVEY_QUESTIONNAIRES") or self.config.questionnaires
+        self.questionnaires_path = base / chosen if chosen else build.QUESTIONNAIRES
         final_dir = Path(config.site_dir)
         published = pages.read_published(final_dir) if self.command == "build" else set()
         # All the fallible work happens here, before MkDocs empties the output folder.
         try:
             self.output = build.run(self.sponsors_path, base / self.config.cache_dir, published,
                                     os.environ.get("SURVEY_SITE_URL"), self.config.workers,
-                                    os.environ.get("SURVEY_OPENS"), _path(os.environ.get("SURVEY_QUESTIONNAIRES")))
+                                    os.environ.get("SURVEY_OPENS"), self.questionnaires_path)
         except (SponsorsError, FontMissing, QuestionnaireError) as exc:
             raise PluginError(str(exc)) from exc
         self.sl = self.output.sponsors
@@ -123,6 +124,7 @@ class SponsorPagesPlugin(BasePlugin[PluginConfig]):
 
     def on_serve(self, server, *, config: MkDocsConfig, builder):  # type: ignore[no-untyped-def]
         server.watch(str(self.sponsors_path))
+        server.watch(str(self.questionnaires_path))
         for folder in {self.sl.logo_path(s).parent for s in self.sl.sponsors if s.logo}:  # type: ignore[union-attr]
             server.watch(str(folder))
         return server

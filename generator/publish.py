@@ -7,6 +7,11 @@ stamp, the hash of what it holds. A subtree whose stamp equals the one in the si
 (kept whole as `site.prev`) is moved from there with one rename; only the others are written, files from the image
 cache by hard link. The live site is only ever read, never emptied, so a build killed at any step leaves it whole;
 the staging folder then replaces it in one exchange of names, and the replaced site becomes the next `site.prev`.
+
+Some files are the same in every subtree (a topic's form, byte-identical under every sponsor's link): such a shared
+copy counts in its subtree's stamp by where it stands and which shared file it is, not by that file's bytes. The
+stamps file records which cached file each shared name had, so after an edit of one form a moved subtree only has
+that form's copies linked again, in the staging folder, never in the live site.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -37,6 +43,15 @@ class Entry(NamedTuple):
     rel: str  # path inside the subtree
     text: str | None = None  # a generated page
     source: str | None = None  # or a cached file
+    shared: str = ""  # for a copy of a file shared by many subtrees: its name, the same in each (e.g. "pro/ai/index.html")
+
+
+class Copy(NamedTuple):
+    """A shared file's copy at one site path."""
+
+    uri: str
+    shared: str  # the shared file's name
+    source: str  # the cached file it is a hard link of
 
 
 class Tree(NamedTuple):
@@ -54,10 +69,13 @@ def subtree_of(uri: str) -> str | None:
     return None
 
 
-def group(pages: list[tuple[str, str]], files: list[Asset], stamps: dict[str, str] | None = None) -> dict[str, Tree]:
-    """Subtrees of the given static pages (site path, text) and cached files; paths outside any are left out.
+def group(pages: list[tuple[str, str]], files: list[Asset], stamps: dict[str, str] | None = None,
+          copies: Iterable[Copy] = ()) -> dict[str, Tree]:
+    """Subtrees of the given static pages (site path, text), cached files and shared copies; paths outside any are
+    left out.
 
-    `stamps` are those of an earlier grouping of exactly these pages and files: given, nothing is hashed again.
+    `stamps` are those of an earlier grouping of exactly these pages, files and copies' names: given, nothing is
+    hashed again.
     """
     entries: dict[str, list[Entry]] = {}
     for uri, text in pages:
@@ -68,6 +86,10 @@ def group(pages: list[tuple[str, str]], files: list[Asset], stamps: dict[str, st
         name = subtree_of(asset.uri)
         if name:
             entries.setdefault(name, []).append(Entry(asset.uri[len(name) + 1:], source=asset.path))
+    for copy in copies:
+        name = subtree_of(copy.uri)
+        if name:
+            entries.setdefault(name, []).append(Entry(copy.uri[len(name) + 1:], source=copy.source, shared=copy.shared))
     trees = {}
     for name, items in sorted(entries.items()):
         items.sort(key=lambda e: e.rel)
@@ -76,8 +98,10 @@ def group(pages: list[tuple[str, str]], files: list[Asset], stamps: dict[str, st
             continue
         digest = hashlib.sha256()
         for e in items:
-            # A cached file is named after its content, so its name stands for its bytes.
-            digest.update(f"{e.rel}\0{os.path.basename(e.source) if e.source else e.text}\0".encode())
+            # A cached file is named after its content, so its name stands for its bytes; a shared copy stands for
+            # whatever its shared file holds, which the stamps file records once for all subtrees.
+            what = f"={e.shared}" if e.shared else os.path.basename(e.source) if e.source else e.text
+            digest.update(f"{e.rel}\0{what}\0".encode())
         trees[name] = Tree(digest.hexdigest(), tuple(items))
     return trees
 
@@ -85,10 +109,14 @@ def group(pages: list[tuple[str, str]], files: list[Asset], stamps: dict[str, st
 def place(trees: dict[str, Tree], site: Path, previous: Path | None = None) -> int:
     """Fill `site` with every subtree, moving unchanged ones out of `previous`; return how many were written.
 
-    If anything fails, the subtrees already moved go back, so `previous` is whole again.
+    A moved subtree has the copies of shared files that changed since `previous` was written linked again. If
+    anything fails, the subtrees already moved go back, so `previous` is whole again.
     """
-    old_stamps = _stamps(previous) if previous else {}
+    old_stamps, old_shared = _stamps(previous) if previous else ({}, {})
+    shared = {e.shared: os.path.basename(e.source or "") for t in trees.values() for e in t.entries if e.shared}
+    changed = {name for name, file in shared.items() if old_shared.get(name) != file}
     moved: list[tuple[Path, Path]] = []
+    relinked: set[str] = set()
     written = 0
     try:
         for name, tree in trees.items():
@@ -98,22 +126,60 @@ def place(trees: dict[str, Tree], site: Path, previous: Path | None = None) -> i
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.rename(source, target)
                 moved.append((target, source))
+                stale = [e for e in tree.entries if e.shared in changed] if changed else []
+                if stale:
+                    relinked.add(name)
+                    _relink(target, stale)
             else:
                 _write(tree, target)
                 written += 1
-        (site / STAMPS).write_text(json.dumps({n: t.stamp for n, t in trees.items()}, indent=0, sort_keys=True))
+        _write_stamps(site, {n: t.stamp for n, t in trees.items()}, shared)
     except BaseException:
         for target, source in reversed(moved):
             os.rename(target, source)
+        if relinked and previous is not None:
+            _forget(previous, relinked)
         raise
     return written
 
 
-def _stamps(site: Path) -> dict[str, str]:
+def _stamps(site: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """The stamps a site was placed with, and which cached file each shared name had."""
     try:
-        return json.loads((site / STAMPS).read_text())
-    except (OSError, ValueError):
-        return {}
+        data = json.loads((site / STAMPS).read_text())
+        return dict(data["subtrees"]), dict(data["shared"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}, {}
+
+
+def _write_stamps(site: Path, stamps: dict[str, str], shared: dict[str, str]) -> None:
+    (site / STAMPS).write_text(json.dumps({"subtrees": stamps, "shared": shared}, indent=0, sort_keys=True))
+
+
+def _forget(previous: Path, names: set[str]) -> None:
+    """Subtrees put back into `previous` after their shared copies were linked again no longer match its record:
+    drop their stamps, so the next build writes them afresh (or, failing that, forget every stamp)."""
+    stamps, shared = _stamps(previous)
+    try:
+        _write_stamps(previous, {n: s for n, s in stamps.items() if n not in names}, shared)
+    except OSError:
+        (previous / STAMPS).unlink(missing_ok=True)
+
+
+def _relink(target: Path, copies: list[Entry]) -> None:
+    """Point each of these copies in a moved subtree at its current shared file: a new link beside it, then renamed
+    over it, so no reader of the folder ever finds the file missing."""
+    for entry in copies:
+        path = os.path.join(target, entry.rel)
+        temporary = path + ".relink"
+        try:
+            os.link(entry.source or "", temporary)
+        except FileExistsError:
+            os.unlink(temporary)
+            os.link(entry.source or "", temporary)
+        except OSError:  # another filesystem, or no hard links there
+            shutil.copyfile(entry.source or "", temporary)
+        os.replace(temporary, path)
 
 
 def _write(tree: Tree, target: Path) -> None:

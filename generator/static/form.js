@@ -1,19 +1,25 @@
 /* The questionnaire form, on top of a plain HTML form that works without this script.
    Adds: the survey window, a draft kept on the device, show-if, progress, field-level errors, a proof of work,
-   a submission id kept across retries, and retries with backoff when the network or the server fails. */
+   a submission id kept across retries, and retries with backoff when the network or the server fails.
+   A topic's form ("<questionnaire>.<topic>") is one page for every link: it reads the sponsor and the channel from
+   its own address below the site root (data-root), and the sponsor's name, mark and prizes from its link.json.
+   Drafts and the done marker are kept per questionnaire, so the common answers follow a change of topic. */
 (function () {
   "use strict";
   var form = document.getElementById("survey");
   if (!form || !window.JSON || !window.fetch) return; // very old browsers post the plain form
   var qid = form.dataset.questionnaire, api = form.dataset.api, thanks = form.dataset.thanks;
+  var base = qid.split(".")[0], topic = qid.split(".")[1];
   var statusEl = document.getElementById("status"), button = document.getElementById("submit");
-  var draftKey = "survey-draft:" + qid, store = storage();
+  var draftKey = "survey-draft:" + base, store = storage();
+  var link = attribution();
   var draft = read(draftKey) || {};
   var questions = [].slice.call(form.querySelectorAll("[data-q]")), byId = {};
   questions.forEach(function (q) { byId[q.dataset.q] = q; });
   var proof = null, sending = false, cityGroups = null, retryTimer = null; // set before the calls below run
 
   form.noValidate = true; // our own messages, tied to each question
+  if (link) sponsorOf(link);
   if (!windowOpen()) return;
   document.getElementById("bar").hidden = false;
   restore();
@@ -31,6 +37,38 @@
   }
   function read(key) { try { return JSON.parse(store && store.getItem(key)); } catch (e) { return null; } }
   function write(key, value) { try { store && store.setItem(key, JSON.stringify(value)); } catch (e) { /* full */ } }
+
+  /* ---- who invited: the page's own fields, else its address s/<sponsor>/<channel>/… below the site root ---- */
+  function attribution() {
+    var sponsor = form.elements.sponsor, channel = form.elements.channel, root = form.dataset.root;
+    if (sponsor.value || root === undefined) return null;
+    var at = new URL(root, location.href).pathname, path = location.pathname;
+    var m = path.indexOf(at) === 0 && /^s\/([^/]+)\/([^/]+)\//.exec(path.slice(at.length));
+    if (!m) return null;
+    sponsor.value = decodeURIComponent(m[1]);
+    channel.value = decodeURIComponent(m[2]);
+    thanks += "#from=" + sponsor.value + "/" + channel.value;
+    return root + "s/" + encodeURIComponent(sponsor.value) + "/link.json";
+  }
+  function sponsorOf(url) {
+    fetch(url).then(function (r) {
+      if (!r.ok) throw new Error(r.status);
+      return r.json();
+    }).then(function (s) {
+      var cobrand = document.getElementById("cobrand"), box = document.getElementById("prizes");
+      cobrand.innerHTML = '<span aria-hidden="true">×</span><img width="44" height="44">';
+      cobrand.lastChild.src = form.dataset.root + s.mark;
+      cobrand.lastChild.alt = s.short_name + "标识";
+      document.getElementById("inviter").textContent = s.name;
+      (s.prizes || []).forEach(function (p) {
+        var li = document.createElement("li"), local = p.scope === "local";
+        if (local) li.dataset.local = s.province;
+        li.textContent = p.provider + "提供" + p.item + " " + p.quantity + " 份" + (local ? "（仅限" + s.province + "网民）" : "");
+        if (box) box.querySelector("ul").appendChild(li);
+      });
+      prizes();
+    }).catch(function () { /* the campaign's own header stays */ });
+  }
 
   function windowOpen() {
     var el = document.getElementById("window"), now = Date.now();
@@ -64,6 +102,7 @@
   }
   function save() {
     draft.values = fields();
+    if (topic) draft.topic = topic; // the topic list goes on with it
     draft.saved = Date.now();
     write(draftKey, draft);
   }
@@ -80,7 +119,7 @@
       }
     });
     if (draft.values && draft.values.length) say("已恢复您上次填写的内容。");
-    else if (read("survey-done:" + qid)) say("您已在本设备提交过这份问卷，感谢您的参与。");
+    else if (read("survey-done:" + base)) say("您已在本设备提交过这份问卷，感谢您的参与。");
   }
   function changed(e) {
     if (e.target.name === "region.province") { filterCities(); prizes(); }
@@ -308,7 +347,7 @@
   }
   function answer(status, data, attempt, r) {
     if (status === 200) {
-      write("survey-done:" + qid, draft.id);
+      write("survey-done:" + base, draft.id);
       // For the thank-you page: its 兑奖码 and local prizes.
       var p = form.elements["region.province"];
       write("survey-claim", { id: draft.id, province: p ? p.value : "" });
