@@ -138,3 +138,21 @@ def test_the_portal_function_starts_admits_its_sponsors_token_and_nothing_else(a
     answer = _start(aws, "PortalFunction", post)
     assert answer["statusCode"] == 200
     assert json.loads(answer["body"])["url"] == f"{aws['url']}/{aws['physical']['UploadBucket']}"
+
+
+def test_the_counts_function_assigns_topics_from_the_questionnaires_packaged_beside_its_catalog(aws, tmp_path):
+    import shutil
+
+    from lambdas.survey import questionnaire
+
+    # A build of the 2025 questionnaires: the function finds them beside sponsors.json, as in its package
+    shutil.copytree(aws["catalog"].parent, tmp_path / "site")
+    modules = questionnaire.SOURCE.with_name("questionnaires-2025.yaml")
+    (tmp_path / "site" / "questionnaires.json").write_text(questionnaire.dumps(questionnaire.read(modules)),
+                                                           encoding="utf-8")
+    built = {**aws, "catalog": tmp_path / "site" / "sponsors.json"}
+    answer = _start(built, "CountsFunction", _get("/api/assign", {"questionnaire": "pro"}, {}))
+    assert answer["statusCode"] == 200 and answer["headers"]["Cache-Control"] == "no-store"
+    assert json.loads(answer["body"])["questionnaire"] == "pro" and len(json.loads(answer["body"])["topics"]) == 2
+    refused = _start(aws, "CountsFunction", _get("/api/assign", {"questionnaire": "pro"}, {}))  # the 2020 shape
+    assert refused["statusCode"] == 400 and json.loads(refused["body"])["fields"][0]["field"] == "questionnaire"
