@@ -3,6 +3,10 @@
 CSV is UTF-8 with a byte-order mark, so Excel opens Chinese text correctly, and every text cell that a spreadsheet
 could read as a formula is neutralised with a leading apostrophe (see `safe`). Parquet keeps the same columns,
 typed, for analysts' tools. Free-text answers (the suggestions) also go to their own file.
+
+A questionnaire with topic modules gets one file of its core answers for every respondent, whichever topic they
+answered (with a `topic` column; the national and provincial figures read it), and one file per topic's form
+(submissions-<questionnaire>.<topic>) with the core and that topic's answers.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from lambdas.survey.catalog import UNATTRIBUTED
 from lambdas.survey.questionnaire import Questionnaire, Survey
 
 META = ("id", "questionnaire", "day", "received", "sponsor", "channel", "claimed", "province", "valid", "reasons", "seconds")
+TOPIC = "topic"  # the core file of a questionnaire with topics: which topic the respondent answered
 _FORMULA = ("=", "+", "-", "@")  # also in their full-width forms (＝＋－＠), which NFKC folds to these
 _UNSAFE_FIRST = ("\t", "\r")
 BATCH = 5000  # rows per Parquet row group
@@ -60,8 +65,10 @@ def _first_seen(text: str) -> str:
 
 
 def columns(qn: Questionnaire) -> list[str]:
-    """One column per answer field, named as the form names its controls (region.province, satisfaction.police)."""
-    return list(META) + [name for q in qn.questions for name in q.field_names()]
+    """One column per answer field, named as the form names its controls (region.province, satisfaction.police);
+    a questionnaire with topics (its core file) has the topic after the submission's own columns."""
+    topic = [TOPIC] if qn.modules is not None else []
+    return list(META) + topic + [name for q in qn.questions for name in q.field_names()]
 
 
 def flatten(s: dict[str, Any], qn: Questionnaire) -> dict[str, Any]:
@@ -84,22 +91,28 @@ def flatten(s: dict[str, Any], qn: Questionnaire) -> dict[str, Any]:
 
 def export(submissions: Iterable[dict[str, Any]], survey: Survey, out: Path, filters: Filters,
            formats: tuple[str, ...] = ("csv", "parquet")) -> dict[str, int]:
-    """Write submissions-<questionnaire>.csv/.parquet and suggestions.csv into `out`; returns rows per questionnaire."""
+    """Write submissions-<questionnaire>.csv/.parquet (and for a questionnaire with topics, its core file and
+    submissions-<questionnaire>.<topic> per topic) and suggestions.csv into `out`; returns rows per file's id."""
     out.mkdir(parents=True, exist_ok=True)
-    writers = {qid: _Writers(out, qn, formats) for qid, qn in survey.questionnaires.items()}
-    free = {qid: [q for q in qn.questions if q.type in ("text", "textarea")] for qid, qn in survey.questionnaires.items()}
-    counts = {qid: 0 for qid in writers}
+    files = {**survey.questionnaires, **{fid: form for fid, form in survey.forms.items() if form.topic}}
+    writers = {fid: _Writers(out, qn, formats) for fid, qn in files.items()}
+    free = {fid: [q for q in qn.questions if q.type in ("text", "textarea")] for fid, qn in survey.forms.items()}
+    counts = {fid: 0 for fid in writers}
     with open(out / "suggestions.csv", "w", encoding="utf-8-sig", newline="") as fh:
         suggestions = csv.writer(fh)
         suggestions.writerow(["id", "questionnaire", "day", "sponsor", "province", "valid", "question", "text"])
         try:
             for s in submissions:
-                if not filters.keep(s) or s["questionnaire"] not in writers:
+                if not filters.keep(s) or s["questionnaire"] not in survey.forms:
                     continue
                 qid = s["questionnaire"]
-                row = flatten(s, survey.questionnaires[qid])
+                form = survey.forms[qid]
+                row = flatten(s, form)
                 writers[qid].add(row)
                 counts[qid] += 1
+                if form.topic:  # every respondent of a topic is also one of its questionnaire's core file
+                    writers[form.base].add({**row, TOPIC: form.topic.id})
+                    counts[form.base] += 1
                 for q in free[qid]:
                     if row.get(q.id):
                         suggestions.writerow([safe(s["id"]), qid, s["day"], safe(s["sponsor"]), s["province"],

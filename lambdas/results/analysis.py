@@ -6,7 +6,8 @@ The API, all plain values (frozen dataclasses of numbers and strings):
 
   open_data(parquet_dir, survey=None, include_invalid=False, weights=None, last_year=None, *,
             memory_limit="3GB", threads=2, materialize=False) -> Data
-      Data.questionnaires (ids found), .weighting[qid] (Weighting: applied, converged, design effect, notes),
+      Data.questionnaires (ids found: questionnaires, then topics' forms), .bases (the questionnaires found: what
+      national and provincial figures read; with topics, the core of every respondent), .weighting[qid] (Weighting: applied, converged, design effect, notes),
       .weights[qid] (the raked factors), .last_year, .con (the DuckDB connection), .respondents(qid, ...) (the
       CTE every query starts from), .scored(qid) (the relation with each respondent's scores), .query(sql)
   question_tables(data, qid, *, province=None, sponsor=None, min_n=30, questions=None) -> list[QuestionTable]
@@ -212,11 +213,18 @@ class Data:
         self.last_year: dict | None = None
         self._scored: set[str] = set()
 
+    @property
+    def bases(self) -> tuple[str, ...]:
+        """The questionnaires found, without topics' forms: every respondent once (a topic's respondents are in
+        their questionnaire's core file too)."""
+        return tuple(q for q in self.questionnaires if q in self.survey.questionnaires)
+
     def questionnaire(self, qid: str) -> Questionnaire:
+        """A questionnaire found (with topics: its core) or a topic's form found ("public.ai")."""
         if qid not in self.questionnaires:
             raise ResultsError(f"no export of questionnaire '{qid}' in {self.parquet_dir} "
                                f"(found: {', '.join(self.questionnaires) or 'none'})")
-        return self.survey.questionnaires[qid]
+        return self.survey.find(qid)
 
     def weighted(self, qid: str) -> bool:
         return self.weighting[qid].applied
@@ -261,7 +269,8 @@ def open_data(parquet_dir: Path, survey: Survey | None = None, include_invalid: 
               weights: Path | None = None, last_year: Path | None = None, *, memory_limit: str = "3GB",
               threads: int = 2, materialize: bool = False, tolerance: float = TOLERANCE,
               max_iterations: int = MAX_ITERATIONS) -> Data:
-    """Open the export's submissions-<questionnaire>.parquet files in `parquet_dir`.
+    """Open the export's submissions-<questionnaire>.parquet files in `parquet_dir`, and those of topics' forms
+    (submissions-<questionnaire>.<topic>.parquet): each is a relation of its own.
 
     weights: a margins file (weights.py) to rake to; last_year: last year's summary (summary()), so every figure
     carries its change. materialize: load the Parquet into DuckDB's memory rather than reading it per query.
@@ -270,7 +279,8 @@ def open_data(parquet_dir: Path, survey: Survey | None = None, include_invalid: 
 
     survey = survey or questionnaires.load()
     parquet_dir = Path(parquet_dir)
-    found = tuple(q for q in survey.questionnaires if (parquet_dir / f"submissions-{q}.parquet").is_file())
+    ids = [*survey.questionnaires, *(f for f in survey.forms if f not in survey.questionnaires)]
+    found = tuple(q for q in ids if (parquet_dir / f"submissions-{q}.parquet").is_file())
     if not found:
         raise ResultsError(f"{parquet_dir}: no submissions-<questionnaire>.parquet; "
                            "write them with: python -m lambdas.admin export --out DIR --format parquet")
@@ -291,8 +301,8 @@ def _prepare(data: Data, materialize: bool, weights: Path | None, tolerance: flo
     con, survey, parquet_dir, found = data.con, data.survey, data.parquet_dir, data.questionnaires
     for qid in found:
         path = parquet_dir / f"submissions-{qid}.parquet"
-        _check_columns(path, survey.questionnaires[qid])
-        con.execute(queries.duckdb_relation(survey.questionnaires[qid], path, table=materialize))
+        _check_columns(path, survey.find(qid))
+        con.execute(queries.duckdb_relation(survey.find(qid), path, table=materialize))
     if weights is not None:
         margins = read_margins(Path(weights))
         for qid in found:
@@ -302,8 +312,8 @@ def _prepare(data: Data, materialize: bool, weights: Path | None, tolerance: flo
                 data.weights[qid] = factors
                 con.execute(queries.duckdb_weights(qid, factors))
                 path = parquet_dir / f"submissions-{qid}.parquet"
-                con.execute(queries.duckdb_relation(survey.questionnaires[qid], path, table=materialize,
-                                                    weights=f"weights_{qid}"))
+                con.execute(queries.duckdb_relation(survey.find(qid), path, table=materialize,
+                                                    weights=queries.weights_relation(qid)))
 
 
 def _check_columns(path: Path, qn: Questionnaire) -> None:
@@ -447,7 +457,7 @@ def groupings(data: Data, qid: str) -> tuple[str, ...]:
     """The groupings a report shows the index by: the province, then the questionnaire's demographics."""
     qn = data.questionnaire(qid)
     singles = [q.id for q in qn.questions if q.type == "single"]
-    demographics = DEMOGRAPHICS.get(qid) or tuple(q.id for q in qn.sections[0].questions if q.type == "single")
+    demographics = DEMOGRAPHICS.get(qn.base_id) or tuple(q.id for q in qn.sections[0].questions if q.type == "single")
     return ("province",) + tuple(d for d in demographics if d in singles)
 
 
@@ -761,7 +771,7 @@ def write_athena_sql(out: Path, survey: Survey, export_location: str, tables_loc
     run there."""
     out.mkdir(parents=True, exist_ok=True)
     files = {"athena_export_table.sql": queries.athena_export_table(source, export_location)}
-    for qid, qn in survey.questionnaires.items():
+    for qid, qn in {**survey.questionnaires, **survey.forms}.items():
         location = f"{tables_location.rstrip('/')}/{queries.relation(qid)}/" if tables_location else None
         files[f"athena_flatten_{qid}.sql"] = queries.athena_flatten(qn, source, location)
         cte = queries.respondents(qid)

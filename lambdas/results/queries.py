@@ -24,7 +24,12 @@ ANALYSED = ("single", "multi", "rating", "matrix")  # the question types that ha
 
 
 def relation(questionnaire: str) -> str:
-    return f"submissions_{questionnaire}"
+    return f"submissions_{relation_id(questionnaire)}"
+
+
+def relation_id(questionnaire: str) -> str:
+    """A questionnaire's or a topic form's id as part of a relation's name (a dot would name a schema)."""
+    return questionnaire.replace(".", "__")
 
 
 def column(name: str) -> str:
@@ -168,7 +173,7 @@ def scored(qid: str, index: Index) -> str:
 
 
 def scored_relation(qid: str) -> str:
-    return f"scored_{qid}"
+    return f"scored_{relation_id(qid)}"
 
 
 def score_columns(index: Index) -> list[str]:
@@ -214,13 +219,17 @@ def duckdb_relation(qn: Questionnaire, path: Path | str, table: bool = False, we
     return sql.replace("CREATE OR REPLACE VIEW", "CREATE OR REPLACE TABLE") if table else sql
 
 
+def weights_relation(qid: str) -> str:
+    return f"weights_{relation_id(qid)}"
+
+
 def duckdb_weights(qid: str, weights: WeightFactors) -> str:
-    return render("duckdb_weights", weights=f"weights_{qid}", weight=weights.expression(), relation=relation(qid))
+    return render("duckdb_weights", weights=weights_relation(qid), weight=weights.expression(), relation=relation(qid))
 
 
 def duckdb_scored(qid: str, index: Index) -> list[str]:
     """The DuckDB statements that make scored_<questionnaire>: the scores in memory beside the Parquet's view."""
-    sql = render("duckdb_scored", scores=f"scores_{qid}", score_columns=", ".join(score_columns(index)),
+    sql = render("duckdb_scored", scores=f"scores_{relation_id(qid)}", score_columns=", ".join(score_columns(index)),
                  scored=scored(qid, index), scored_relation=scored_relation(qid), relation=relation(qid))
     return [s for s in sql.split(";\n") if s.strip()]
 
@@ -239,8 +248,10 @@ def athena_flatten(qn: Questionnaire, source: str = "survey_export", location: s
     columns the export's Parquet has (renamed as `column` does)."""
     columns = [f"{expr} AS {ident(column(name))}" for name, expr in athena_columns(qn)]
     where = f",\n      external_location = {literal(location)}" if location else ""
+    # A questionnaire with topics is stored under its forms' ids ("public.ai"): its core table holds them all.
+    match = f"LIKE {literal(qn.id + '.%')}" if qn.modules is not None else f"= {literal(qn.id)}"
     return render("athena_flatten", relation=relation(qn.id), columns=",\n  ".join(columns), source=source,
-                  location=where, questionnaire=literal(qn.id))
+                  location=where, match=match)
 
 
 def athena_columns(qn: Questionnaire) -> list[tuple[str, str]]:

@@ -281,7 +281,7 @@ class Scope:
         if self.kind == "province":
             return f"province-{CODES.get(self.key, _ascii(self.key))}"
         if self.kind == "topic":
-            return f"topic-{self.questionnaires[0]}"
+            return f"topic-{self.questionnaires[0].replace('.', '-')}"
         if self.kind == "sponsor":
             return f"sponsor-{_ascii(self.key)}"
         return "national"
@@ -297,12 +297,14 @@ def _ascii(text: str) -> str:
 
 def scopes(figures: Figures, catalog: Catalog | None, min_province_n: int) -> list[Scope]:
     """Every report to write: the nation, each province with at least `min_province_n` valid samples (all
-    questionnaires together), each questionnaire, each sponsor with valid samples of its own."""
-    qids = figures.questionnaires
+    questionnaires together), each questionnaire and each topic's form, each sponsor with valid samples of its own.
+    Only the topic reports read a topic's form: the others read each questionnaire's file (with topics, its core,
+    which holds every respondent once)."""
+    qids = tuple(q for q in figures.questionnaires if q in figures.survey.questionnaires)
     out = [Scope("national", "", qids)]
     province_n = {p: sum(figures.counts[q].get(("province", p), 0) for q in qids) for p in PROVINCES}
     out += [Scope("province", p, qids) for p in PROVINCES if province_n[p] >= max(min_province_n, 1)]
-    out += [Scope("topic", "", (q,)) for q in qids]
+    out += [Scope("topic", "", (q,)) for q in figures.questionnaires]
     sponsor_n: dict[str, int] = {}
     for q in qids:
         for (kind, key), n in figures.counts[q].items():
@@ -323,7 +325,7 @@ def build(figures: Figures, scope: Scope, *, catalog: Catalog | None = None, sug
         scope.kind]
     campaign = f"{year}年网民网络安全感满意度调查" if year else "网民网络安全感满意度调查"
     if scope.kind == "topic":
-        qn = survey.questionnaires[scope.questionnaires[0]]
+        qn = survey.find(scope.questionnaires[0])
         title, subtitle = f"{qn.title}专题报告", campaign
     elif scope.kind == "sponsor":
         title, subtitle = f"{place}：样本与结果报告", f"{campaign} · 单位报告（仅含本单位带来的有效样本）"
@@ -371,7 +373,7 @@ def _index_of(figures: Figures, scope: Scope, qid: str | None, by: str | None = 
 
 def _facts(figures: Figures, scope: Scope, n_of: dict[str, int], generated: str,
            survey: Survey) -> tuple[tuple[str, str], ...]:
-    samples = "；".join(f"{survey.questionnaires[q].title.split('（')[-1].rstrip('）') or q} {n:,} 份"
+    samples = "；".join(f"{survey.find(q).title.split('（')[-1].rstrip('）') or q} {n:,} 份"
                        for q, n in n_of.items())
     basis = "本单位带来的有效样本" if scope.kind == "sponsor" else (
         f"{scope.key}答题者的有效样本" if scope.kind == "province" else "全部有效样本")
@@ -416,7 +418,7 @@ def findings(figures: Figures, scope: Scope, has_last_year: bool = False) -> lis
     place = "全国" if scope.kind in ("national", "topic") else scope.key
     for qid in scope.questionnaires:
         table = _index_of(figures, scope, qid)
-        qn = figures.survey.questionnaires[qid]
+        qn = figures.survey.find(qid)
         if table is None or qn.index is None:
             continue
         name = f"《{short_title(qn)}》"
@@ -573,7 +575,7 @@ def _chart_prefix(scope: Scope) -> str:
 
 def _questionnaire_sections(figures: Figures, scope: Scope, qid: str, n: int, place: str,
                             names: dict[str, str]) -> list[Section]:
-    qn = figures.survey.questionnaires[qid]
+    qn = figures.survey.find(qid)
     intro = f"{qn.title}，{'本单位带来的' if scope.kind == 'sponsor' else ''}有效样本 {n:,} 份（{_weight_note(figures, qid)}）。"
     out = [Section(qid, f"《{short_title(qn)}》", 2, paragraphs=(intro,))]
     table = _index_of(figures, scope, qid)
@@ -695,7 +697,7 @@ def _questions_section(figures: Figures, scope: Scope, qid: str) -> Section:
     tables_ = figures.questions[qid].get(scope.scope_key, [])
     nation = {t.column: t for t in figures.questions[qid][("national", "")]} if scope.kind == "province" else {}
     charts_on = scope.kind in ("national", "topic")
-    qn = figures.survey.questionnaires[qid]
+    qn = figures.survey.find(qid)
     by_question: dict[str, list[QuestionTable]] = {}
     for t in tables_:
         by_question.setdefault(t.question, []).append(t)
@@ -817,7 +819,7 @@ def _method_section(figures: Figures, scope: Scope) -> Section:
     for qid in scope.questionnaires:
         w = figures.weighting[qid]
         if w.applied:
-            lines.append(f"《{short_title(figures.survey.questionnaires[qid])}》按{ '、'.join(w.dimensions)}的网民结构迭代"
+            lines.append(f"《{short_title(figures.survey.find(qid))}》按{ '、'.join(w.dimensions)}的网民结构迭代"
                          f"比例加权（{w.iterations} 次迭代，有效样本量 {w.n_effective:,.0f}，设计效应 {w.design_effect:.2f}）。")
     if scope.kind == "sponsor":
         lines.append("本报告只统计通过本单位链接提交的有效样本；其省份、群体分布取决于本单位的宣传范围，不代表全国或本省网民。")

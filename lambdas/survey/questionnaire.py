@@ -222,12 +222,22 @@ class Survey:
                 forms[form_id(qid, topic.id)] = topic_form(qn, topic)
         object.__setattr__(self, "forms", forms)
 
+    def find(self, qid: str) -> Questionnaire:
+        """A questionnaire (with topics: its core) or a topic's form, by id; KeyError when it is neither."""
+        return self.questionnaires.get(qid) or self.forms[qid]
+
 
 def topic_form(base: Questionnaire, topic: Topic) -> Questionnaire:
     """The form of one topic: the base's core then the topic's sections, scored by the base's index. Its title
-    names the topic, so whatever reports on a form (a topic's report) says which one it is."""
-    return Questionnaire(form_id(base.id, topic.id), f"{base.title}：{topic.title}", base.audience, base.intro,
+    names the topic inside the questionnaire's closing parenthesis (网民网络安全感满意度调查（公众网民版·数据安全）),
+    so whatever reports on a form says which one it is, and a short title (the part in parentheses) still reads."""
+    m = _CLOSING.search(base.title)
+    title = (f"{base.title[:m.start()]}（{m.group(1)}·{topic.title}）" if m else f"{base.title}（{topic.title}）")
+    return Questionnaire(form_id(base.id, topic.id), title, base.audience, base.intro,
                          base.sections + topic.sections, base.index, base=base.id, topic=topic)
+
+
+_CLOSING = re.compile(r"（([^（）]+)）\Z")
 
 
 def _text(value: str) -> str:

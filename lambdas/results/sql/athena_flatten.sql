@@ -7,4 +7,4 @@ AS
 SELECT
   ${columns}
 FROM ${source}
-WHERE Item.sk.S = 'submission' AND Item.questionnaire.S = ${questionnaire}
+WHERE Item.sk.S = 'submission' AND Item.questionnaire.S ${match}
