@@ -1,5 +1,6 @@
 """Deploy everything with one command: package the functions, deploy the stack, build the site for its address,
-upload only what changed, invalidate only what changed.
+upload only what changed (each content once, copied server-side to every other key holding it), invalidate only what
+changed (a few wildcards past 50 paths).
 
   python -m infra.deploy --stack survey --region cn-north-1 [--site-url https://survey.example.org/] [--dry-run]
   python -m infra.deploy --stack survey --region cn-north-1 --counter-shards 32   (raise the counter shards)
@@ -56,8 +57,11 @@ class Plan:
 
     dry_run: bool
     steps: list[str] = field(default_factory=list)
-    uploaded: list[str] = field(default_factory=list)
-    invalidated: list[str] = field(default_factory=list)
+    uploaded: list[str] = field(default_factory=list)  # every key written: its bytes sent, or copied (see copied)
+    copied: list[str] = field(default_factory=list)  # of those, the keys copied server-side from an equal object
+    bytes_uploaded: int = 0  # what was sent: each new content once, whatever the number of keys holding it
+    changed: list[str] = field(default_factory=list)  # paths of objects that were there and changed
+    invalidated: list[str] = field(default_factory=list)  # the paths sent to CloudFront (invalidation_paths)
     kept: int = 0  # objects already up to date
 
     def say(self, text: str) -> None:
@@ -247,34 +251,117 @@ def content_type(key: str) -> str:
     return kind + "; charset=utf-8" if kind.startswith("text/") or kind in ("application/json", "application/javascript") else kind
 
 
+@dataclass(frozen=True)
+class Write:
+    """One key a sync writes: its bytes sent, or, with `source`, copied server-side from a key holding them."""
+
+    key: str
+    path: Path
+    md5: str
+    size: int
+    source: str | None = None
+
+
+def changes(site: Path, present: dict[str, str]) -> tuple[list[Write], int]:
+    """What a sync writes, given the bucket's objects (`present`: key -> ETag, which is the MD5 of an object put in
+    one part), and how many keys are already up to date.
+
+    Each distinct content is sent once: the first key that needs it is uploaded, every other one is copied from an
+    object holding the same bytes, whether written by this sync or already there and left as it is. A form page the
+    build hard-links under every link is one file: its digest is computed once per inode, and a new wording costs
+    its bytes once plus one copy request per link, never the bytes times the links."""
+    digests: dict[tuple[int, int], tuple[str, int]] = {}
+    built: list[tuple[str, Path, str, int]] = []
+    for key, path in files(site):
+        stat = path.stat()
+        inode = (stat.st_dev, stat.st_ino)
+        if inode not in digests:
+            with path.open("rb") as f:
+                digests[inode] = (hashlib.file_digest(f, "md5").hexdigest(), stat.st_size)
+        built.append((key, path, *digests[inode]))
+    new = {key: md5 for key, _, md5, _ in built}
+    # Objects whose bytes this sync leaves in place (unchanged, or no longer built: never deleted) may be copied from.
+    holders: dict[str, str] = {}
+    for key, etag in sorted(present.items()):
+        if new.get(key, etag) == etag:
+            holders.setdefault(etag, key)
+    writes: list[Write] = []
+    kept = 0
+    for key, path, md5, size in built:
+        if present.get(key) == md5:
+            kept += 1
+            continue
+        source = holders.get(md5)
+        writes.append(Write(key, path, md5, size, source))
+        if source is None:
+            holders[md5] = key
+    return writes, kept
+
+
 def sync(s3: Any, bucket: str, site: Path, plan: Plan) -> None:
-    """Upload what is new or changed (by MD5 against the object's ETag); never delete: printed links stay alive."""
+    """Upload what is new or changed (by MD5 against the object's ETag), each content once, and copy it server-side
+    to every other key that needs it; never delete: printed links stay alive."""
     present: dict[str, str] = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
         present.update({o["Key"]: o["ETag"].strip('"') for o in page.get("Contents", [])})
-    digests: dict[Path, str] = {}
-    for key, path in files(site):
-        md5 = digests.get(path) or digests.setdefault(path, hashlib.md5(path.read_bytes()).hexdigest())
-        if present.get(key) == md5:
-            plan.kept += 1
-            continue
-        plan.uploaded.append(key)
-        if key in present:
-            plan.invalidated.append("/" + key)
-        if not plan.dry_run:
-            s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), ContentType=content_type(key),
-                          CacheControl=cache_control(key))
+    writes, plan.kept = changes(site, present)
+    sent = [w for w in writes if w.source is None]
+    copies = [w for w in writes if w.source is not None]
+    plan.uploaded += [w.key for w in writes]
+    plan.copied += [w.key for w in copies]
+    plan.bytes_uploaded += sum(w.size for w in sent)
+    plan.changed += ["/" + w.key for w in writes if w.key in present]
     stale = len(set(present) - {k for k, _ in files(site)})
-    plan.say(f"site: {len(plan.uploaded)} object(s) to upload, {plan.kept} unchanged, {stale} no longer built (kept)")
+    plan.say(f"site: {len(writes)} object(s) to write: {len(sent)} uploaded ({plan.bytes_uploaded:,} bytes), "
+             f"{len(copies)} copied server-side; {plan.kept} unchanged, {stale} no longer built (kept)")
+    if plan.dry_run:
+        return
+
+    def put(w: Write) -> None:
+        s3.put_object(Bucket=bucket, Key=w.key, Body=w.path.read_bytes(), ContentType=content_type(w.key),
+                      CacheControl=cache_control(w.key))
+
+    def copy(w: Write) -> None:
+        # REPLACE: the copy takes its own key's type and cache rule, not its source's.
+        s3.copy_object(Bucket=bucket, Key=w.key, CopySource={"Bucket": bucket, "Key": w.source},
+                       MetadataDirective="REPLACE", ContentType=content_type(w.key), CacheControl=cache_control(w.key))
+
+    # The copies after every upload: a copy's source may be a key uploaded just now.
+    _each(put, sent)
+    _each(copy, copies)
+
+
+WORKERS = 16  # requests to S3 at once: thousands of copies one by one would take minutes
+
+
+def _each(action: Any, writes: list[Write]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        list(pool.map(action, writes))  # list(): the first failure is raised here
+
+
+EXACT_PATHS = 50  # past this many changed paths, wildcards (each counts as one path, and is as quick)
+MAX_WILDCARDS = 15  # past this many top folders, one "/*"
+
+
+def invalidation_paths(changed: list[str]) -> list[str]:
+    """What to invalidate for `changed` paths: themselves while few, else one wildcard per top-level folder
+    (`/s/*`) beside the changed files at the root; "/*" where even those would be many."""
+    if len(changed) <= EXACT_PATHS:
+        return list(changed)
+    bounded = sorted({f"/{p.split('/')[1]}/*" if p.count("/") > 1 else p for p in changed})
+    return bounded if len(bounded) <= MAX_WILDCARDS else ["/*"]
 
 
 def invalidate(cloudfront: Any, distribution: str, plan: Plan) -> None:
-    if not plan.invalidated:
+    if not plan.changed:
         plan.say("nothing to invalidate")
         return
-    # Past a few dozen paths one wildcard is cheaper (it counts as one path) and as quick.
-    paths = plan.invalidated if len(plan.invalidated) <= 50 else ["/*"]
-    plan.say(f"invalidate {len(paths)} path(s) on {distribution}: {', '.join(paths[:5])}{' …' if len(paths) > 5 else ''}")
+    paths = plan.invalidated = invalidation_paths(plan.changed)
+    how = "" if paths == plan.changed else f" for {len(plan.changed)} changed paths (wildcards per top folder)"
+    plan.say(f"invalidate {len(paths)} path(s) on {distribution}{how}: "
+             f"{', '.join(paths[:5])}{' …' if len(paths) > 5 else ''}")
     if not plan.dry_run:
         cloudfront.create_invalidation(DistributionId=distribution, InvalidationBatch={
             "Paths": {"Quantity": len(paths), "Items": paths},
@@ -457,8 +544,8 @@ def main(argv: list[str] | None = None) -> int:
               f"same account and partition (AWS China keys work only in cn-north-1 and cn-northwest-1)",
               file=sys.stderr)
         return 2
-    print(json.dumps({"uploaded": plan.uploaded, "unchanged": plan.kept, "invalidated": plan.invalidated},
-                     ensure_ascii=False))
+    print(json.dumps({"uploaded": plan.uploaded, "copied": len(plan.copied), "bytes_uploaded": plan.bytes_uploaded,
+                      "unchanged": plan.kept, "invalidated": plan.invalidated}, ensure_ascii=False))
     return 0
 
 

@@ -1,5 +1,6 @@
 """The deploy command's logic against moto's server standing in for S3, CloudFront and CloudFormation: the built
-site is uploaded, a second run uploads nothing, a one-sponsor edit uploads only that sponsor's files; the artifacts
+site is uploaded, a second run uploads nothing, a one-sponsor edit uploads only that sponsor's files, a page
+hard-linked under every link is sent once and copied server-side to the rest, invalidations stay few; the artifacts
 bucket is only ever this account's; a machine without AWS settings gets one line saying what to set; CounterShards
 is never lowered once the window has opened."""
 
@@ -331,3 +332,114 @@ def test_a_deploy_keeps_counter_shards_unless_asked_and_may_raise_it(aws, small_
     plan = _deploy_stack(aws, "survey-raise", session, "--counter-shards", "64")
     assert any("CounterShards 32 → 64" in step for step in plan.steps), plan.steps
     assert _deployed_shards(session, "survey-raise") == "64"
+
+
+# ---- shared form pages: one content, many keys -------------------------------------------------------------------
+
+LINKS = 120  # attributed links, each with the public form and the pro form under it
+
+
+def _shared_site(root: Path, public: bytes, pro: bytes) -> Path:
+    """A built site as the generator leaves one: per link a small page of its own, and under it the two forms, each
+    one file in the build cache hard-linked into every link."""
+    import hashlib
+
+    cache = root / "cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    forms = {}
+    for folder, content in (("ai", public), ("pro/law", pro)):  # the cache is addressed by content
+        forms[folder] = cache / f"{hashlib.sha256(content).hexdigest()[:16]}.html"
+        forms[folder].write_bytes(content)
+    site = root / "site"
+    for i in range(LINKS):
+        link = site / "s" / f"sponsor-{i:03d}" / "web"
+        link.mkdir(parents=True, exist_ok=True)
+        (link / "index.html").write_text(f"<!doctype html><title>topics of sponsor {i}</title>", encoding="utf-8")
+        for folder, source in forms.items():
+            page = link / folder / "index.html"
+            page.parent.mkdir(parents=True, exist_ok=True)
+            page.unlink(missing_ok=True)
+            os.link(source, page)
+    (site / "index.html").write_text("<!doctype html><title>home</title>", encoding="utf-8")
+    return site
+
+
+def _sync(aws, bucket: str, site: Path) -> tuple[deploy.Plan, list[tuple[str, dict]]]:
+    session = boto3.Session(region_name="us-east-1")
+    calls = _recorded(session, "s3")
+    plan = deploy.Plan(False)
+    deploy.sync(session.client("s3"), bucket, site, plan)
+    deploy.invalidate(session.client("cloudfront"), aws["distribution"], plan)
+    return plan, calls
+
+
+def test_a_page_hard_linked_under_every_link_is_uploaded_once_and_copied_to_the_rest(aws, tmp_path, monkeypatch):
+    bucket = "shared-forms"
+    aws["session"].client("s3").create_bucket(Bucket=bucket)
+    public, pro = b"<!doctype html><form>public " + b"x" * 50_000, b"<!doctype html><form>pro " + b"y" * 40_000
+    site = _shared_site(tmp_path, public, pro)
+    digests = []
+    real = deploy.hashlib.file_digest
+    monkeypatch.setattr(deploy.hashlib, "file_digest", lambda f, name: digests.append(f.name) or real(f, name))
+
+    # GIVEN a first deploy: each content is sent once, every other key holding it is a server-side copy
+    plan, calls = _sync(aws, bucket, site)
+    files = [p for p in site.rglob("*") if p.is_file()]
+    assert len(digests) == len({p.stat().st_ino for p in files}) == LINKS + 3  # one read per inode, not per link
+    put = [p["Key"] for op, p in calls if op == "PutObject"]
+    copied = [p for op, p in calls if op == "CopyObject"]
+    assert sum(k.endswith("/ai/index.html") or k.endswith("/ai/") for k in put) == 1
+    assert sum(k.endswith("/pro/law/index.html") or k.endswith("/pro/law/") for k in put) == 1
+    keys = 2 * (2 * LINKS) + 2 * LINKS + 1  # two forms and the link's own page per link, each under two keys; home
+    assert len(plan.uploaded) == keys and len(put) + len(copied) == keys and len(plan.copied) == len(copied)
+    assert plan.bytes_uploaded == sum(len(content) for content in {p.read_bytes() for p in files})
+    assert all(c["MetadataDirective"] == "REPLACE" and c["ContentType"] == "text/html; charset=utf-8"
+               and c["CacheControl"] == "public, max-age=300" for c in copied)
+    s3 = aws["session"].client("s3")
+    page = s3.get_object(Bucket=bucket, Key="s/sponsor-077/web/pro/law/")
+    assert page["Body"].read() == pro and page["ContentType"] == "text/html; charset=utf-8"
+    assert plan.invalidated == []
+
+    # WHEN one question's wording changes: the build writes the new form once and links it under every link again
+    reworded = public.replace(b"public", b"PUBLIC")
+    site = _shared_site(tmp_path, reworded, pro)
+    plan, calls = _sync(aws, bucket, site)
+    # THEN its bytes are sent once, the other keys are copies, and a few wildcards invalidate them
+    put = [p["Key"] for op, p in calls if op == "PutObject"]
+    assert len(put) == 1 and plan.bytes_uploaded == len(reworded)
+    assert len(plan.copied) == 2 * LINKS - 1 and len(plan.uploaded) == 2 * LINKS
+    assert len(plan.changed) == 2 * LINKS and plan.invalidated == ["/s/*"]
+    assert s3.get_object(Bucket=bucket, Key="s/sponsor-000/web/ai/")["Body"].read() == reworded
+    batches = aws["session"].client("cloudfront").list_invalidations(DistributionId=aws["distribution"])
+    assert batches["InvalidationList"]["Quantity"] >= 1
+
+    # AND an unchanged redeploy writes nothing
+    plan, calls = _sync(aws, bucket, site)
+    assert plan.uploaded == [] and plan.bytes_uploaded == 0 and plan.invalidated == []
+    assert not [op for op, _ in calls if op in ("PutObject", "CopyObject")]
+
+
+def test_a_copy_is_made_only_from_bytes_that_stay_in_place(tmp_path):
+    def md5(data: bytes) -> str:
+        import hashlib
+        return hashlib.md5(data).hexdigest()
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "a.html").write_bytes(b"new a")
+    (site / "c.html").write_bytes(b"old a")
+    # a.html holds "old a" now but is rewritten by this sync: c.html must not be copied from it
+    writes, kept = deploy.changes(site, {"a.html": md5(b"old a")})
+    assert [(w.key, w.source) for w in writes] == [("a.html", None), ("c.html", None)] and kept == 0
+    # an object no longer built is never deleted: its bytes stay, and may be copied
+    writes, _ = deploy.changes(site, {"a.html": md5(b"old a"), "gone.html": md5(b"old a")})
+    assert [(w.key, w.source) for w in writes] == [("a.html", None), ("c.html", "gone.html")]
+
+
+def test_invalidations_stay_few_whatever_changed():
+    few = [f"/s/x-{i}/web/" for i in range(50)]
+    assert deploy.invalidation_paths(few) == few  # exact while at most 50
+    many = ["/index.html", *(f"/s/x-{i}/web/ai/" for i in range(5000)), "/sponsors/x/", "/assets/js/form.js"]
+    assert deploy.invalidation_paths(many) == ["/assets/*", "/index.html", "/s/*", "/sponsors/*"]
+    scattered = [f"/top-{i}/page-{j}.html" for i in range(16) for j in range(4)]
+    assert deploy.invalidation_paths(scattered) == ["/*"]
