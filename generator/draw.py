@@ -10,6 +10,7 @@ import base64
 import io
 import zlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from xml.sax.saxutils import escape, quoteattr
 
 from PIL import Image, ImageDraw
@@ -155,13 +156,17 @@ def _raster(scene: Scene, k: int) -> Image.Image:
         elif isinstance(shape, Modules):
             # Whole pixels per module keep every edge sharp, which QR readers need.
             step = max(1, int(shape.scale * k))
-            x0, y0 = round(shape.x * k), round(shape.y * k)
-            for r, row in enumerate(shape.matrix):
-                for c, dark in enumerate(row):
-                    if dark:
-                        draw.rectangle((x0 + c * step, y0 + r * step, x0 + c * step + step - 1, y0 + r * step + step - 1),
-                                       fill=shape.fill)
+            image.paste(shape.fill, (round(shape.x * k), round(shape.y * k)), _modules_mask(shape.matrix, step))
     return image
+
+
+@lru_cache(maxsize=16)
+def _modules_mask(matrix: tuple[tuple[bool, ...], ...], step: int) -> Image.Image:
+    """The dark modules as a mask, `step` pixels a module: painting through it sets exactly the pixels that a
+    filled square per module would, in one call instead of hundreds."""
+    side = len(matrix)
+    cells = Image.frombytes("L", (side, side), bytes(255 if dark else 0 for row in matrix for dark in row))
+    return cells.resize((side * step, side * step), Image.Resampling.NEAREST)
 
 
 def _n(value: float) -> str:

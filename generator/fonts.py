@@ -47,6 +47,7 @@ class Face:
     changed: bool = False  # read something from the file that the cache does not have yet
     new_outlines: dict[str, str] = field(default_factory=dict, repr=False)
     _pil: dict[int, ImageFont.FreeTypeFont] = field(default_factory=dict, repr=False)
+    _em: dict[str, float] = field(default_factory=dict, repr=False)  # advance widths by character, in em
 
     @cached_property
     def _tt(self) -> TTFont:
@@ -96,7 +97,10 @@ class Face:
 
     def advance(self, ch: str) -> float:
         """Advance width in em."""
-        return self._get("advances")[self.glyph_name(ch)] / self.upm
+        found = self._em.get(ch)
+        if found is None:
+            found = self._em[ch] = self._get("advances")[self.glyph_name(ch)] / self.upm
+        return found
 
     def width(self, text: str, size: float) -> float:
         return sum(self.advance(ch) for ch in text) * size
@@ -118,10 +122,43 @@ class Face:
             from PIL import ImageFont
 
             # BASIC layout places glyphs by their advance widths, the same numbers the SVG renderer uses.
-            self._pil[size] = ImageFont.truetype(
-                str(self.path), size, index=self.index, layout_engine=ImageFont.Layout.BASIC
-            )
+            self._pil[size] = _remembering_font()(str(self.path), size, index=self.index,
+                                                  layout_engine=ImageFont.Layout.BASIC)
         return self._pil[size]
+
+
+MASKS_KEPT = 512  # rendered lines a font remembers: every size and design of one sponsor's images, and then some
+
+
+@lru_cache(maxsize=1)
+def _remembering_font() -> type[ImageFont.FreeTypeFont]:
+    """Pillow's font, remembering the lines it rendered.
+
+    Every sponsor's images carry the same title, slogan, dates and button at the same sizes and places, and
+    rendering CJK glyphs is most of the time spent drawing an image. A line rendered again from the same arguments
+    (text, mode, anchor, the position's fraction of a pixel...) gives the same mask, so it is taken from memory.
+    """
+    from PIL import ImageFont
+
+    class RememberingFont(ImageFont.FreeTypeFont):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._masks: dict[Any, Any] = {}
+
+        def getmask2(self, *args: Any, **kwargs: Any) -> Any:
+            try:
+                key = (args, tuple(sorted(kwargs.items())))
+                hash(key)
+            except TypeError:  # a list of features: not worth remembering
+                return super().getmask2(*args, **kwargs)
+            found = self._masks.get(key)
+            if found is None:
+                if len(self._masks) >= MASKS_KEPT:
+                    self._masks.clear()
+                found = self._masks[key] = super().getmask2(*args, **kwargs)
+            return found
+
+    return RememberingFont
 
 
 @dataclass

@@ -291,6 +291,23 @@ def fit(
     """The largest size at which the text fits the box, breaking between phrases, or between words where that
     gives clearly larger text (not with `split=False`: a name stays whole while it fits a line at `min_size`).
     At `min_size` anything may break, and what still does not fit is cut with an ellipsis."""
+    # Every sponsor's images set the same title, slogan and dates in the same boxes: each is fitted once a process.
+    key = (str(face.path), face.index, tuple(phrases), max_w, max_h, max_lines, max_size, min_size, leading, split)
+    found = _fitted.get(key)
+    if found is None:
+        if len(_fitted) >= FITS_KEPT:
+            _fitted.clear()
+        size, lines = _fit(face, phrases, max_w, max_h, max_lines, max_size, min_size, leading, split)
+        found = _fitted[key] = (size, tuple(lines))
+    return found[0], list(found[1])
+
+
+FITS_KEPT = 4096  # fitted texts remembered by a process
+_fitted: dict[tuple, tuple[float, tuple[str, ...]]] = {}
+
+
+def _fit(face: Face, phrases: Sequence[str], max_w: float, max_h: float, max_lines: int, max_size: float,
+               min_size: float, leading: float, split: bool) -> tuple[float, list[str]]:
     phrases = [p for p in phrases if p]
     whole = Measured(face, pieces(phrases))
     # No size above the one that lays the whole text end to end in every allowed line can fit.
