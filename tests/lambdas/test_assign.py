@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import boto3
 import jsonschema
 import pytest
 
@@ -199,8 +200,6 @@ def test_a_no_script_post_to_a_links_form_reaches_the_submit_function_with_its_p
     assert dotted == "lambdas.submit.app.handler" and e["routeKey"] == "POST /s/{proxy+}"
     assert e["rawPath"] == "/" + path and e["pathParameters"] == {"proxy": "zhejiang-cyberspace/wechat/ai/submit"}
     assert status == 303 and headers["Location"].endswith("/thanks/")
-    import boto3
-
     client = boto3.client("dynamodb", endpoint_url=served.database_url, region_name="us-east-1",
                           aws_access_key_id="local", aws_secret_access_key="local")
     stored = [i for i in client.scan(TableName=served.table)["Items"] if i["pk"]["S"].startswith(layout.SUBMISSION)]
