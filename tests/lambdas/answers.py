@@ -30,3 +30,21 @@ def valid_answers(qn: Questionnaire, rng: random.Random | None = None, province:
         elif q.type in ("text", "textarea") and (q.required or rng.random() < 0.5):
             out[q.id] = "希望加强个人信息保护"[: q.max_length]
     return out
+
+
+def form_fields(answers: dict[str, Any], qn: Questionnaire) -> list[tuple[str, str]]:
+    """Answers as a plain form post (no script) sends them: one field per control, named as the form names it."""
+    fields: list[tuple[str, str]] = []
+    for q in qn.questions:
+        value = answers.get(q.id)
+        if value is None:
+            continue
+        if q.type == "multi":
+            fields += [(q.id, v) for v in value]
+        elif q.type == "matrix":
+            fields += [(f"{q.id}.{r}", str(v)) for r, v in value.items()]
+        elif q.type == "region":
+            fields += [(f"{q.id}.province", value["province"]), (f"{q.id}.city", value["city"])]
+        else:
+            fields.append((q.id, str(value)))
+    return fields
