@@ -201,7 +201,7 @@ class PageWriter:
         self.modular = any(qn.modules for qn in survey.questionnaires.values())
         # Entry pages hold the forms, so a sponsor's pages change with the questionnaire or the form script; a
         # questionnaire with topics shows only its topic list at a link, its forms being shared (shared_forms).
-        self._campaign_key = key("campaign", repr(self.c), _shown(survey), self.script_version,
+        self._campaign_key = key("campaign", repr(self.c), shown_at_links(survey), self.script_version,
                                  *([self.script_versions.get("topics.js", "")] if self.modular else []))
 
     def _render(self, name: str, **context: object) -> str:
@@ -437,10 +437,10 @@ def link_data(s: Sponsor, mark: str) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
-def _shown(survey: Survey) -> str:
-    """What of the questionnaires a sponsor's own pages show: all of a questionnaire without topics (its form is
-    there), and of one with topics only its topic list, so that editing a question's wording reuses every
-    sponsor's pages."""
+def shown_at_links(survey: Survey) -> str:
+    """What of the questionnaires a sponsor's own pages show, which their remembered part is keyed by: all of a
+    questionnaire without topics (its form is there), and of one with topics only its topic list, so that editing
+    a question's wording reuses every sponsor's pages."""
     if not any(qn.modules for qn in survey.questionnaires.values()):
         return repr(survey)
     shown = [survey.consent]

@@ -1,0 +1,157 @@
+"""Publishing shared copies (a topic's form under every link): kept out of the subtrees' stamps, linked again only
+where their file changed, in the staging folder, and never leaving the live site half old, half new."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from generator import publish
+from generator.cache import Asset
+
+LINKS = ("s/a/web/", "s/a/poster/", "s/b/web/")
+
+
+def cached(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "cache" / f"{text}.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return str(path)
+
+
+def trees(tmp_path: Path, ai: str, fraud: str = "fraud-v1", page: str = "list") -> dict[str, publish.Tree]:
+    """Every link's topic list (a page of its own) and its copies of two shared forms; one kit file."""
+    shared = {"ai/index.html": cached(tmp_path, ai), "fraud/index.html": cached(tmp_path, fraud)}
+    pages = [(link + "index.html", f"{page} {link}") for link in LINKS]
+    copies = [publish.Copy(link + rel, rel, path) for link in LINKS for rel, path in shared.items()]
+    return publish.group(pages, [Asset("sponsors/a/kit/a.png", cached(tmp_path, "kit"))], copies=copies)
+
+
+def inode(path: Path) -> int:
+    return path.stat().st_ino
+
+
+def files_of(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): p.read_text() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != publish.STAMPS}
+
+
+def test_a_shared_file_is_out_of_the_stamps_and_its_changed_copies_are_linked_again(tmp_path):
+    first, second = tmp_path / "site1", tmp_path / "site2"
+    before = trees(tmp_path, "ai-v1")
+    assert publish.place(before, first) == 3
+    assert inode(first / "s/a/web/ai/index.html") == inode(first / "s/b/web/ai/index.html") == inode(
+        tmp_path / "cache/ai-v1.html")
+    page, fraud = inode(first / "s/a/web/index.html"), inode(first / "s/a/web/fraud/index.html")
+    # GIVEN one shared form's new file: no subtree's stamp changes
+    after = trees(tmp_path, "ai-v2")
+    assert {n: t.stamp for n, t in after.items()} == {n: t.stamp for n, t in before.items()}
+    # WHEN placed from the previous site THEN no subtree is written, every copy of that form is its new file,
+    # and everything else is what was moved
+    assert publish.place(after, second, first) == 0
+    new = inode(tmp_path / "cache/ai-v2.html")
+    assert all(inode(second / link / "ai/index.html") == new for link in LINKS)
+    assert inode(second / "s/a/web/index.html") == page and inode(second / "s/a/web/fraud/index.html") == fraud
+    assert not list(second.rglob("*.relink"))
+    # and the site records the file each shared name has now
+    assert json.loads((second / publish.STAMPS).read_text())["shared"]["ai/index.html"] == "ai-v2.html"
+
+
+def test_a_changed_page_beside_shared_copies_rewrites_its_subtree_with_the_current_copies(tmp_path):
+    first, second = tmp_path / "site1", tmp_path / "site2"
+    publish.place(trees(tmp_path, "ai-v1"), first)
+    assert publish.place(trees(tmp_path, "ai-v2", page="new list"), second, first) == 2  # s/a and s/b, not the kit
+    assert (second / "s/b/web/index.html").read_text() == "new list s/b/web/"
+    assert inode(second / "s/b/web/ai/index.html") == inode(tmp_path / "cache/ai-v2.html")
+
+
+def test_a_failure_after_relinking_leaves_no_copy_the_record_misdescribes(tmp_path, monkeypatch):
+    first, second, third = tmp_path / "site1", tmp_path / "site2", tmp_path / "site3"
+    publish.place(trees(tmp_path, "ai-v1"), first)
+    before = files_of(first)
+
+    def broken(tree, target):
+        raise OSError("disk full")
+
+    # GIVEN a build that relinks s/a and s/b, then fails writing the changed kit
+    changed = trees(tmp_path, "ai-v2")
+    changed["sponsors/a/kit"] = changed["sponsors/a/kit"]._replace(stamp="other")
+    with monkeypatch.context() as m:
+        m.setattr(publish, "_write", broken)
+        with pytest.raises(OSError):
+            publish.place(changed, second, first)
+    # THEN the previous site has every folder back
+    assert set(files_of(first)) == set(before)
+    # and a build of the first version from it (the edit undone) has the first version's copies everywhere
+    publish.place(trees(tmp_path, "ai-v1"), third, first)
+    assert files_of(third) == before
+
+
+# A publish in a process that kills itself (SIGKILL: no clean-up runs) just before its n-th step: moving a folder,
+# writing one, relinking a copy, or exchanging the staging folder with the site.
+KILLED = """
+import os, signal, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[3])
+from generator import publish
+from tests.generator.test_topics_publish import trees
+
+steps = 0
+def step(original, kind):
+    def counted(*args, **kwargs):
+        global steps
+        steps += 1
+        if steps == int(sys.argv[2]):
+            print(kind, file=sys.stderr, flush=True)
+            os.kill(os.getpid(), signal.SIGKILL)
+        return original(*args, **kwargs)
+    return counted
+
+publish.os.rename = step(os.rename, "rename")
+publish.os.replace = step(os.replace, "relink")
+publish._write = step(publish._write, "write")
+publish._exchange = step(publish._exchange, "exchange")
+tmp, site = Path(sys.argv[1]), Path(sys.argv[1]) / "site"
+stage = publish.prepare(site)
+stage.mkdir()
+publish.publish(trees(tmp, "ai-v2"), stage, site)
+"""
+
+
+def test_a_publish_killed_at_each_step_leaves_the_site_old_or_new(tmp_path):
+    site = tmp_path / "site"
+
+    def publish_version(ai: str) -> dict[str, str]:
+        stage = publish.prepare(site)
+        stage.mkdir()
+        publish.publish(trees(tmp_path, ai), stage, site)
+        return files_of(site)
+
+    new = publish_version("ai-v2")
+    publish_version("ai-v1")
+    old = publish_version("ai-v1")  # site.prev now holds the first version's folders to move
+    root = str(Path(__file__).resolve().parents[2])
+    outcomes = []
+    for n in range(1, 100):
+        result = subprocess.run([sys.executable, "-c", KILLED, str(tmp_path), str(n), root], capture_output=True,
+                                text=True)
+        now = files_of(site)
+        assert now in (old, new), f"killed before step {n}: the site is neither the old one nor the new one"
+        outcomes.append((result.stderr.strip(), "old" if now == old else "new"))
+        if result.returncode != -signal.SIGKILL:
+            assert result.returncode == 0, result.stderr
+            break
+    else:
+        raise AssertionError("the publish never finished")
+    # It was killed while relinking copies and the live site stayed the old one; the last publish made it the new one
+    assert ("relink", "old") in outcomes and ("exchange", "old") in outcomes, outcomes
+    assert outcomes[-1] == ("", "new"), outcomes
+    # The copies of the published site are its current files
+    assert all(inode(site / link / "ai/index.html") == inode(tmp_path / "cache/ai-v2.html") for link in LINKS)
+    assert os.path.isdir(site.with_name("site.prev"))
