@@ -77,16 +77,22 @@ def test_bench_counts_prints_its_summary():
 
 
 def test_bench_build_prints_its_table():
-    # One sponsor, each build once: a cold build (every image and document drawn), the plain build, an unchanged
-    # rebuild, one sponsor's edit with its images drawn apart, and one question's rewording.
-    out = script("bench_build.py", "--tiny", "--shape", "2020")
+    # One sponsor in the 2025 shape, each build once: a cold build (every image and document drawn), the plain build,
+    # an unchanged rebuild, one sponsor's edit with its images drawn apart, and one core question's rewording.
+    from lambdas.survey import questionnaire
+
+    survey = questionnaire.load(ROOT / "lambdas/survey/questionnaires-2025.yaml")
+    out = script("bench_build.py", "--tiny")
     assert "| sponsors | build | time | × plain | target | met? | changed in site/ |" in out
     assert re.search(r"\n\| 1 \| one sponsor edited \(beijing-ccs\) \| .*\(\d+\.\d+ s, \d+ jobs\)", out), out
-    # The public form is one of the files the rewording changed, at each of the sponsor's links.
-    edit = re.search(r"\n\| 1 \| one question's wording edited \(public 'gender'\) \| .* \| (\d+) paths, (\d+) distinct", out)
-    assert edit and int(edit[1]) >= 4, out
-    assert re.search(r"\n\| 1 \| 4 \| 2 of 2 \| ", out), out  # four links, both forms found at each
-    assert re.search(r"\n\| 1 \| form `s/beijing-ccs/\w+/` \| \d+\.\d KB \| ≤ 16 KB", out), out
+    # The rewording changed every public topic's form at each of the sponsor's four links, each form one file
+    # hard-linked under every link, so there are fewer distinct files than paths.
+    edit = re.search(r"\n\| 1 \| one question's wording edited \(public core '\w+'\) \| .* \| (\d+) paths, (\d+) distinct", out)
+    topics = len(survey.questionnaires["public"].modules.topics)
+    assert edit and int(edit[1]) >= 4 * topics and topics <= int(edit[2]) < int(edit[1]), out
+    forms = len(survey.forms)
+    assert re.search(rf"\n\| 1 \| 4 \| {forms} of {forms} \| ", out), out  # four links, every form at each
+    assert re.search(r"\n\| 1 \| form `s/beijing-ccs/\w+/\w+/` \| \d+\.\d KB \| ≤ 16 KB", out), out
 
 
 def test_bench_build_writes_a_campaign_of_the_samples_mix(tmp_path):
