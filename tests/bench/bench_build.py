@@ -35,6 +35,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
@@ -276,8 +277,9 @@ def site_sizes(site: Path, slugs: list[str]) -> dict[str, float]:
         if len(parts) > 2 and parts[0] in ("s", "sponsors") and parts[1] in share:
             share[parts[1]] += st.st_size / paths_of[st.st_ino]
             listed[parts[1]] += st.st_size
-    return {"site_distinct_mb": sum(distinct.values()) / 1e6, "site_listed_mb": sum(st.st_size for st in files.values()) / 1e6,
-            "files": len(files), "sponsor_kb": statistics.median(share.values()) / KB,
+    return {"site_distinct_mb": sum(distinct.values()) / 1e6,
+            "site_listed_mb": sum(st.st_size for st in files.values()) / 1e6, "files": len(files),
+            "sponsor_kb": statistics.median(share.values()) / KB,
             "sponsor_listed_kb": statistics.median(listed.values()) / KB}
 
 
@@ -288,12 +290,11 @@ def form_layout(path: Path) -> tuple[list[tuple[str, str]], list[str]]:
     forms, topic_pages = [], []
     for i, (qid, qn) in enumerate(survey.questionnaires.items()):
         folder = f"{qid}/" if i else ""
-        modules = getattr(qn, "modules", None)
-        if modules is None:
+        if qn.modules is None:
             forms.append((qid, folder))
         else:
             topic_pages.append(folder)
-            forms.extend((questionnaire.form_id(qid, t.id), f"{folder}{t.id}/") for t in modules.topics)
+            forms.extend((questionnaire.form_id(qid, t.id), f"{folder}{t.id}/") for t in qn.modules.topics)
     return forms, topic_pages
 
 
@@ -318,13 +319,13 @@ def form_html(site: Path, slugs: list[str], layout: tuple[list[tuple[str, str]],
                 one_copy.setdefault(rel, st.st_size)
             else:
                 stubs.append(st.st_size)
-    stub_bytes = sum(stubs)
-    least = sum(one_copy.values()) + stub_bytes
+    least = sum(one_copy.values()) + sum(stubs) or 1
     first = links[0] / forms[0][1] if links else None
-    return {"links": len(links), "forms": len(forms), "forms_found": len(one_copy), "form_html_mb": sum(distinct.values()) / 1e6,
-            "form_html_listed_mb": listed / 1e6, "one_copy_kb": sum(one_copy.values()) / KB, "stub_pages": len(stubs),
-            "stub_mb": stub_bytes / 1e6, "stub_kb_median": statistics.median(stubs) / KB if stubs else 0.0,
-            "form_html_x": sum(distinct.values()) / least if least else 0.0, "form_html_listed_x": listed / least if least else 0.0,
+    return {"links": len(links), "forms": len(forms), "forms_found": len(one_copy),
+            "form_html_mb": sum(distinct.values()) / 1e6, "form_html_listed_mb": listed / 1e6,
+            "one_copy_kb": sum(one_copy.values()) / KB, "stub_pages": len(stubs), "stub_mb": sum(stubs) / 1e6,
+            "stub_kb_median": statistics.median(stubs) / KB if stubs else 0.0,
+            "form_html_x": sum(distinct.values()) / least, "form_html_listed_x": listed / least,
             "form_page": str(first.relative_to(site)) + "/" if first else "",
             "form_page_files": weight(site, first) if first else [],
             "topic_page_files": weight(site, links[0] / topic_pages[0]) if links and topic_pages else []}
@@ -373,6 +374,19 @@ def judged(files: list[tuple[str, int]]) -> int:
 
 # ---- one size -----------------------------------------------------------------------------------------------------
 
+def edited_builds(project: Path, env: dict[str, str], repeats: int, edit: Callable[[int], str]) -> tuple[float, dict, str]:
+    """`repeats` builds, each after one more `edit` (given its round, it says what it edited): the fastest, and
+    what the first one changed in site/ and edited."""
+    times = []
+    for index in range(repeats):
+        what = edit(index)
+        times.append(run(project, env))
+        if index == 0:
+            settle(project)
+            first = changed(project / "site", project / "site.prev"), what
+    return min(times), *first
+
+
 def bench(n: int, base: Path, env: dict[str, str], shape: str, repeats: int = 3) -> dict:
     ours = our_project(base, n, shape)
     our_env = dict(env, SURVEY_QUESTIONNAIRES=str(ours / QUESTIONNAIRES))
@@ -386,22 +400,16 @@ def bench(n: int, base: Path, env: dict[str, str], shape: str, repeats: int = 3)
     unchanged = min(run(ours, our_env) for _ in range(repeats))
     settle(ours)
     unchanged_diff = changed(ours / "site", ours / "site.prev")
-    edits, redraws = [], []
-    for index in range(repeats):
-        edited = edit_sponsor(ours, index * 7 % n)  # sponsors 0, 7 and 14 at the usual sizes
+    redraws = []
+
+    def edit_one_sponsor(index: int) -> str:
+        slug = edit_sponsor(ours, index * 7 % n)  # sponsors 0, 7 and 14 at the usual sizes
         redraws.append(drawn_jobs(ours))
-        edits.append(run(ours, our_env))
-        if index == 0:
-            settle(ours)
-            sponsor_diff = changed(ours / "site", ours / "site.prev")
+        return slug
+
+    one_edit, sponsor_diff, edited = edited_builds(ours, our_env, repeats, edit_one_sponsor)
     jobs, draw_time = min(redraws, key=lambda r: r[1])
-    questions = []
-    for index in range(repeats):
-        question = edit_question(ours)
-        questions.append(run(ours, our_env))
-        if index == 0:
-            settle(ours)
-            question_diff = changed(ours / "site", ours / "site.prev")
+    question_edit, question_diff, question = edited_builds(ours, our_env, repeats, lambda _: edit_question(ours))
     settle(ours)
     slugs = [s["slug"] for s in yaml.safe_load((ours / "sponsors.yaml").read_text(encoding="utf-8"))["sponsors"]]
     sizes = {"cache_mb": megabytes(ours / ".cache"), "memo_mb": megabytes(ours / ".cache/sponsor-pages/outputs")
@@ -409,8 +417,8 @@ def bench(n: int, base: Path, env: dict[str, str], shape: str, repeats: int = 3)
              "site_own_mb": megabytes(ours / "site", only_own=True), "kept_mb": megabytes(ours / "site.prev", only_own=True),
              **site_sizes(ours / "site", slugs), **form_html(ours / "site", slugs, form_layout(ours / QUESTIONNAIRES))}
     return {**sizes, "sponsors": n, "shape": shape, "pages": md_pages, "plain": plain_time, "cold": cold,
-            "unchanged": unchanged, "unchanged_diff": unchanged_diff, "one_edit": min(edits), "edited": edited,
-            "sponsor_diff": sponsor_diff, "redrawn_jobs": jobs, "draw_time": draw_time, "question_edit": min(questions),
+            "unchanged": unchanged, "unchanged_diff": unchanged_diff, "one_edit": one_edit, "edited": edited,
+            "sponsor_diff": sponsor_diff, "redrawn_jobs": jobs, "draw_time": draw_time, "question_edit": question_edit,
             "question": question, "question_diff": question_diff, "cache_files": cache_files,
             "images_per_s": cache_files / cold, "sponsor_page_kb": avg_html / 1024}
 
