@@ -147,14 +147,15 @@ def serving(folder: Path, handler: type[SimpleHTTPRequestHandler] = Quiet) -> It
 
 
 @contextmanager
-def rehearsal(project: Path) -> Iterator[dict[str, Any]]:
-    """`python -m generator serve --rehearse` in `project`: the site, the functions, the table, the secrets and the
-    upload bucket on this machine. Yields its address, a client of its database and that database's address, the
-    project, and its log so far; once it has stopped on Ctrl-C, the log is whole and "returncode" is set."""
+def rehearsal(project: Path, extra_env: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
+    """`python -m generator serve --rehearse` in `project` (with `extra_env`, e.g. another questionnaire file): the
+    site, the functions, the table, the secrets and the upload bucket on this machine. Yields its address, a client
+    of its database and that database's address, the project, and its log so far; once it has stopped on Ctrl-C,
+    the log is whole and "returncode" is set."""
     import boto3
 
     port = free_port()
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1", **(extra_env or {}))
     env.pop("SURVEY_SITE_URL", None)
     proc = subprocess.Popen([sys.executable, "-m", "generator", "serve", "--rehearse", "--port", str(port)],
                             cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
