@@ -175,7 +175,7 @@ def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None, previ
     out.extra["questionnaires.json"] = questionnaire.dumps(data)
     out.extra["rules.json"] = validity.dumps(rules_data)
     out.shared = _store_shared(writer.shared_forms(), store)
-    out.trees = _trees(out)
+    out.trees = _trees(out, previous=previous.trees if previous else None)
     log.info(
         f"sponsor-pages: {len(sl.sponsors)} sponsors, {len(out.pages)} pages, {len(out.files)} files "
         f"({out.drawn} drawn) in {time.monotonic() - started:.1f}s"
@@ -196,11 +196,12 @@ def _store_shared(shared: dict[str, str], store: Store) -> dict[str, str]:
     return files
 
 
-def _trees(out: Output, stamps: dict[str, str] | None = None) -> dict[str, publish.Tree]:
-    """The subtrees publish.py places: static pages, the sponsors' files, and every link's copy of each shared page."""
+def _trees(out: Output, stamps: dict[str, str] | None = None, previous: dict | None = None) -> dict[str, publish.Tree]:
+    """The subtrees publish.py places: static pages, the sponsors' files, and every link's copy of each shared page.
+    With the `stamps` they had, or those of `previous` (the trees of an earlier result) where they are the same."""
     copies = [publish.Copy(link + rel, rel, path) for s in out.sponsors.sponsors for channel in s.channels
               for link in (links.entry_path(s.slug, channel),) for rel, path in out.shared.items()]
-    return publish.group([(p.uri, p.body) for p in out.pages if p.front is None], out.files, stamps, copies)
+    return publish.group([(p.uri, p.body) for p in out.pages if p.front is None], out.files, stamps, copies, previous)
 
 
 def _code_digest() -> str:
@@ -282,13 +283,13 @@ def _load(memo: Path) -> Output | None:
             stored = pickle.load(fh)
         folder = _parts_dir(memo)
         found = {k: pickle.loads((folder / f"{k}.pickle").read_bytes()) for k in (*stored.plan_keys, *stored.page_keys)}
-    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError):
-        return None  # none, half-written or made by older code: the next build renders
-    out = stored.output
-    out.plan_parts = {k: found[k] for k in stored.plan_keys}
-    out.page_parts = {k: found[k] for k in stored.page_keys}
-    out.pages = [p for ref in stored.pages for p in (out.page_parts[ref] if isinstance(ref, str) else (ref,))]
-    out.trees = _trees(out, stored.stamps)
+        out = stored.output
+        out.plan_parts = {k: found[k] for k in stored.plan_keys}
+        out.page_parts = {k: found[k] for k in stored.page_keys}
+        out.pages = [p for ref in stored.pages for p in (out.page_parts[ref] if isinstance(ref, str) else (ref,))]
+        out.trees = _trees(out, stored.stamps)
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, KeyError):
+        return None  # none, half-written or made by older code (fields it lacks): the next build renders
     return out
 
 

@@ -70,12 +70,12 @@ def subtree_of(uri: str) -> str | None:
 
 
 def group(pages: list[tuple[str, str]], files: list[Asset], stamps: dict[str, str] | None = None,
-          copies: Iterable[Copy] = ()) -> dict[str, Tree]:
+          copies: Iterable[Copy] = (), previous: dict[str, Tree] | None = None) -> dict[str, Tree]:
     """Subtrees of the given static pages (site path, text), cached files and shared copies; paths outside any are
     left out.
 
     `stamps` are those of an earlier grouping of exactly these pages, files and copies' names: given, nothing is
-    hashed again.
+    hashed again. A subtree holding what it held in `previous` (an earlier grouping) keeps its stamp unhashed.
     """
     entries: dict[str, list[Entry]] = {}
     for uri, text in pages:
@@ -96,6 +96,10 @@ def group(pages: list[tuple[str, str]], files: list[Asset], stamps: dict[str, st
         if stamps and name in stamps:
             trees[name] = Tree(stamps[name], tuple(items))
             continue
+        before = previous.get(name) if previous else None
+        if before is not None and _same(before.entries, items):
+            trees[name] = Tree(before.stamp, tuple(items))
+            continue
         digest = hashlib.sha256()
         for e in items:
             # A cached file is named after its content, so its name stands for its bytes; a shared copy stands for
@@ -104,6 +108,14 @@ def group(pages: list[tuple[str, str]], files: list[Asset], stamps: dict[str, st
             digest.update(f"{e.rel}\0{what}\0".encode())
         trees[name] = Tree(digest.hexdigest(), tuple(items))
     return trees
+
+
+def _same(before: tuple[Entry, ...], items: list[Entry]) -> bool:
+    """Whether two subtrees' entries make the same stamp: equal but for the file a shared copy links to. A reused
+    page is the very string it was, so comparing is much cheaper than hashing."""
+    return len(before) == len(items) and all(
+        a.rel == b.rel and a.text == b.text and a.shared == b.shared and (a.shared or a.source == b.source)
+        for a, b in zip(before, items))
 
 
 def place(trees: dict[str, Tree], site: Path, previous: Path | None = None) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import pickle
 import posixpath
 import re
 import shutil
@@ -255,3 +256,16 @@ def test_the_questionnaire_file_is_a_plugin_setting(built, tmp_path):
     assert (project / "site/s/beijing-ccs/wechat/pro/cii/index.html").is_file()
     published = json.loads((project / "site/questionnaires.json").read_text(encoding="utf-8"))
     assert "modules" in published["questionnaires"]["public"]
+
+
+def test_a_result_remembered_by_older_code_is_rendered_again(built, tmp_path):
+    # GIVEN remembered results from before shared pages existed (no `shared` field)
+    project = new_project(tmp_path / "project")
+    shutil.copytree(built / ".cache", project / ".cache")
+    for memo in (project / ".cache/sponsor-pages/outputs").glob("*.pickle"):
+        stored = pickle.loads(memo.read_bytes())
+        del stored.output.__dict__["shared"]
+        memo.write_bytes(pickle.dumps(stored))
+    # WHEN the project is built THEN it builds, with every link's copies
+    build(project)
+    assert (project / "site/s/beijing-ccs/wechat/ai/index.html").is_file()

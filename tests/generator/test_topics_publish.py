@@ -25,12 +25,26 @@ def cached(tmp_path: Path, text: str) -> str:
     return str(path)
 
 
-def trees(tmp_path: Path, ai: str, fraud: str = "fraud-v1", page: str = "list") -> dict[str, publish.Tree]:
+def trees(tmp_path: Path, ai: str, fraud: str = "fraud-v1", page: str = "list",
+          previous: dict[str, publish.Tree] | None = None) -> dict[str, publish.Tree]:
     """Every link's topic list (a page of its own) and its copies of two shared forms; one kit file."""
     shared = {"ai/index.html": cached(tmp_path, ai), "fraud/index.html": cached(tmp_path, fraud)}
     pages = [(link + "index.html", f"{page} {link}") for link in LINKS]
     copies = [publish.Copy(link + rel, rel, path) for link in LINKS for rel, path in shared.items()]
-    return publish.group(pages, [Asset("sponsors/a/kit/a.png", cached(tmp_path, "kit"))], copies=copies)
+    kit = [Asset("sponsors/a/kit/a.png", cached(tmp_path, "kit"))]
+    return publish.group(pages, kit, copies=copies, previous=previous)
+
+
+def stamps(grouped: dict[str, publish.Tree]) -> dict[str, str]:
+    return {name: tree.stamp for name, tree in grouped.items()}
+
+
+def test_a_subtree_holding_what_it_held_keeps_its_stamp_and_any_other_is_hashed_again(tmp_path):
+    first = trees(tmp_path, "ai-v1")
+    assert stamps(trees(tmp_path, "ai-v2", previous=first)) == stamps(first)  # a shared file is not in the stamp
+    changed = trees(tmp_path, "ai-v1", page="new list", previous=first)
+    assert stamps(changed) == stamps(trees(tmp_path, "ai-v1", page="new list"))
+    assert changed["s/a"].stamp != first["s/a"].stamp and changed["sponsors/a/kit"].stamp == first["sponsors/a/kit"].stamp
 
 
 def inode(path: Path) -> int:
