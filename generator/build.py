@@ -46,6 +46,7 @@ class Output:
     # Pages every attributed link has a copy of (a topic's form): path below a link -> the cached file
     shared: dict[str, str] = field(default_factory=dict)
     code: str = ""  # digest of the generator's code and templates that made it
+    listing: str = ""  # key of what its sponsor list was read from: sponsors.yaml, the address and window overrides
     plan_parts: dict = field(default_factory=dict)  # per-sponsor parts the next build may reuse (see assets.plan)
     page_parts: dict = field(default_factory=dict)  # and likewise for pages (see pages.PageWriter.all)
 
@@ -96,16 +97,23 @@ def run(path: Path, cache_dir: Path, published: set[str], site_url: str | None =
     fonts.use_cache(cache_dir / "fonts")
     code = _code_digest()
     questionnaires = questionnaires or QUESTIONNAIRES
-    memo = cache_dir / "outputs" / f"{_memo_key(path, f'{site_url}|{opens}|{_digest(questionnaires)}', code)}.pickle"
+    listing = _memo_key(path, f"{site_url}|{opens}", code)  # what the sponsor list is read from
+    memo = cache_dir / "outputs" / f"{key(listing, _digest(questionnaires))}.pickle"
     # The published links change with every deploy, so they are checked and recorded outside the remembered part.
     out = _recall(memo)
     if out is None:
-        sl = read(path, site_url, opens)
-        check_published(sl, published, path)
         previous = _latest(memo.parent, code)
+        inputs = _signatures(previous.sponsors) if previous is not None and previous.listing == listing else None
+        if previous is not None and inputs == previous.inputs:
+            sl = previous.sponsors  # only the questionnaires changed: the list read and checked last time stands
+            log.info(f"sponsor-pages: {path.name} unchanged, its {len(sl.sponsors)} sponsors as checked last time")
+        else:
+            sl = read(path, site_url, opens)
+            inputs = _signatures(sl)
+        check_published(sl, published, path)
         out = generate(sl, cache_dir, workers, previous, questionnaires)
         typeface().save()
-        out.inputs, out.code = _signatures(sl), code
+        out.inputs, out.code, out.listing = inputs, code, listing
         _remember(memo, out)
     else:
         check_published(out.sponsors, published, path)

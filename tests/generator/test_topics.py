@@ -204,7 +204,9 @@ def test_editing_one_question_changes_a_handful_of_files_not_every_link(built, t
     qid = reworded(project, "public", "ai", 0)
     log = build(project)
     after = contents(site)
-    # THEN no subtree is written again, and what changed is that form, its campaign copy and questionnaires.json
+    # THEN the sponsor list is not read again, no subtree is written again, and what changed is that form, its
+    # campaign copy and questionnaires.json
+    assert "sponsors.yaml unchanged, its 3 sponsors as checked last time" in log
     assert WRITTEN.search(log).group(1) == "0", log
     paths, distinct = changed_files(before, after)
     assert len(distinct) == 3, sorted(paths)
