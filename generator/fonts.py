@@ -146,6 +146,8 @@ def _remembering_font() -> type[ImageFont.FreeTypeFont]:
             self._masks: dict[Any, Any] = {}
 
         def getmask2(self, *args: Any, **kwargs: Any) -> Any:
+            if (args[1] if len(args) > 1 else kwargs.get("mode")) == "RGBA":
+                return super().getmask2(*args, **kwargs)  # colour glyphs: Pillow changes that bitmap as it draws
             try:
                 key = (args, tuple(sorted(kwargs.items())))
                 hash(key)

@@ -307,7 +307,7 @@ _fitted: dict[tuple, tuple[float, tuple[str, ...]]] = {}
 
 
 def _fit(face: Face, phrases: Sequence[str], max_w: float, max_h: float, max_lines: int, max_size: float,
-               min_size: float, leading: float, split: bool) -> tuple[float, list[str]]:
+         min_size: float, leading: float, split: bool) -> tuple[float, list[str]]:
     phrases = [p for p in phrases if p]
     whole = Measured(face, pieces(phrases))
     # No size above the one that lays the whole text end to end in every allowed line can fit.
