@@ -358,7 +358,8 @@ class PageWriter:
         """The forms of questionnaires with topics, each one page for every attributed link: path below a link ->
         the page. Nothing in it belongs to a link, so every link's copy is the same file."""
         link = links.entry_path("slug", "channel").count("/")  # how deep every link is
-        return {self._folder(qid) + f"{t.id}/index.html": self._form_page(qn, t, link + self._folder(qid).count("/"), "")
+        return {self._folder(qid) + f"{t.id}/index.html":
+                self._form_page(qn, t, link + self._folder(qid).count("/"), "")
                 for qid, qn in self.survey.questionnaires.items() if qn.modules for t in qn.modules.topics}
 
     def _form_page(self, qn: Questionnaire, topic: Topic, depth: int, attribution: str) -> str:

@@ -43,7 +43,7 @@ class Entry(NamedTuple):
     rel: str  # path inside the subtree
     text: str | None = None  # a generated page
     source: str | None = None  # or a cached file
-    shared: str = ""  # for a copy of a file shared by many subtrees: its name, the same in each (e.g. "pro/ai/index.html")
+    shared: str = ""  # a copy of a file many subtrees share: that file's name, the same in each ("pro/ai/index.html")
 
 
 class Copy(NamedTuple):

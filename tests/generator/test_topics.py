@@ -251,8 +251,8 @@ def test_the_questionnaire_file_is_a_plugin_setting(built, tmp_path):
     config = project / "mkdocs.yml"
     text = config.read_text(encoding="utf-8")
     assert "  - sponsor-pages\n" in text
-    config.write_text(text.replace("  - sponsor-pages\n", "  - sponsor-pages:\n      questionnaires: questionnaires.yaml\n"),
-                      encoding="utf-8")
+    setting = "  - sponsor-pages:\n      questionnaires: questionnaires.yaml\n"
+    config.write_text(text.replace("  - sponsor-pages\n", setting), encoding="utf-8")
     result = mkdocs_build(project, env={"SURVEY_QUESTIONNAIRES": ""})  # the environment's choice would win
     assert result.returncode == 0, result.stderr
     assert (project / "site/s/beijing-ccs/wechat/pro/cii/index.html").is_file()

@@ -44,7 +44,8 @@ def test_a_subtree_holding_what_it_held_keeps_its_stamp_and_any_other_is_hashed_
     assert stamps(trees(tmp_path, "ai-v2", previous=first)) == stamps(first)  # a shared file is not in the stamp
     changed = trees(tmp_path, "ai-v1", page="new list", previous=first)
     assert stamps(changed) == stamps(trees(tmp_path, "ai-v1", page="new list"))
-    assert changed["s/a"].stamp != first["s/a"].stamp and changed["sponsors/a/kit"].stamp == first["sponsors/a/kit"].stamp
+    assert changed["s/a"].stamp != first["s/a"].stamp
+    assert changed["sponsors/a/kit"].stamp == first["sponsors/a/kit"].stamp
 
 
 def inode(path: Path) -> int:
