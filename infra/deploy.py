@@ -228,9 +228,15 @@ def build_site(config: Path, site_url: str, out: Path, deployed_catalog: bytes |
 
 def files(site: Path) -> Iterator[tuple[str, Path]]:
     """(object key, file) for the site, plus each folder's index.html under the folder's own key: CloudFront asks
-    S3 for "sponsors/foo/" and S3's REST endpoint has no index documents."""
+    S3 for "sponsors/foo/" and S3's REST endpoint has no index documents.
+
+    A name starting with "." is never published. mkdocs leaves every source dot-file out of a build, so such a file
+    in the site is the build's own bookkeeping: above all generator.publish.STAMPS, the record of its folders,
+    which changes with every question's wording and would otherwise be uploaded, invalidated and served each time."""
     for path in sorted(p for p in site.rglob("*") if p.is_file()):
         key = path.relative_to(site).as_posix()
+        if any(part.startswith(".") for part in key.split("/")):
+            continue
         yield key, path
         if path.name == "index.html" and key != "index.html":
             yield key[: -len("index.html")], path

@@ -11,12 +11,16 @@ import os
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
 
+from generator.publish import STAMPS
 from infra import deploy
 from lambdas import local
 from lambdas.survey.catalog import BEIJING
@@ -26,9 +30,11 @@ pytestmark = pytest.mark.e2e
 STACK = "survey-test"
 
 
-@pytest.fixture(scope="module")
-def aws(tmp_path_factory):
-    """moto's server with a stack whose outputs name a bucket and a distribution, as the real stack's do."""
+@contextmanager
+def moto_site(stack: str = STACK, bucket: str = "survey-site") -> Iterator[dict[str, Any]]:
+    """moto's server with a stack whose outputs name a bucket and a distribution, as the real stack's do; the
+    environment points every AWS client at it while it runs. moto keeps what it holds for the whole process: each
+    caller names its own stack and bucket."""
     with local.database() as url:
         env = {"AWS_ENDPOINT_URL": url, "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "test",
                "AWS_SECRET_ACCESS_KEY": "test"}
@@ -36,24 +42,31 @@ def aws(tmp_path_factory):
         for k, v in env.items():
             mp.setenv(k, v)
         session = boto3.Session(region_name="us-east-1")
-        session.client("s3").create_bucket(Bucket="survey-site")
+        session.client("s3").create_bucket(Bucket=bucket)
         dist = session.client("cloudfront").create_distribution(DistributionConfig={
-            "CallerReference": "test", "Comment": "", "Enabled": True,
-            "Origins": {"Quantity": 1, "Items": [{"Id": "site", "DomainName": "survey-site.s3.amazonaws.com",
+            "CallerReference": stack, "Comment": "", "Enabled": True,
+            "Origins": {"Quantity": 1, "Items": [{"Id": "site", "DomainName": f"{bucket}.s3.amazonaws.com",
                                                   "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
             "DefaultCacheBehavior": {"TargetOriginId": "site", "ViewerProtocolPolicy": "redirect-to-https",
                                      "MinTTL": 0, "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
                                      "TrustedSigners": {"Enabled": False, "Quantity": 0}},
         })["Distribution"]["Id"]
-        session.client("cloudformation").create_stack(StackName=STACK, TemplateBody=json.dumps({
+        session.client("cloudformation").create_stack(StackName=stack, TemplateBody=json.dumps({
             "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
             "Outputs": {"SiteUrl": {"Value": "https://d111111abcdef8.cloudfront.net/"},
-                        "SiteBucket": {"Value": "survey-site"}, "DistributionId": {"Value": dist}},
+                        "SiteBucket": {"Value": bucket}, "DistributionId": {"Value": dist}},
         }))
+        try:
+            yield {"session": session, "distribution": dist, "url": url, "stack": stack, "bucket": bucket}
+        finally:
+            mp.undo()
+
+
+@pytest.fixture(scope="module")
+def aws(tmp_path_factory):
+    with moto_site() as found:
         project = write_project(tmp_path_factory.mktemp("deploy") / "project", CAMPAIGN + SMALL_SPONSORS)
-        yield {"session": session, "project": project, "distribution": dist, "build": project.parent / "build",
-               "url": url}
-        mp.undo()
+        yield {**found, "project": project, "build": project.parent / "build"}
 
 
 def _deploy(aws, *extra: str) -> deploy.Plan:
@@ -73,7 +86,9 @@ def test_first_deploy_uploads_the_built_site_with_types_and_cache_rules(aws):
     site = aws["build"] / "site"
     objects = _objects(aws)
     built = {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()}
-    assert built <= set(objects) and len(plan.uploaded) == len(objects)
+    assert built - {STAMPS} <= set(objects) and len(plan.uploaded) == len(objects)
+    # the build's record of its folders stays on this machine: no dot-file is published
+    assert STAMPS in built and not any(k.startswith(".") or "/." in k for k in objects)
     assert "sponsors/beijing-ccs/" in objects  # the folder's own key serves its index page
     s3 = aws["session"].client("s3")
     page = s3.get_object(Bucket="survey-site", Key="s/beijing-ccs/wechat/")
@@ -443,3 +458,13 @@ def test_invalidations_stay_few_whatever_changed():
     assert deploy.invalidation_paths(many) == ["/assets/*", "/index.html", "/s/*", "/sponsors/*"]
     scattered = [f"/top-{i}/page-{j}.html" for i in range(16) for j in range(4)]
     assert deploy.invalidation_paths(scattered) == ["/*"]
+
+
+def test_the_builds_own_dot_files_are_never_published(tmp_path):
+    site = tmp_path / "site"
+    for rel in (STAMPS, "index.html", "s/x/web/ai/index.html", "s/x/.staging/index.html", "s/x/web/.draft.json"):
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (site / rel).write_text(rel, encoding="utf-8")
+    assert [key for key, _ in deploy.files(site)] == ["index.html", "s/x/web/ai/index.html", "s/x/web/ai/"]
+    writes, kept = deploy.changes(site, {})
+    assert [w.key for w in writes] == ["index.html", "s/x/web/ai/index.html", "s/x/web/ai/"] and kept == 0
