@@ -1,8 +1,8 @@
 """The deploy command's logic against moto's server standing in for S3, CloudFront and CloudFormation: the built
-site is uploaded (not the build's own dot-files), a second run uploads nothing, a one-sponsor edit uploads only that sponsor's files, a page
-hard-linked under every link is sent once and copied server-side to the rest, invalidations stay few; the artifacts
-bucket is only ever this account's; a machine without AWS settings gets one line saying what to set; CounterShards
-is never lowered once the window has opened."""
+site is uploaded (not the build's own dot-files), a second run uploads nothing, a one-sponsor edit uploads only that
+sponsor's files, a page hard-linked under every link is sent once and copied server-side to the rest, invalidations
+stay few; the artifacts bucket is only ever this account's; a machine without AWS settings gets one line saying what
+to set; CounterShards is never lowered once the window has opened."""
 
 from __future__ import annotations
 
