@@ -48,7 +48,8 @@ def moto_site(stack: str = STACK, bucket: str = "survey-site") -> Iterator[dict[
             "Origins": {"Quantity": 1, "Items": [{"Id": "site", "DomainName": f"{bucket}.s3.amazonaws.com",
                                                   "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
             "DefaultCacheBehavior": {"TargetOriginId": "site", "ViewerProtocolPolicy": "redirect-to-https",
-                                     "MinTTL": 0, "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+                                     "MinTTL": 0,
+                                     "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
                                      "TrustedSigners": {"Enabled": False, "Quantity": 0}},
         })["Distribution"]["Id"]
         session.client("cloudformation").create_stack(StackName=stack, TemplateBody=json.dumps({
