@@ -2,8 +2,9 @@
 
 The MkDocs plugin calls this before MkDocs touches the output folder, so any failure here leaves the last good
 site as it was. The whole result is remembered under the hash of its inputs, so a rebuild with nothing changed
-reuses it instead of validating and rendering again; its per-sponsor parts are files of their own, shared by the
-results kept, so a rebuild after an edit stores only what the edit changed.
+reuses it instead of validating and rendering again; its per-sponsor parts and the contents of its subtrees are
+files of their own, shared by the results kept, so a rebuild after an edit stores only what the edit changed, and
+a rebuild loads a subtree's contents only when it must be written (publish.py moves the others unchanged).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import NamedTuple
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
 
 from . import artwork, fonts, links, pages, publish
 from .cache import Asset, FileDigests, Store, key, write_atomic
@@ -32,23 +34,38 @@ QUESTIONNAIRES = SURVEY / "questionnaires.yaml"
 RULES = SURVEY / "rules.yaml"  # the validity rules: a page of the site, and the copy the submit function judges by
 KEEP_OUTPUTS = 3  # remembered results kept in the cache: the current one and a few to go back to
 PARTS = "parts"  # folder of the cache where remembered results keep their per-sponsor parts
+TREES = "trees"  # and the contents of their subtrees, by stamp
 
 
 @dataclass
 class Output:
     sponsors: SponsorList
-    pages: list[pages.Page] = field(default_factory=list)
-    files: list[Asset] = field(default_factory=list)
+    pages: list[pages.Page] = field(default_factory=list)  # those MkDocs builds: every page outside the subtrees
+    files: list[Asset] = field(default_factory=list)  # and the files it copies: those outside the subtrees
     extra: dict[str, str] = field(default_factory=dict)  # site path -> generated text
     drawn: int = 0
     inputs: dict[str, str] = field(default_factory=dict)  # input file -> signature, to check a remembered result
-    trees: dict = field(default_factory=dict)  # subtree -> publish.Tree: entry pages and kits, placed by publish.py
+    # subtree -> publish.Tree: entry pages and kits, placed by publish.py; a recalled result's entries are loaded
+    # by `entries` when a subtree must be written
+    trees: dict = field(default_factory=dict)
     # Pages every attributed link has a copy of (a topic's form): path below a link -> the cached file
     shared: dict[str, str] = field(default_factory=dict)
     code: str = ""  # digest of the generator's code and templates that made it
     listing: str = ""  # key of what its sponsor list was read from: sponsors.yaml, the address and window overrides
-    plan_parts: dict = field(default_factory=dict)  # per-sponsor parts the next build may reuse (see assets.plan)
-    page_parts: dict = field(default_factory=dict)  # and likewise for pages (see pages.PageWriter.all)
+    plan_parts: Mapping = field(default_factory=dict)  # per-sponsor parts the next build may reuse (assets.plan)
+    page_parts: Mapping = field(default_factory=dict)  # and likewise for pages (see pages.PageWriter.all)
+    directory: str = ""  # sponsors.json for a site that published no link this list does not serve
+    cache: str = ""  # the cache folder it is remembered in
+
+    def entries(self, name: str) -> tuple[publish.Entry, ...]:
+        """What subtree `name` holds, every link's shared copies included; read from the cache if not in memory."""
+        tree = self.trees[name]
+        if tree.entries is None:
+            stored = pickle.loads((Path(self.cache) / TREES / f"{_tree_key(tree.stamp, self.cache)}.pickle").read_bytes())
+            copies = [publish.Entry(link + rel, source=path, shared=rel) for link in tree.links
+                      for rel, path in self.shared.items()]
+            tree = self.trees[name] = tree._replace(entries=tuple(sorted((*stored, *copies), key=lambda e: e.rel)))
+        return tree.entries
 
 
 def read(path: Path, site_url: str | None = None, opens: str | None = None) -> SponsorList:
@@ -92,15 +109,19 @@ def check_published(sl: SponsorList, published: set[str], path: Path) -> None:
 
 
 def run(path: Path, cache_dir: Path, published: set[str], site_url: str | None = None, workers: int | None = None,
-        opens: str | None = None, questionnaires: Path | None = None) -> Output:
-    """read → validate → check published links → generate; or the remembered output of exactly these inputs."""
+        opens: str | None = None, questionnaires: Path | None = None, kept: Mapping[str, str] | None = None) -> Output:
+    """read → validate → check published links → generate; or the remembered output of exactly these inputs.
+
+    `kept` are the stamps of subtrees the publish can move from the site it replaced (publish.kept): a remembered
+    result need not prove it could write those.
+    """
     fonts.use_cache(cache_dir / "fonts")
     code = _code_digest()
     questionnaires = questionnaires or QUESTIONNAIRES
     listing = _memo_key(path, f"{site_url}|{opens}", code)  # what the sponsor list is read from
     memo = cache_dir / "outputs" / f"{key(listing, _digest(questionnaires))}.pickle"
     # The published links change with every deploy, so they are checked and recorded outside the remembered part.
-    out = _recall(memo)
+    out = _recall(memo, kept or {})
     if out is None:
         previous = _latest(memo.parent, code)
         inputs = _signatures(previous.sponsors) if previous is not None and previous.listing == listing else None
@@ -114,11 +135,14 @@ def run(path: Path, cache_dir: Path, published: set[str], site_url: str | None =
         out = generate(sl, cache_dir, workers, previous, questionnaires)
         typeface().save()
         out.inputs, out.code, out.listing = inputs, code, listing
+        out.directory = pages.manifest(sl, set())
         _remember(memo, out)
     else:
         check_published(out.sponsors, published, path)
         log.info(f"sponsor-pages: {len(out.sponsors.sponsors)} sponsors unchanged, {len(out.pages)} pages reused")
-    out.extra["sponsors.json"] = pages.manifest(out.sponsors, published)
+    # The directory names every link ever published: the same text as long as the list serves all of them.
+    fresh = not published or published <= pages.live_links(out.sponsors)
+    out.extra["sponsors.json"] = out.directory if fresh and out.directory else pages.manifest(out.sponsors, published)
     return out
 
 
@@ -167,7 +191,7 @@ def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None, previ
     page_scripts = {name: forms.script(name) for name in forms.PAGE_SCRIPTS}
     writer = pages.PageWriter(sl, {slug: part.mine for slug, part in plan.part_of.items()}, survey, script_version,
                               rules, {name: version for name, (_, version) in page_scripts.items()})
-    out.pages = writer.all(previous.page_parts if previous else None)
+    every = writer.all(previous.page_parts if previous else None)
     out.plan_parts, out.page_parts = plan.parts, writer.parts
     # The site's logo and favicon: the campaign's own logo when the secretariat dropped one in, else the shield.
     logo = artwork.files(sl.base_dir).get("logo")
@@ -183,10 +207,11 @@ def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None, previ
     out.extra["questionnaires.json"] = questionnaire.dumps(data)
     out.extra["rules.json"] = validity.dumps(rules_data)
     out.shared = _store_shared(writer.shared_forms(), store)
-    out.trees = _trees(out, previous=previous.trees if previous else None)
+    out.cache = str(cache_dir)
+    _split(out, every)
     log.info(
-        f"sponsor-pages: {len(sl.sponsors)} sponsors, {len(out.pages)} pages, {len(out.files)} files "
-        f"({out.drawn} drawn) in {time.monotonic() - started:.1f}s"
+        f"sponsor-pages: {len(sl.sponsors)} sponsors, {len(out.pages)} pages and {len(out.trees)} folders of entry "
+        f"pages and kits ({out.drawn} drawn) in {time.monotonic() - started:.1f}s"
     )
     return out
 
@@ -204,12 +229,20 @@ def _store_shared(shared: dict[str, str], store: Store) -> dict[str, str]:
     return files
 
 
-def _trees(out: Output, stamps: dict[str, str] | None = None, previous: dict | None = None) -> dict[str, publish.Tree]:
-    """The subtrees publish.py places: static pages, the sponsors' files, and every link's copy of each shared page.
-    With the `stamps` they had, or those of `previous` (the trees of an earlier result) where they are the same."""
+def _split(out: Output, every: list[pages.Page]) -> None:
+    """Group the subtrees publish.py places (static pages, the sponsors' files, every link's copy of each shared
+    page), leaving in the output's pages and files only what MkDocs builds and copies."""
+    inside = publish.subtree_of
     copies = [publish.Copy(link + rel, rel, path) for s in out.sponsors.sponsors for channel in s.channels
               for link in (links.entry_path(s.slug, channel),) for rel, path in out.shared.items()]
-    return publish.group([(p.uri, p.body) for p in out.pages if p.front is None], out.files, stamps, copies, previous)
+    out.trees = publish.group([(p.uri, p.body) for p in every if p.front is None], out.files, copies=copies)
+    out.pages = [p for p in every if inside(p.uri) is None]
+    out.files = [a for a in out.files if inside(a.uri) is None]
+
+
+def _tree_key(stamp: str, cache: str) -> str:
+    # The stamp names cached files by their base names only: the same stamp in another cache is other paths.
+    return key("tree", stamp, cache)
 
 
 def _code_digest() -> str:
@@ -252,33 +285,39 @@ def _signatures(sl: SponsorList) -> dict[str, str]:
     return logos | art | {str(font): _font_signature(font) for font in font_files()}
 
 
-class _Stored(NamedTuple):
-    """A result as remembered: its per-sponsor parts by key, each a file of its own under PARTS that every result
-    made from the same inputs shares, and the rest of the result inline."""
+class _Parts(Mapping):
+    """Remembered per-sponsor parts by key, each read from its file when asked for."""
 
-    output: Output  # without its pages, trees and parts
-    pages: list[pages.Page | str]  # a page, or the key of the part whose pages stand there
-    stamps: dict[str, str]  # subtree -> stamp: a recalled result hashes nothing again
+    def __init__(self, folder: Path, keys: list[str]) -> None:
+        self.folder, self.keys, self.loaded = folder, keys, {}
+
+    def __getitem__(self, k: str) -> Any:
+        if k not in self.loaded:
+            if k not in self.keys:
+                raise KeyError(k)
+            self.loaded[k] = pickle.loads((self.folder / f"{k}.pickle").read_bytes())
+        return self.loaded[k]
+
+    def get(self, k: str, default: Any = None) -> Any:
+        try:
+            return self[k]
+        except (KeyError, OSError, pickle.PickleError, EOFError, AttributeError, ImportError):
+            return default  # a part that does not load is rendered again
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+class _Stored(NamedTuple):
+    """A result as remembered: what MkDocs builds inline, its subtrees by stamp (their contents in files of their
+    own under TREES), and the keys of its per-sponsor parts (files under PARTS) for the next incremental build."""
+
+    output: Output  # without the subtrees' entries and the parts
     plan_keys: list[str]
     page_keys: list[str]
-
-
-def _stored(out: Output) -> _Stored:
-    starts = {id(part[0]): key for key, part in out.page_parts.items() if part}
-    refs: list[pages.Page | str] = []
-    i = 0
-    while i < len(out.pages):
-        part_key = starts.get(id(out.pages[i]))
-        part = out.page_parts.get(part_key) if part_key else None
-        if part_key and part and out.pages[i:i + len(part)] == part:
-            refs.append(part_key)
-            i += len(part)
-        else:
-            refs.append(out.pages[i])
-            i += 1
-    rest = dataclasses.replace(out, pages=[], trees={}, plan_parts={}, page_parts={})
-    return _Stored(rest, refs, {name: tree.stamp for name, tree in out.trees.items()}, list(out.plan_parts),
-                   list(out.page_parts))
 
 
 def _parts_dir(memo: Path) -> Path:
@@ -289,13 +328,12 @@ def _load(memo: Path) -> Output | None:
     try:
         with open(memo, "rb") as fh:
             stored = pickle.load(fh)
-        folder = _parts_dir(memo)
-        found = {k: pickle.loads((folder / f"{k}.pickle").read_bytes()) for k in (*stored.plan_keys, *stored.page_keys)}
         out = stored.output
-        out.plan_parts = {k: found[k] for k in stored.plan_keys}
-        out.page_parts = {k: found[k] for k in stored.page_keys}
-        out.pages = [p for ref in stored.pages for p in (out.page_parts[ref] if isinstance(ref, str) else (ref,))]
-        out.trees = _trees(out, stored.stamps)
+        folder = _parts_dir(memo)
+        out.plan_parts, out.page_parts = _Parts(folder, stored.plan_keys), _Parts(folder, stored.page_keys)
+        out.shared  # noqa: B018 (made by older code without it: fails here)
+        if not isinstance(out.trees, dict) or not out.cache:
+            return None
     except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, KeyError):
         return None  # none, half-written or made by older code (fields it lacks): the next build renders
     return out
@@ -311,47 +349,62 @@ def _latest(folder: Path, code: str) -> Output | None:
     return None
 
 
-def _recall(memo: Path) -> Output | None:
+def _recall(memo: Path, kept: Mapping[str, str]) -> Output | None:
+    """The result remembered under `memo`, if everything it needs is still there: its inputs as they were, the
+    files MkDocs copies, the shared pages, and for each subtree the site cannot move (`kept`), its contents."""
     out = _load(memo)
     if out is None:
         return None
     try:
-        present = Store(memo.parent.parent).listing()
-        if out.inputs != _signatures(out.sponsors) or not all(a.path in present for a in out.files) \
-                or not all(path in present for path in out.shared.values()):
+        if out.cache != str(memo.parent.parent) or out.inputs != _signatures(out.sponsors):
             return None
+        if not all(os.path.exists(a.path) for a in out.files) or not all(map(os.path.exists, out.shared.values())):
+            return None
+        for name, tree in out.trees.items():
+            if kept.get(name) != tree.stamp and not all(
+                    os.path.exists(e.source) for e in out.entries(name) if e.source is not None):
+                return None
         os.utime(memo)  # most recently used: kept by the pruning below, and so are its parts
-        _touch_parts(memo, out)
-    except OSError:
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError):
         return None
     return out
 
 
-def _touch_parts(memo: Path, out: Output) -> None:
-    folder = _parts_dir(memo)
-    for k in (*out.plan_parts, *out.page_parts):
-        os.utime(folder / f"{k}.pickle")
-
-
 def _remember(memo: Path, out: Output) -> None:
-    """Store the result for the next build: a small file, and the per-sponsor parts not stored yet.
-
-    Each write is atomic; a build killed between them leaves a result that does not load, and the next build
-    renders. Parts are written (or touched) after the result, so none is older than a result that uses it.
-    """
-    write_atomic(memo, pickle.dumps(_stored(out), protocol=pickle.HIGHEST_PROTOCOL))
+    """Store the result for the next build: its parts and subtrees not stored yet, the keys it refers to, and then
+    the result itself; each write atomic. Then drop results beyond the few kept, and any part or subtree none of
+    those kept refers to."""
+    cache = memo.parent.parent
     folder = _parts_dir(memo)
+    refs = []
     for k, part in {**out.plan_parts, **out.page_parts}.items():
+        refs.append(f"{PARTS}/{k}.pickle")
         path = folder / f"{k}.pickle"
-        try:
-            os.utime(path)
-        except FileNotFoundError:
+        if not path.exists():
             write_atomic(path, pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL))
+    stored_trees = {}
+    for name, tree in out.trees.items():
+        file = f"{TREES}/{_tree_key(tree.stamp, out.cache)}.pickle"
+        refs.append(file)
+        if not (cache / file).exists():
+            entries = tuple(e for e in out.entries(name) if not e.shared)
+            write_atomic(cache / file, pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL))
+        stored_trees[name] = tree._replace(entries=None)
+    write_atomic(memo.with_suffix(".refs"), "\n".join(refs).encode())
+    rest = dataclasses.replace(out, trees=stored_trees, plan_parts={}, page_parts={})
+    write_atomic(memo, pickle.dumps(_Stored(rest, list(out.plan_parts), list(out.page_parts)),
+                                    protocol=pickle.HIGHEST_PROTOCOL))
     results = sorted(memo.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
     for stale in results[KEEP_OUTPUTS:]:
         stale.unlink(missing_ok=True)
-    # A part older than the oldest result kept belongs to none of them.
-    oldest = min(p.stat().st_mtime for p in results[:KEEP_OUTPUTS])
-    for part_file in folder.glob("*.pickle"):
-        if part_file.stat().st_mtime < oldest:
-            part_file.unlink(missing_ok=True)
+        stale.with_suffix(".refs").unlink(missing_ok=True)
+    used: set[str] = set()
+    for result in results[:KEEP_OUTPUTS]:
+        try:
+            used.update(result.with_suffix(".refs").read_text().split("\n"))
+        except OSError:
+            result.unlink(missing_ok=True)  # a result without its list of parts could lose them: forget it
+    for sub in (PARTS, TREES):
+        for stored in (cache / sub).glob("*.pickle"):
+            if f"{sub}/{stored.name}" not in used:
+                stored.unlink(missing_ok=True)

@@ -22,7 +22,7 @@ from lambdas.survey.catalog import UNATTRIBUTED
 from lambdas.survey.questionnaire import Questionnaire, Survey, Topic, form_id
 from lambdas.survey.rules import Rules
 
-from . import forms, images, links
+from . import forms, links
 from .cache import key
 from .regions import PROVINCES
 from .model import Campaign, Sponsor, SponsorList
@@ -384,6 +384,8 @@ class PageWriter:
 
     def _campaign_links(self) -> dict[str, object]:
         """The campaign's own questionnaire links for the home and thank-you pages, and the first one's QR code."""
+        from . import images  # the drawing code is only loaded when pages are rendered
+
         url = self.c.site_url + CAMPAIGN_ENTRY
         qr = base64.b64encode(images.qr_png(url, f"{self.c.title} · 问卷")).decode()
         entries = [{"path": CAMPAIGN_ENTRY + (sub + "/" if sub else ""), "title": qn.title, "audience": qn.audience}

@@ -68,12 +68,14 @@ class SponsorPagesPlugin(BasePlugin[PluginConfig]):
         chosen = os.environ.get("SURVEY_QUESTIONNAIRES") or self.config.questionnaires
         self.questionnaires_path = base / chosen if chosen else build.QUESTIONNAIRES
         final_dir = Path(config.site_dir)
-        published = pages.read_published(final_dir) if self.command == "build" else set()
+        building = self.command == "build"
+        published = pages.read_published(final_dir) if building else set()
         # All the fallible work happens here, before MkDocs empties the output folder.
         try:
             self.output = build.run(self.sponsors_path, base / self.config.cache_dir, published,
                                     os.environ.get("SURVEY_SITE_URL"), self.config.workers,
-                                    os.environ.get("SURVEY_OPENS"), self.questionnaires_path)
+                                    os.environ.get("SURVEY_OPENS"), self.questionnaires_path,
+                                    publish.kept(final_dir) if building else None)
         except (SponsorsError, FontMissing, QuestionnaireError) as exc:
             raise PluginError(str(exc)) from exc
         self.sl = self.output.sponsors
@@ -95,7 +97,10 @@ class SponsorPagesPlugin(BasePlugin[PluginConfig]):
         # Bodies are finished HTML: handing them over after Markdown skips parsing hundreds of large HTML blocks.
         self.bodies = {p.uri: p.body for p in self.output.pages if p.front is not None}
         existing = {f.src_uri for f in files}
-        clashes = sorted(existing & ({uri for uri, _ in generated} | {a.uri for a in self.output.files}))
+        # Entry pages and kits are placed by publish.py after the build, whole folders: nothing else may be there.
+        trees = self.output.trees
+        clashes = sorted(existing & ({uri for uri, _ in generated} | {a.uri for a in self.output.files})
+                         | {uri for uri in existing if publish.subtree_of(uri) in trees})
         if clashes:
             raise PluginError(
                 f"{len(clashes)} file(s) in {config.docs_dir} have the path of a generated page, e.g. '{clashes[0]}'. "
@@ -104,14 +109,11 @@ class SponsorPagesPlugin(BasePlugin[PluginConfig]):
         for theme_script in [f for f in files if f.src_uri.startswith(THEME_SCRIPTS) and not f.generated_by and f.abs_src_path
                              and not f.abs_src_path.startswith(config.docs_dir)]:
             files.remove(theme_script)
-        # Entry pages and kits are placed by publish.py after the build, not copied one by one by MkDocs.
         for uri, content in generated:
-            if publish.subtree_of(uri) is None:
-                inclusion = InclusionLevel.UNDEFINED if uri in hubs else InclusionLevel.NOT_IN_NAV
-                files.append(File.generated(config, uri, content=content, inclusion=inclusion))
+            inclusion = InclusionLevel.UNDEFINED if uri in hubs else InclusionLevel.NOT_IN_NAV
+            files.append(File.generated(config, uri, content=content, inclusion=inclusion))
         for asset in self.output.files:
-            if publish.subtree_of(asset.uri) is None:
-                files.append(File.generated(config, asset.uri, abs_src_path=asset.path, inclusion=InclusionLevel.NOT_IN_NAV))
+            files.append(File.generated(config, asset.uri, abs_src_path=asset.path, inclusion=InclusionLevel.NOT_IN_NAV))
         return files
 
     def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
@@ -134,12 +136,13 @@ class SponsorPagesPlugin(BasePlugin[PluginConfig]):
         logging.getLogger("mkdocs").removeHandler(self.warnings)
         assert self.output is not None
         if self.staging is None or self.final_dir is None:  # serving: no previous site to take folders from
-            publish.place(self.output.trees, Path(config.site_dir))
+            publish.place(self.output.trees, Path(config.site_dir), None, self.output.shared, self.output.entries)
             return
         if config.strict and self.warnings.count:
             self._discard()
             raise PluginError(f"{self.warnings.count} warning(s) in strict mode; the previous site in {self.final_dir} is kept")
-        written = publish.publish(self.output.trees, self.staging, self.final_dir)
+        written = publish.publish(self.output.trees, self.staging, self.final_dir, self.output.shared,
+                                  self.output.entries)
         log.info(f"sponsor-pages: {written} of {len(self.output.trees)} entry and kit folders written, the rest kept")
         config.site_dir = str(self.final_dir)
         log.info(f"sponsor-pages: site published to {self.final_dir}")

@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -55,8 +55,13 @@ class Copy(NamedTuple):
 
 
 class Tree(NamedTuple):
+    """A subtree: its stamp and what it holds. `entries` is None where a remembered build left them on disk until a
+    subtree must be written (see place's `load`); `links` are the folders in it that hold a copy of every shared
+    file (a sponsor's attributed links), so its copies can be linked again without loading it."""
+
     stamp: str
-    entries: tuple[Entry, ...]
+    entries: tuple[Entry, ...] | None
+    links: tuple[str, ...] = ()
 
 
 def subtree_of(uri: str) -> str | None:
@@ -78,6 +83,7 @@ def group(pages: list[tuple[str, str]], files: list[Asset], stamps: dict[str, st
     hashed again. A subtree holding what it held in `previous` (an earlier grouping) keeps its stamp unhashed.
     """
     entries: dict[str, list[Entry]] = {}
+    links: dict[str, set[str]] = {}
     for uri, text in pages:
         name = subtree_of(uri)
         if name:
@@ -89,25 +95,31 @@ def group(pages: list[tuple[str, str]], files: list[Asset], stamps: dict[str, st
     for copy in copies:
         name = subtree_of(copy.uri)
         if name:
-            entries.setdefault(name, []).append(Entry(copy.uri[len(name) + 1:], source=copy.source, shared=copy.shared))
+            rel = copy.uri[len(name) + 1:]
+            entries.setdefault(name, []).append(Entry(rel, source=copy.source, shared=copy.shared))
+            if rel.endswith(copy.shared):
+                links.setdefault(name, set()).add(rel[:len(rel) - len(copy.shared)])
     trees = {}
     for name, items in sorted(entries.items()):
         items.sort(key=lambda e: e.rel)
+        below = tuple(sorted(links.get(name, ())))
         if stamps and name in stamps:
-            trees[name] = Tree(stamps[name], tuple(items))
+            trees[name] = Tree(stamps[name], tuple(items), below)
             continue
         before = previous.get(name) if previous else None
-        if before is not None and _same(before.entries, items):
-            trees[name] = Tree(before.stamp, tuple(items))
+        if before is not None and before.entries is not None and _same(before.entries, items):
+            trees[name] = Tree(before.stamp, tuple(items), below)
             continue
-        digest = hashlib.sha256()
-        for e in items:
-            # A cached file is named after its content, so its name stands for its bytes; a shared copy stands for
-            # whatever its shared file holds, which the stamps file records once for all subtrees.
-            what = f"={e.shared}" if e.shared else os.path.basename(e.source) if e.source else e.text
-            digest.update(f"{e.rel}\0{what}\0".encode())
-        trees[name] = Tree(digest.hexdigest(), tuple(items))
+        trees[name] = Tree(stamp(items), tuple(items), below)
     return trees
+
+
+def stamp(items: Iterable[Entry]) -> str:
+    """The hash of what a subtree holds. A cached file is named after its content, so its name stands for its bytes;
+    a shared copy stands for whatever its shared file holds, which the stamps file records once for all subtrees."""
+    return hashlib.sha256("".join(
+        f"{e.rel}\0{f'={e.shared}' if e.shared else os.path.basename(e.source) if e.source else e.text}\0"
+        for e in items).encode()).hexdigest()
 
 
 def _same(before: tuple[Entry, ...], items: list[Entry]) -> bool:
@@ -118,15 +130,20 @@ def _same(before: tuple[Entry, ...], items: list[Entry]) -> bool:
         for a, b in zip(before, items))
 
 
-def place(trees: dict[str, Tree], site: Path, previous: Path | None = None) -> int:
+def place(trees: dict[str, Tree], site: Path, previous: Path | None = None, shared: dict[str, str] | None = None,
+          load: Callable[[str], tuple[Entry, ...]] | None = None) -> int:
     """Fill `site` with every subtree, moving unchanged ones out of `previous`; return how many were written.
 
     A moved subtree has the copies of shared files that changed since `previous` was written linked again. If
-    anything fails, the subtrees already moved go back, so `previous` is whole again.
+    anything fails, the subtrees already moved go back, so `previous` is whole again. `shared` names each shared
+    file's current source (else it is read from the trees' entries); `load` gives the entries of a subtree whose
+    tree has none in memory, only called for subtrees that are written.
     """
     old_stamps, old_shared = _stamps(previous) if previous else ({}, {})
-    shared = {e.shared: os.path.basename(e.source or "") for t in trees.values() for e in t.entries if e.shared}
-    changed = {name for name, file in shared.items() if old_shared.get(name) != file}
+    if shared is None:
+        shared = {e.shared: e.source or "" for t in trees.values() for e in t.entries or () if e.shared}
+    files = {name: os.path.basename(source) for name, source in shared.items()}
+    changed = {name for name, file in files.items() if old_shared.get(name) != file}
     moved: list[tuple[Path, Path]] = []
     relinked: set[str] = set()
     written = 0
@@ -138,14 +155,14 @@ def place(trees: dict[str, Tree], site: Path, previous: Path | None = None) -> i
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.rename(source, target)
                 moved.append((target, source))
-                stale = [e for e in tree.entries if e.shared in changed] if changed else []
+                stale = _copies(tree, changed, shared) if changed else []
                 if stale:
                     relinked.add(name)
                     _relink(target, stale)
             else:
-                _write(tree, target)
+                _write(tree if tree.entries is not None or load is None else tree._replace(entries=load(name)), target)
                 written += 1
-        _write_stamps(site, {n: t.stamp for n, t in trees.items()}, shared)
+        _write_stamps(site, {n: t.stamp for n, t in trees.items()}, files)
     except BaseException:
         for target, source in reversed(moved):
             os.rename(target, source)
@@ -153,6 +170,21 @@ def place(trees: dict[str, Tree], site: Path, previous: Path | None = None) -> i
             _forget(previous, relinked)
         raise
     return written
+
+
+def _copies(tree: Tree, names: set[str], shared: dict[str, str]) -> list[Entry]:
+    """A subtree's copies of the shared files `names`."""
+    if tree.entries is not None:
+        return [e for e in tree.entries if e.shared in names]
+    return [Entry(link + name, source=shared[name], shared=name) for link in tree.links for name in sorted(names)]
+
+
+def kept(site: Path) -> dict[str, str]:
+    """The stamps of the subtrees the next publish of `site` can move instead of writing (those of the site it
+    replaced last time, `site.prev`, that are there)."""
+    donor = site.with_name(site.name + DONOR)
+    stamps = _stamps(donor)[0] if donor.is_dir() else {}
+    return {name: s for name, s in stamps.items() if os.path.isdir(donor / name)}
 
 
 def _stamps(site: Path) -> tuple[dict[str, str], dict[str, str]]:
@@ -230,13 +262,15 @@ def prepare(site: Path) -> Path:
     return stage
 
 
-def publish(trees: dict[str, Tree], stage: Path, site: Path) -> int:
+def publish(trees: dict[str, Tree], stage: Path, site: Path, shared: dict[str, str] | None = None,
+            load: Callable[[str], tuple[Entry, ...]] | None = None) -> int:
     """Fill `stage` with every subtree, then make it the live `site`; return how many subtrees were written.
 
-    Unchanged subtrees are moved out of the site replaced last time, never out of the live one.
+    Unchanged subtrees are moved out of the site replaced last time, never out of the live one. `shared` and `load`
+    as for place.
     """
     donor = site.with_name(site.name + DONOR)
-    written = place(trees, stage, donor if donor.is_dir() else None)
+    written = place(trees, stage, donor if donor.is_dir() else None, shared, load)
     replaced = _swap(stage, site)
     if donor.exists():
         remove(donor, site)
