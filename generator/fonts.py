@@ -283,3 +283,158 @@ def typeface() -> Typeface:
             raise FontMissing(f"font file {path} does not exist. Fix: correct SURVEY_FONT_{weight.upper()}")
         faces[weight] = _face(path)
     return Typeface(**faces)
+
+
+
+# The documents (授权书, 邀请函) are set in the serif their style sheet names first. A printed document embeds the
+# subset of each face it uses, and HarfBuzz subsets in proportion to the face's 65,000 glyphs however few a document
+# shows: the printer is given the face reduced once to the characters in common use, the whole face behind it for a
+# rare one (see documents.py).
+_DOCUMENT_FILES = {"regular": "NotoSerifCJK-Regular.ttc", "bold": "NotoSerifCJK-Bold.ttc"}
+REDUCER_VERSION = "1"  # change when what `reduced` keeps changes
+
+
+def document_font_files() -> dict[str, Path]:
+    """The serif faces the documents are printed in, by weight, for the weights found (none found: the printer
+    finds its fonts by itself, as before)."""
+    found = {}
+    for weight, name in _DOCUMENT_FILES.items():
+        override = os.environ.get(f"SURVEY_DOCUMENT_FONT_{weight.upper()}")
+        candidates = [Path(override)] if override else [Path(folder) / name for folder in _DIRS]
+        path = next((p for p in candidates if p.is_file()), None)
+        if path is not None:
+            found[weight] = path
+    return found
+
+
+@lru_cache(maxsize=1)
+def common_charset() -> str:
+    """The characters a reduced face keeps, in code point order: every character of GB 2312 (its 6,763 hanzi,
+    punctuation, full-width forms, kana...), ASCII and Latin-1, general and CJK punctuation, full-width forms. Fixed,
+    so that one reduced face serves every sponsor list."""
+    chars = {chr(c) for c in (*range(0x20, 0x7F), *range(0xA0, 0x100), *range(0x2000, 0x2070), *range(0x3000, 0x3040),
+                              *range(0xFF00, 0xFFF0))}
+    for high in range(0xA1, 0xF8):
+        for low in range(0xA1, 0xFF):
+            try:
+                chars.add(bytes((high, low)).decode("gb2312"))
+            except UnicodeDecodeError:
+                continue  # an unassigned code
+    return "".join(sorted(chars))
+
+
+def identify(path: Path, memo: Path) -> tuple[str, int]:
+    """The font file's sha256 and the index of its Simplified Chinese face, kept at `memo` (a folder) under the
+    file's path, size and modification time: hashing 26 MB on every build would cost more than it saves."""
+    kept = memo / f"{_signature(path)}.txt"
+    try:
+        digest, index = kept.read_text().split()
+        return digest, int(index)
+    except (OSError, ValueError):
+        pass
+    digest, index = _file_digest(path), _sc_index(path)
+    write_atomic(kept, f"{digest} {index}".encode())
+    return digest, index
+
+
+def harfbuzz_version() -> str | None:
+    """The version of the HarfBuzz that reduces faces (part of a reduced face's key), None where it cannot."""
+    hb = _harfbuzz()
+    return None if hb is None else hb[0].string(hb[1].hb_version_string()).decode()
+
+
+def reduced(path: Path, index: int, chars: str) -> bytes | None:
+    """Face `index` of the font file at `path`, holding only the glyphs of `chars` and those its layout features
+    (the ones HarfBuzz applies by default: local forms, kerning...) lead to from them, so that text in these
+    characters is shaped and drawn as with the whole face. None where HarfBuzz cannot subset."""
+    hb = _harfbuzz()
+    if hb is None:
+        return None
+    ffi, harfbuzz, subset = hb
+    blob = harfbuzz.hb_blob_create_from_file_or_fail(str(path).encode())
+    if blob == ffi.NULL:
+        return None
+    blob = ffi.gc(blob, harfbuzz.hb_blob_destroy)
+    face = ffi.gc(harfbuzz.hb_face_create(blob, index), harfbuzz.hb_face_destroy)
+    wanted = ffi.gc(subset.hb_subset_input_create_or_fail(), subset.hb_subset_input_destroy)
+    codes = sorted(ord(ch) for ch in chars)
+    harfbuzz.hb_set_add_sorted_array(subset.hb_subset_input_set(wanted, subset.HB_SUBSET_SETS_UNICODE),
+                                     ffi.new("hb_codepoint_t[]", codes), len(codes))
+    made = subset.hb_subset_or_fail(face, wanted)
+    if made == ffi.NULL:
+        return None
+    made = ffi.gc(made, harfbuzz.hb_face_destroy)
+    data = ffi.gc(harfbuzz.hb_face_reference_blob(made), harfbuzz.hb_blob_destroy)
+    length = ffi.new("unsigned int *")
+    pointer = harfbuzz.hb_blob_get_data(data, length)
+    return None if pointer == ffi.NULL or not length[0] else _cids_are_glyph_ids(ffi.unpack(pointer, length[0]))
+
+
+def _cids_are_glyph_ids(font: bytes) -> bytes:
+    """The font with its CFF charset made the identity, each glyph's CID its glyph index, as in the whole face.
+
+    The subset keeps each glyph's CID from the whole face (网: glyph 5,160, CID 31,761). WeasyPrint writes glyph
+    indexes as CIDs, and a viewer that follows the PDF standard finds a CID-keyed CFF glyph through the charset:
+    CID 5,160 would be another character. The identity charset (format 2, one range) is 5 bytes, never more than
+    the one it replaces, so it is written in its place and no offset moves; then the checksums are set again."""
+    import io
+    import struct
+
+    from fontTools.ttLib import TTFont
+
+    parsed = TTFont(io.BytesIO(font), lazy=True)
+    top = parsed["CFF "].cff.topDictIndex[0]
+    if not hasattr(top, "ROS") or parsed["maxp"].numGlyphs < 2:
+        return font  # not CID-keyed: glyphs are found by index already
+    data = bytearray(font)
+    entry = _table_entry(data, b"CFF ")
+    start, length = struct.unpack_from(">II", data, entry + 8)
+    struct.pack_into(">BHH", data, start + top.rawDict["charset"], 2, 1, parsed["maxp"].numGlyphs - 2)
+    struct.pack_into(">I", data, entry + 4, _checksum(data[start:start + length]))
+    head = struct.unpack_from(">I", data, _table_entry(data, b"head") + 8)[0]
+    struct.pack_into(">I", data, head + 8, 0)
+    struct.pack_into(">I", data, head + 8, (0xB1B0AFBA - _checksum(data)) & 0xFFFFFFFF)
+    return bytes(data)
+
+
+def _table_entry(font: bytearray, tag: bytes) -> int:
+    """Where the table directory's entry for `tag` starts."""
+    import struct
+
+    for at in range(12, 12 + 16 * struct.unpack_from(">H", font, 4)[0], 16):
+        if font[at:at + 4] == tag:
+            return at
+    raise ValueError(f"no {tag!r} table")
+
+
+def _checksum(data: bytes | bytearray) -> int:
+    import struct
+
+    padded = bytes(data) + b"\0" * (-len(data) % 4)
+    return sum(struct.unpack(f">{len(padded) // 4}I", padded)) & 0xFFFFFFFF
+
+
+@lru_cache(maxsize=1)
+def _harfbuzz() -> tuple[Any, Any, Any] | None:
+    """WeasyPrint's bindings of HarfBuzz and its subsetter, with the few functions `reduced` needs declared; None
+    where WeasyPrint, HarfBuzz or its subsetter is missing or too old."""
+    try:
+        from weasyprint.text.ffi import ffi, harfbuzz, harfbuzz_subset
+
+        if not harfbuzz_subset or not harfbuzz.hb_version_atleast(4, 1, 0):
+            return None
+        declared = {
+            "hb_blob_create_from_file_or_fail": "hb_blob_t * hb_blob_create_from_file_or_fail (const char *file_name);",
+            "hb_face_create": "hb_face_t * hb_face_create (hb_blob_t *blob, unsigned int index);",
+            "hb_version_string": "const char * hb_version_string (void);",
+        }
+        for name, declaration in declared.items():
+            try:
+                getattr(harfbuzz, name)
+            except AttributeError:
+                ffi.cdef(declaration)
+        for name in declared:
+            getattr(harfbuzz, name)
+    except Exception:  # noqa: BLE001 - any other WeasyPrint, cffi or HarfBuzz: print with the whole faces
+        return None
+    return ffi, harfbuzz, harfbuzz_subset
