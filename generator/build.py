@@ -56,6 +56,11 @@ class Output:
     page_parts: Mapping = field(default_factory=dict)  # and likewise for pages (see pages.PageWriter.all)
     directory: str = ""  # sponsors.json for a site that published no link this list does not serve
     cache: str = ""  # the cache folder it is remembered in
+    campaign_key: str = ""  # what every sponsor's pages show of the campaign and the questionnaires
+    # page part key -> paths of its pages MkDocs builds, and its sponsor's subtree: the next build reuses both
+    part_pages: dict[str, tuple[tuple[str, ...], str]] = field(default_factory=dict)
+    recipes: dict[str, str] = field(default_factory=dict)  # kit subtree -> key of what it is made of
+    own: list[str] = field(default_factory=list)  # paths of the pages that are no sponsor's (pages.campaign_pages)
 
     def entries(self, name: str) -> tuple[publish.Entry, ...]:
         """What subtree `name` holds, every link's shared copies included; read from the cache if not in memory."""
@@ -132,7 +137,7 @@ def run(path: Path, cache_dir: Path, published: set[str], site_url: str | None =
             sl = read(path, site_url, opens)
             inputs = _signatures(sl)
         check_published(sl, published, path)
-        out = generate(sl, cache_dir, workers, previous, questionnaires)
+        out = generate(sl, cache_dir, workers, previous, questionnaires, kept)
         typeface().save()
         out.inputs, out.code, out.listing = inputs, code, listing
         out.directory = pages.manifest(sl, set())
@@ -146,19 +151,67 @@ def run(path: Path, cache_dir: Path, published: set[str], site_url: str | None =
     return out
 
 
-def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None, previous: Output | None = None,
-             questionnaires: Path | None = None) -> Output:
-    """Draw what is missing from the cache and render every page; nothing is written outside the cache.
+class _Forms(NamedTuple):
+    """The questionnaires and validity rules as read for a build, and the scripts the pages load."""
 
-    With `previous` (an earlier result of the same code), sponsors whose inputs did not change keep their parts.
-    """
+    data: dict
+    survey: Any  # questionnaire.Survey
+    rules_data: dict
+    rules: Any  # rules.Rules
+    script: str
+    version: str
+    page_scripts: dict[str, tuple[str, str]]  # name -> (text, version)
+
+    def writer(self, sl: SponsorList, mine: Mapping) -> pages.PageWriter:
+        return pages.PageWriter(sl, dict(mine), self.survey, self.version, self.rules,
+                                {name: version for name, (_, version) in self.page_scripts.items()})
+
+    def publish(self, extra: dict[str, str]) -> None:
+        """The scripts, and what the server checks by: the questionnaires and the rules, exactly as the forms ask."""
+        from lambdas.survey import questionnaire
+        from lambdas.survey import rules as validity
+
+        extra["assets/js/form.js"] = self.script
+        for name, (text, _) in self.page_scripts.items():
+            extra[f"assets/js/{name}"] = text
+        extra["questionnaires.json"] = questionnaire.dumps(self.data)
+        extra["rules.json"] = validity.dumps(self.rules_data)
+
+
+def _forms(questionnaires: Path) -> _Forms:
     from lambdas.survey import questionnaire
     from lambdas.survey import rules as validity
 
-    from . import assets, documents, forms, images  # drawing code is only needed when something changed
+    from . import forms
 
-    store = Store(cache_dir)
+    data = questionnaire.read(questionnaires)
+    survey = questionnaire.parse(data, questionnaires)
+    rules_data = validity.read(RULES)
+    rules = validity.parse(rules_data, RULES, tuple(survey.questionnaires))
+    script, version = forms.script()
+    return _Forms(data, survey, rules_data, rules, script, version,
+                  {name: forms.script(name) for name in forms.PAGE_SCRIPTS})
+
+
+def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None, previous: Output | None = None,
+             questionnaires: Path | None = None, kept: Mapping[str, str] | None = None) -> Output:
+    """Draw what is missing from the cache and render every page; nothing is written outside the cache.
+
+    With `previous` (an earlier result of the same code), sponsors whose inputs did not change keep their parts;
+    when only the questionnaires changed and no sponsor's pages show the change, only the campaign's own pages
+    and the shared forms are rendered (see _reworded).
+    """
     started = time.monotonic()
+    f = _forms(questionnaires or QUESTIONNAIRES)
+    store = Store(cache_dir)
+    if previous is not None and previous.sponsors is sl:
+        out = _reworded(previous, f, store, kept or {})
+        if out is not None:
+            log.info(f"sponsor-pages: {len(sl.sponsors)} sponsors' pages and files as they were, the campaign's pages "
+                     f"and {len(out.shared)} shared forms rendered in {time.monotonic() - started:.1f}s")
+            return out
+    from . import assets, documents, images  # drawing code is only needed when something changed
+
     plan = assets.plan(sl, store, previous.plan_parts if previous else None)
     if plan.jobs:
         log.info(f"sponsor-pages: drawing {len(plan.jobs)} image jobs for {len(sl.sponsors)} sponsors")
@@ -172,27 +225,38 @@ def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None, previ
     papers, unprinted = documents.plan(sl, store)
     documents.print_missing(unprinted, workers)
     present = store.listing()
-    out = Output(sl, files=list(plan.assets), drawn=len(plan.jobs))
+    out = Output(sl, drawn=len(plan.jobs), cache=str(cache_dir))
+    # Subtrees of the previous result (same cache: same paths) that hold what they held are taken as they were.
+    base = previous if previous is not None and previous.cache == out.cache else None
+    reused: dict[str, publish.Tree] = {}
+    plan_keys = {id(part): k for k, part in plan.parts.items()}
     for sponsor in sl.sponsors:
         part = plan.part_of[sponsor.slug]
-        out.files += papers[sponsor.slug]
         # A reused part keeps its kit: the kit's contents follow from the same inputs as the part.
         if part.kit is None or part.kit.path not in present:
             members = [a for a in part.assets if a.uri not in (part.mine.mark, part.mine.mark_png)] + papers[sponsor.slug]
             part.kit = assets.pack_kit(sponsor, members, pages.kit_texts(sl, sponsor, part.mine), store,
                                        sl.campaign.documents.issued)
-        out.files.append(part.kit)
-    questionnaires = questionnaires or QUESTIONNAIRES
-    data = questionnaire.read(questionnaires)
-    survey = questionnaire.parse(data, questionnaires)
-    rules_data = validity.read(RULES)
-    rules = validity.parse(rules_data, RULES, tuple(survey.questionnaires))
-    script, script_version = forms.script()
-    page_scripts = {name: forms.script(name) for name in forms.PAGE_SCRIPTS}
-    writer = pages.PageWriter(sl, {slug: part.mine for slug, part in plan.part_of.items()}, survey, script_version,
-                              rules, {name: version for name, (_, version) in page_scripts.items()})
-    every = writer.all(previous.page_parts if previous else None)
-    out.plan_parts, out.page_parts = plan.parts, writer.parts
+        files = [*part.assets, *papers[sponsor.slug], part.kit]
+        kit = links.kit_path(sponsor.slug, "")[:-1]
+        out.recipes[kit] = key("kit", plan_keys[id(part)], papers[sponsor.slug], part.kit)
+        if base is not None and base.recipes.get(kit) == out.recipes[kit] and kit in base.trees:
+            reused[kit] = base.trees[kit]._replace(entries=None)
+            files = [a for a in files if not a.uri.startswith(kit + "/")]
+        out.files += files
+    writer = f.writer(sl, {slug: part.mine for slug, part in plan.part_of.items()})
+    shared = writer.shared_forms()
+    # A sponsor's pages that are reused come with its entry folder if every link holds the same shared names.
+    same_links = base is not None and sorted(base.shared) == sorted(shared)
+    every = writer.all(_Reuse(base) if same_links else previous.page_parts if previous else None)
+    out.plan_parts, out.page_parts = plan.parts, {k: None if isinstance(part, _Kept) else part
+                                                  for k, part in writer.parts.items()}
+    out.campaign_key, out.own = writer.campaign_key, [p.uri for p in writer.own]
+    for k, part in writer.parts.items():
+        name = "s/" + part[0].uri.split("/")[1]
+        out.part_pages[k] = (tuple(p.uri for p in part if publish.subtree_of(p.uri) is None), name)
+        if isinstance(part, _Kept):
+            reused[name] = base.trees[name]._replace(entries=None)  # type: ignore[union-attr]
     # The site's logo and favicon: the campaign's own logo when the secretariat dropped one in, else the shield.
     logo = artwork.files(sl.base_dir).get("logo")
     mark = Path(store.path(key("campaign-mark", sl.campaign.title, typeface().digest, images.RENDERER_VERSION,
@@ -200,20 +264,35 @@ def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None, previ
     if not mark.is_file():
         write_atomic(mark, images.campaign_mark_svg(sl.campaign.title, logo.read_bytes() if logo else None))
     out.extra["assets/img/campaign-mark.svg"] = mark.read_text(encoding="utf-8")
-    out.extra["assets/js/form.js"] = script
-    for name, (text, _) in page_scripts.items():
-        out.extra[f"assets/js/{name}"] = text
-    # Published with the site and deployed with the functions: the server checks exactly what the forms ask.
-    out.extra["questionnaires.json"] = questionnaire.dumps(data)
-    out.extra["rules.json"] = validity.dumps(rules_data)
-    out.shared = _store_shared(writer.shared_forms(), store)
-    out.cache = str(cache_dir)
-    _split(out, every)
+    f.publish(out.extra)
+    out.shared = _store_shared(shared, store)
+    _split(out, every, reused)
     log.info(
         f"sponsor-pages: {len(sl.sponsors)} sponsors, {len(out.pages)} pages and {len(out.trees)} folders of entry "
         f"pages and kits ({out.drawn} drawn) in {time.monotonic() - started:.1f}s"
     )
     return out
+
+
+def _reworded(previous: Output, f: _Forms, store: Store, kept: Mapping[str, str]) -> Output | None:
+    """The previous result with the questionnaires read anew, if no sponsor's pages show what changed (a question's
+    wording: the shared forms have it): the campaign's own pages and the shared forms rendered, every sponsor's
+    pages, files and folders taken as they were. None where the sponsors' pages change too."""
+    writer = f.writer(previous.sponsors, {})
+    if not previous.campaign_key or writer.campaign_key != previous.campaign_key:
+        return None
+    own = writer.campaign_pages()
+    inside = publish.subtree_of
+    was_own = set(previous.own)
+    out = dataclasses.replace(previous, extra=dict(previous.extra), drawn=0, own=[p.uri for p in own])
+    out.pages = [p for p in own if inside(p.uri) is None] + [p for p in previous.pages if p.uri not in was_own]
+    own_trees = publish.group([(p.uri, p.body) for p in own if p.front is None and inside(p.uri)], [])
+    # The sponsors' folders as stored: their shared copies are made from the shared forms of this result.
+    out.trees = {name: tree._replace(entries=None) for name, tree in previous.trees.items()
+                 if name not in {inside(uri) for uri in was_own}} | own_trees
+    f.publish(out.extra)
+    out.shared = _store_shared(writer.shared_forms(), store)
+    return out if _complete(out, kept) else None
 
 
 def _store_shared(shared: dict[str, str], store: Store) -> dict[str, str]:
@@ -229,13 +308,19 @@ def _store_shared(shared: dict[str, str], store: Store) -> dict[str, str]:
     return files
 
 
-def _split(out: Output, every: list[pages.Page]) -> None:
+def _split(out: Output, every: list[pages.Page], reused: dict[str, publish.Tree] | None = None) -> None:
     """Group the subtrees publish.py places (static pages, the sponsors' files, every link's copy of each shared
-    page), leaving in the output's pages and files only what MkDocs builds and copies."""
+    page), leaving in the output's pages and files only what MkDocs builds and copies. The `reused` subtrees are
+    taken as they are (none of their pages or files is given)."""
     inside = publish.subtree_of
-    copies = [publish.Copy(link + rel, rel, path) for s in out.sponsors.sponsors for channel in s.channels
-              for link in (links.entry_path(s.slug, channel),) for rel, path in out.shared.items()]
-    out.trees = publish.group([(p.uri, p.body) for p in every if p.front is None], out.files, copies=copies)
+    reused = reused or {}
+    copies = [publish.Copy(link + rel, rel, path) for s in out.sponsors.sponsors if f"s/{s.slug}" not in reused
+              for channel in s.channels for link in (links.entry_path(s.slug, channel),)
+              for rel, path in out.shared.items()]
+    trees = publish.group([(p.uri, p.body) for p in every if p.front is None], out.files, copies=copies)
+    if trees.keys() & reused.keys():
+        raise RuntimeError(f"subtrees both reused and made: {sorted(trees.keys() & reused.keys())[:3]}")
+    out.trees = trees | reused
     out.pages = [p for p in every if inside(p.uri) is None]
     out.files = [a for a in out.files if inside(a.uri) is None]
 
@@ -283,6 +368,28 @@ def _signatures(sl: SponsorList) -> dict[str, str]:
     logos = {str(p): digests(p) or "" for s in sl.sponsors if (p := sl.logo_path(s)) is not None}
     art = {f"artwork:{slot}": digests(path) or "" for slot, path in artwork.files(sl.base_dir).items()}
     return logos | art | {str(font): _font_signature(font) for font in font_files()}
+
+
+class _Kept(list):
+    """A sponsor's pages taken from the previous result: only those MkDocs builds; its subtree is the previous one."""
+
+
+class _Reuse:
+    """The previous result's sponsor pages by part key, as PageWriter.all reuses them, read from the result itself
+    (no part file): a part's pages outside the subtrees, its subtree taken whole (see generate)."""
+
+    def __init__(self, previous: Output) -> None:
+        self.previous = previous
+        self.pages = {p.uri: p for p in previous.pages}
+
+    def __len__(self) -> int:
+        return len(self.previous.part_pages)
+
+    def get(self, k: str, default: Any = None) -> Any:
+        found = self.previous.part_pages.get(k)
+        if found is None or found[1] not in self.previous.trees or not all(u in self.pages for u in found[0]):
+            return self.previous.page_parts.get(k, default)
+        return _Kept(self.pages[u] for u in found[0])
 
 
 class _Parts(Mapping):
@@ -356,18 +463,25 @@ def _recall(memo: Path, kept: Mapping[str, str]) -> Output | None:
     if out is None:
         return None
     try:
-        if out.cache != str(memo.parent.parent) or out.inputs != _signatures(out.sponsors):
+        if out.cache != str(memo.parent.parent) or out.inputs != _signatures(out.sponsors) or not _complete(out, kept):
             return None
-        if not all(os.path.exists(a.path) for a in out.files) or not all(map(os.path.exists, out.shared.values())):
-            return None
-        for name, tree in out.trees.items():
-            if kept.get(name) != tree.stamp and not all(
-                    os.path.exists(e.source) for e in out.entries(name) if e.source is not None):
-                return None
         os.utime(memo)  # most recently used: kept by the pruning below, and so are its parts
-    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError):
+    except OSError:
         return None
     return out
+
+
+def _complete(out: Output, kept: Mapping[str, str]) -> bool:
+    """Whether the cache holds what publishing `out` takes from it: the files MkDocs copies, the shared pages, and
+    for each subtree the site cannot move (not in `kept` with its stamp), its contents and their files."""
+    try:
+        if not all(os.path.exists(a.path) for a in out.files) or not all(map(os.path.exists, out.shared.values())):
+            return False
+        return all(kept.get(name) == tree.stamp or all(
+            os.path.exists(e.source) for e in out.entries(name) if e.source is not None)
+            for name, tree in out.trees.items())
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError):
+        return False
 
 
 def _remember(memo: Path, out: Output) -> None:
@@ -377,11 +491,13 @@ def _remember(memo: Path, out: Output) -> None:
     cache = memo.parent.parent
     folder = _parts_dir(memo)
     refs = []
-    for k, part in {**out.plan_parts, **out.page_parts}.items():
-        refs.append(f"{PARTS}/{k}.pickle")
-        path = folder / f"{k}.pickle"
-        if not path.exists():
-            write_atomic(path, pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL))
+    for parts in (out.plan_parts, out.page_parts):
+        for k in parts:
+            refs.append(f"{PARTS}/{k}.pickle")
+            path = folder / f"{k}.pickle"
+            # A part taken from the previous result has its file (read only if lost: then it is rendered again)
+            if not path.exists() and (part := parts.get(k)) is not None:
+                write_atomic(path, pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL))
     stored_trees = {}
     for name, tree in out.trees.items():
         file = f"{TREES}/{_tree_key(tree.stamp, out.cache)}.pickle"

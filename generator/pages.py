@@ -201,8 +201,8 @@ class PageWriter:
         self.modular = any(qn.modules for qn in survey.questionnaires.values())
         # Entry pages hold the forms, so a sponsor's pages change with the questionnaire or the form script; a
         # questionnaire with topics shows only its topic list at a link, its forms being shared (shared_forms).
-        self._campaign_key = key("campaign", repr(self.c), shown_at_links(survey), self.script_version,
-                                 *([self.script_versions.get("topics.js", "")] if self.modular else []))
+        self.campaign_key = key("campaign", repr(self.c), shown_at_links(survey), self.script_version,
+                                *([self.script_versions.get("topics.js", "")] if self.modular else []))
 
     def _render(self, name: str, **context: object) -> str:
         return self.env.get_template(name).render(c=self.c, **context)
@@ -210,19 +210,21 @@ class PageWriter:
     def all(self, reuse: dict[str, list[Page]] | None = None) -> list[Page]:
         """Every page. A sponsor whose pages' inputs equal a part in `reuse` (the previous build's) keeps them;
         the parts of this build are left in `self.parts` for the next one."""
-        pages = self.hubs()
+        self.own = self.campaign_pages()
+        pages = list(self.own)
         self.parts: dict[str, list[Page]] = {}
         for sponsor in self.sl.sponsors:
             part_key = self._part_key(sponsor)
             part = (reuse or {}).get(part_key) or self.sponsor(sponsor)
             self.parts[part_key] = part
             pages += part
-        pages += self.redirects()
-        pages += self.campaign_entry()
-        pages.append(Page("thanks/index.html", self._render(
-            "thanks.html.j2", script_version=self.script_versions.get("thanks.js", ""), **self._campaign_links())))
-        pages.append(self.portal())
         return pages
+
+    def campaign_pages(self) -> list[Page]:
+        """Every page that is no sponsor's own: the hubs, forwarding pages, the campaign's entry, thanks, portal."""
+        return [*self.hubs(), *self.redirects(), *self.campaign_entry(), Page("thanks/index.html", self._render(
+            "thanks.html.j2", script_version=self.script_versions.get("thanks.js", ""), **self._campaign_links())),
+            self.portal()]
 
     def portal(self) -> Page:
         """The sponsors' private page: one static page for all, the sponsor named by the token in its link's
@@ -234,7 +236,7 @@ class PageWriter:
     def _part_key(self, s: Sponsor) -> str:
         parent = self.sl.get(s.nominated_by) if s.nominated_by else None
         numbers = [_document(self.sl, s, name)["number"] for name in documents_of(s)]  # by place in the list
-        return key("pages", repr(s), repr(parent), repr(self.sl.supporters_of(s.slug)), self._campaign_key,
+        return key("pages", repr(s), repr(parent), repr(self.sl.supporters_of(s.slug)), self.campaign_key,
                    repr(self.assets[s.slug]), numbers)
 
     def hubs(self) -> list[Page]:
