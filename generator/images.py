@@ -21,7 +21,7 @@ from .fonts import Face, typeface
 from .typeset import MIN_SIZE, fit
 
 # Bump when a design changes: it is part of every cache key, so old drawings are never reused by mistake.
-RENDERER_VERSION = "8"
+RENDERER_VERSION = "9"
 
 NAVY = "#0b3c8c"
 NAVY_LIGHT = "#154a9e"
