@@ -135,8 +135,8 @@ def to_pngs(scene: Scene, scales: tuple[int, ...] = (1,)) -> dict[int, bytes]:
 COVERAGE_STEPS = 16
 
 
-class _PaletteFull(Exception):
-    pass
+class _NotIndexed(Exception):
+    """More colours than a palette holds, or text that ImageDraw would set in several lines."""
 
 
 class _Palette:
@@ -145,21 +145,28 @@ class _Palette:
     def __init__(self) -> None:
         self.colours: list[tuple[int, int, int]] = []
         self._index: dict[tuple[int, int, int], int] = {}
+        self._blends: dict[tuple[tuple[int, int, int], int], np.ndarray] = {}
 
     def __call__(self, colour: tuple[int, int, int]) -> int:
         found = self._index.get(colour)
         if found is None:
             if len(self.colours) == 256:
-                raise _PaletteFull
+                raise _NotIndexed
             found = self._index[colour] = len(self.colours)
             self.colours.append(colour)
         return found
 
-    def blend(self, ink: tuple[int, int, int], ground: int, step: int) -> int:
-        """The colour Pillow paints where a glyph covers step/(STEPS-1) of a pixel of colour `ground`."""
-        a = step * 255 // (COVERAGE_STEPS - 1)
-        under = self.colours[ground]
-        return self(tuple(u + ((i - u) * a + 127) // 255 for i, u in zip(ink, under)))  # type: ignore[arg-type]
+    def blends(self, ink: tuple[int, int, int], ground: int) -> np.ndarray:
+        """The indexes Pillow's colours take where a glyph covers 0, 1/(STEPS-1) ... all of a pixel of `ground`."""
+        found = self._blends.get((ink, ground))
+        if found is None:
+            under = self.colours[ground]
+            found = np.empty(COVERAGE_STEPS, np.uint8)
+            for step in range(COVERAGE_STEPS):
+                a = step * 255 // (COVERAGE_STEPS - 1)
+                found[step] = self(tuple(u + ((i - u) * a + 127) // 255 for i, u in zip(ink, under)))  # type: ignore[arg-type]
+            self._blends[(ink, ground)] = found
+        return found
 
 
 def _indexed(scene: Scene, k: int) -> Image.Image | None:
@@ -195,7 +202,7 @@ def _indexed(scene: Scene, k: int) -> Image.Image | None:
                             _modules_mask(shape.matrix, step))
             else:
                 return None
-    except _PaletteFull:
+    except _NotIndexed:
         return None
     image.putpalette([c for colour in palette.colours for c in colour])
     return image
@@ -204,7 +211,7 @@ def _indexed(scene: Scene, k: int) -> Image.Image | None:
 def _indexed_text(image: Image.Image, palette: _Palette, scene: Scene, shape: Text, k: int) -> None:
     """Paint one line of text into indexes where ImageDraw.text would paint it (anchor "ls", the same mask)."""
     if "\n" in shape.text:
-        raise _PaletteFull  # ImageDraw sets several lines itself; never drawn here
+        raise _NotIndexed  # ImageDraw sets several lines itself; never drawn here
     font = scene.face(shape.bold).pil(max(1, round(shape.size * k)))
     x, y = shape.x * k, (shape.top + ASCENT * shape.size) * k
     mask_core, offset = font.getmask2(shape.text, "L", None, None, None, 0, "ls", 0, (math.modf(x)[0],
@@ -215,19 +222,36 @@ def _indexed_text(image: Image.Image, palette: _Palette, scene: Scene, shape: Te
     x0, y0, x1, y1 = max(0, left), max(0, top), min(image.width, left + w), min(image.height, top + h)
     if x0 >= x1 or y0 >= y1:
         return
-    # The mask is Pillow's own image core, as ImageDraw.text takes it: wrapped to be read as an array.
-    mask = np.asarray(Image.Image()._new(mask_core))[y0 - top:y1 - top, x0 - left:x1 - left]
-    steps = (mask.astype(np.uint16) * (COVERAGE_STEPS - 1) + 127) // 255
-    if not steps.any():
-        return
+    steps = _coverage(mask_core)[y0 - top:y1 - top, x0 - left:x1 - left]
     box = (x0, y0, x1, y1)
     ground = np.asarray(image.crop(box))
-    pairs = ground.astype(np.uint16) * COVERAGE_STEPS + steps
     ink = _rgb(shape.fill)
-    table = np.arange(256 * COVERAGE_STEPS, dtype=np.uint16) // COVERAGE_STEPS  # step 0: the ground stays
-    for pair in np.unique(pairs[steps > 0]).tolist():
-        table[pair] = palette.blend(ink, pair // COVERAGE_STEPS, pair % COVERAGE_STEPS)
-    image.paste(Image.fromarray(table[pairs].astype(np.uint8), "L"), box)
+    table = _UNCOVERED.copy()  # by ground * STEPS + step
+    low, high = int(ground.min()), int(ground.max())
+    grounds = [low] if low == high else np.flatnonzero(np.bincount(ground[steps > 0], minlength=256)).tolist()
+    for g in grounds:
+        table[g * COVERAGE_STEPS:(g + 1) * COVERAGE_STEPS] = palette.blends(ink, g)
+    pairs = ground.astype(np.uint16) * COVERAGE_STEPS + steps
+    image.paste(Image.fromarray(np.take(table, pairs)), box)
+
+
+_UNCOVERED = np.repeat(np.arange(256, dtype=np.uint8), COVERAGE_STEPS)  # no coverage: the ground stays
+
+_COVERAGE: dict[int, tuple[object, np.ndarray]] = {}
+
+
+def _coverage(mask_core: object) -> np.ndarray:
+    """A glyph mask's coverage in COVERAGE_STEPS steps. The fonts hand out one mask for every repeat of a line, so
+    it is computed once per mask (kept with the mask, whose id cannot be reused while it is held here)."""
+    found = _COVERAGE.get(id(mask_core))
+    if found is None:
+        if len(_COVERAGE) >= 512:
+            _COVERAGE.clear()
+        # The mask is Pillow's own image core, as ImageDraw.text takes it: wrapped to be read as an array.
+        mask = np.asarray(Image.Image()._new(mask_core))
+        found = _COVERAGE[id(mask_core)] = (mask_core, ((mask.astype(np.uint16) * (COVERAGE_STEPS - 1) + 127)
+                                                        // 255).astype(np.uint8))
+    return found[1]
 
 
 @lru_cache(maxsize=64)
