@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import qrcode
+import qrcode.util
 from PIL import Image
 
 from . import draw, textmark
@@ -115,11 +117,63 @@ def fitted_picture(x: float, y: float, w: float, h: float, image: Image.Image, a
 
 @lru_cache(maxsize=64)
 def qr_matrix(url: str) -> tuple[tuple[bool, ...], ...]:
-    """The QR code of `url` without its quiet zone (medium error correction survives print and glare)."""
+    """The QR code of `url` without its quiet zone (medium error correction survives print and glare).
+
+    The code qrcode's make() gives, with its choice of mask found by `_best_mask`: qrcode lays out and scores all
+    eight masks in Python, most of the time a drawing's QR code took.
+    """
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
     code.add_data(url)
-    code.make(fit=True)
+    code.best_fit(start=code.version)
+    code.makeImpl(False, _best_mask(code))
     return tuple(tuple(bool(m) for m in row) for row in code.get_matrix())
+
+
+def _best_mask(code: qrcode.QRCode) -> int:
+    """qrcode's best_mask_pattern(): the first mask of the lowest penalty, each scored with blank format bits."""
+    code.makeImpl(True, 0)
+    n = code.modules_count
+    laid = np.array(code.modules, dtype=bool)
+    # The cells map_data fills (None until then): what makeImpl sets before it, set again on a blank matrix.
+    code.modules = [[None] * n for _ in range(n)]
+    for row, col in ((0, 0), (n - 7, 0), (0, n - 7)):
+        code.setup_position_probe_pattern(row, col)
+    code.setup_position_adjust_pattern()
+    code.setup_timing_pattern()
+    code.setup_type_info(True, 0)
+    if code.version >= 7:
+        code.setup_type_number(True)
+    data = np.array([[m is None for m in row] for row in code.modules])
+    masks = _mask_grids(n)
+    plain = laid ^ (masks[0] & data)  # the data bits before mask 0
+    penalties = [_penalty(plain ^ (masks[i] & data)) for i in range(8)]
+    return penalties.index(min(penalties))
+
+
+@lru_cache(maxsize=16)
+def _mask_grids(n: int) -> np.ndarray:
+    """Where each of the eight masks inverts a module of an n × n code, from qrcode's own mask functions."""
+    return np.array([[[bool(qrcode.util.mask_func(i)(r, c)) for c in range(n)] for r in range(n)] for i in range(8)])
+
+
+_FINDER_LIKE = np.array([[1, 0, 1, 1, 1, 0, 1, 0, 0, 0, 0], [0, 0, 0, 0, 1, 0, 1, 1, 1, 0, 1]], dtype=bool)
+
+
+def _penalty(m: np.ndarray) -> int:
+    """qrcode.util.lost_point(m), on arrays: runs of five or more, 2 × 2 blocks, finder-like patterns, balance."""
+    n = len(m)
+    points = 0
+    for lines in (m, m.T):
+        starts = np.ones((n, n + 1), dtype=bool)  # where a run starts in each line, and each line's end
+        starts[:, 1:n] = lines[:, 1:] != lines[:, :-1]
+        runs = np.diff(np.flatnonzero(starts))
+        points += int((runs[runs >= 5] - 2).sum())
+        windows = np.lib.stride_tricks.sliding_window_view(lines, 11, axis=1)
+        points += 40 * int(sum((windows == pattern).all(axis=2).sum() for pattern in _FINDER_LIKE))
+    corner = m[:-1, :-1]
+    points += 3 * int(((corner == m[1:, :-1]) & (corner == m[:-1, 1:]) & (corner == m[1:, 1:])).sum())
+    percent = float(m.sum()) / (n ** 2)
+    return points + int(abs(percent * 100 - 50) / 5) * 10
 
 
 def qr_modules(url: str, x: float, y: float, side: float) -> tuple[list[Shape], float]:
