@@ -9,9 +9,11 @@ cache by hard link. The live site is only ever read, never emptied, so a build k
 the staging folder then replaces it in one exchange of names, and the replaced site becomes the next `site.prev`.
 
 Some files are the same in every subtree (a topic's form, byte-identical under every sponsor's link): such a shared
-copy counts in its subtree's stamp by where it stands and which shared file it is, not by that file's bytes. The
-stamps file records which cached file each shared name had, so after an edit of one form a moved subtree only has
-that form's copies linked again, in the staging folder, never in the live site.
+copy counts in its subtree's stamp by where it stands and which shared file it is, not by that file's bytes. Each
+site has its own file of every shared name (under SHARED, never published), every copy in it a hard link of that
+file, and the stamps file records which cached file's bytes it holds. The site's own files move from the replaced
+site with its folders, so after an edit of one form only that form's file is rewritten, in place: every copy moved
+with it holds the new bytes at once. The live site has files of its own, never touched.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from typing import NamedTuple
 from .cache import Asset
 
 STAMPS = ".sponsor-pages-stamps.json"
+SHARED = ".sponsor-pages-shared"  # the site's own file of each shared name, every copy of it a hard link of that file
 STAGING = ".partial"  # suffix of the folder a build writes into
 DONOR = ".prev"  # suffix of the site the last build replaced: where unchanged subtrees are taken from
 REPLACED = ".old-"  # prefix of folders being removed in the background
@@ -143,11 +146,12 @@ def place(trees: dict[str, Tree], site: Path, previous: Path | None = None, shar
     if shared is None:
         shared = {e.shared: e.source or "" for t in trees.values() for e in t.entries or () if e.shared}
     files = {name: os.path.basename(source) for name, source in shared.items()}
-    changed = {name for name, file in files.items() if old_shared.get(name) != file}
     moved: list[tuple[Path, Path]] = []
     relinked: set[str] = set()
+    own: dict[str, str] = {}
     written = 0
     try:
+        fresh = _own_files(shared, files, old_shared, site, previous, moved, own)
         for name, tree in trees.items():
             target = site / name
             source = previous / name if previous else None
@@ -155,12 +159,14 @@ def place(trees: dict[str, Tree], site: Path, previous: Path | None = None, shar
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.rename(source, target)
                 moved.append((target, source))
-                stale = _copies(tree, changed, shared) if changed else []
+                stale = _copies(tree, fresh, own) if fresh else []
                 if stale:
                     relinked.add(name)
                     _relink(target, stale)
             else:
-                _write(tree if tree.entries is not None or load is None else tree._replace(entries=load(name)), target)
+                entries = tree.entries if tree.entries is not None or load is None else load(name)
+                _write(tree._replace(entries=tuple(e._replace(source=own[e.shared]) if e.shared else e
+                                                   for e in entries or ())), target)
                 written += 1
         _write_stamps(site, {n: t.stamp for n, t in trees.items()}, files)
     except BaseException:
@@ -172,11 +178,52 @@ def place(trees: dict[str, Tree], site: Path, previous: Path | None = None, shar
     return written
 
 
-def _copies(tree: Tree, names: set[str], shared: dict[str, str]) -> list[Entry]:
-    """A subtree's copies of the shared files `names`."""
+def _own_files(shared: dict[str, str], files: dict[str, str], old_shared: dict[str, str], site: Path,
+               previous: Path | None, moved: list[tuple[Path, Path]], own: dict[str, str]) -> set[str]:
+    """Give `site` its own file of each shared name (into `own`): the previous site's, moved (and listed in
+    `moved`), its bytes rewritten in place where they changed; else a new copy of the cached file. Return the names
+    whose file is new: the copies in folders moved from `previous` must be linked to it."""
+    folder = site / SHARED
+    folder.mkdir(parents=True, exist_ok=True)
+    kept, fresh = {}, set()
+    for name in shared:
+        own[name] = str(folder / _slot(name))
+        donor = previous / SHARED / _slot(name) if previous is not None else None
+        if donor is not None and name in old_shared and donor.is_file():
+            kept[name] = donor
+        else:
+            fresh.add(name)
+    rewrite = [name for name in kept if old_shared[name] != files[name]]
+    if rewrite and previous is not None:
+        # Its record no longer holds for these once rewritten: if this build stops, the next makes them anew.
+        stamps, recorded = _stamps(previous)
+        _write_stamps(previous, stamps, {n: f for n, f in recorded.items() if n not in rewrite})
+    for name, donor in kept.items():
+        os.rename(donor, own[name])
+        moved.append((Path(own[name]), donor))
+    for name in rewrite:
+        _rewrite(shared[name], own[name])
+    for name in fresh:
+        temporary = own[name] + ".new"
+        shutil.copyfile(shared[name], temporary)
+        os.replace(temporary, own[name])
+    return fresh
+
+
+def _slot(name: str) -> str:
+    return name.replace("/", "__")
+
+
+def _rewrite(source: str, path: str) -> None:
+    """Put the bytes of `source` into the file at `path`, the same file: every hard link of it shows them."""
+    shutil.copyfile(source, path)
+
+
+def _copies(tree: Tree, names: set[str], own: dict[str, str]) -> list[Entry]:
+    """A subtree's copies of the shared files `names`, each with the site's own file of it as its source."""
     if tree.entries is not None:
-        return [e for e in tree.entries if e.shared in names]
-    return [Entry(link + name, source=shared[name], shared=name) for link in tree.links for name in sorted(names)]
+        return [e._replace(source=own[e.shared]) for e in tree.entries if e.shared in names]
+    return [Entry(link + name, source=own[name], shared=name) for link in tree.links for name in sorted(names)]
 
 
 def kept(site: Path) -> dict[str, str]:
@@ -211,8 +258,8 @@ def _forget(previous: Path, names: set[str]) -> None:
 
 
 def _relink(target: Path, copies: list[Entry]) -> None:
-    """Point each of these copies in a moved subtree at its current shared file: a new link beside it, then renamed
-    over it, so no reader of the folder ever finds the file missing."""
+    """Point each of these copies in a moved subtree at the site's own file of it: a new link beside it, then
+    renamed over it, so no reader of the folder ever finds the file missing."""
     for entry in copies:
         path = os.path.join(target, entry.rel)
         temporary = path + ".relink"

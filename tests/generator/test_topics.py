@@ -181,8 +181,9 @@ def reworded(project: Path, qid: str, topic: str | None, index: int) -> str:
 
 def changed_files(before: dict, after: dict) -> tuple[list[str], dict[str, int]]:
     """Paths whose bytes changed or that appeared, and the distinct new contents among them (digest -> size); not
-    the build's record of its folders (publish.STAMPS), which names the shared files' new versions."""
-    paths = [p for p, v in after.items() if before.get(p, ("",))[0] != v[0] and p != publish.STAMPS]
+    the build's own files, never published (publish.STAMPS, the record of its folders, and publish.SHARED, the files
+    its shared copies are links of)."""
+    paths = [p for p, v in after.items() if before.get(p, ("",))[0] != v[0] and not p.startswith(".")]
     return paths, {after[p][0]: after[p][2] for p in paths}
 
 

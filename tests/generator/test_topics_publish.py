@@ -1,5 +1,6 @@
-"""Publishing shared copies (a topic's form under every link): kept out of the subtrees' stamps, linked again only
-where their file changed, in the staging folder, and never leaving the live site half old, half new."""
+"""Publishing shared copies (a topic's form under every link): kept out of the subtrees' stamps, every copy in a site
+one file of that site's own, rewritten in place where its form changed (in the staging folder, never in the live
+site or the cache), and never leaving the live site half old, half new."""
 
 from __future__ import annotations
 
@@ -57,21 +58,26 @@ def files_of(folder: Path) -> dict[str, str]:
             if p.is_file() and p.name != publish.STAMPS}
 
 
-def test_a_shared_file_is_out_of_the_stamps_and_its_changed_copies_are_linked_again(tmp_path):
+def copies_of(site: Path, rel: str) -> tuple[set[int], set[str]]:
+    """The files every link's copy of `rel` is in `site`, and their texts."""
+    return {inode(site / link / rel) for link in LINKS}, {(site / link / rel).read_text() for link in LINKS}
+
+
+def test_a_shared_file_is_out_of_the_stamps_and_its_changed_copies_are_rewritten_in_place(tmp_path):
     first, second = tmp_path / "site1", tmp_path / "site2"
     before = trees(tmp_path, "ai-v1")
     assert publish.place(before, first) == 3
-    assert inode(first / "s/a/web/ai/index.html") == inode(first / "s/b/web/ai/index.html") == inode(
-        tmp_path / "cache/ai-v1.html")
+    (ai,), texts = copies_of(first, "ai/index.html")
+    assert texts == {"ai-v1"} and ai != inode(tmp_path / "cache/ai-v1.html")  # the site's own file, not the cache's
     page, fraud = inode(first / "s/a/web/index.html"), inode(first / "s/a/web/fraud/index.html")
     # GIVEN one shared form's new file: no subtree's stamp changes
     after = trees(tmp_path, "ai-v2")
     assert {n: t.stamp for n, t in after.items()} == {n: t.stamp for n, t in before.items()}
-    # WHEN placed from the previous site THEN no subtree is written, every copy of that form is its new file,
-    # and everything else is what was moved
+    # WHEN placed from the previous site THEN no subtree is written, every copy of that form holds the new bytes
+    # (the one file moved with them, rewritten), the cache is as it was, and everything else is what was moved
     assert publish.place(after, second, first) == 0
-    new = inode(tmp_path / "cache/ai-v2.html")
-    assert all(inode(second / link / "ai/index.html") == new for link in LINKS)
+    assert copies_of(second, "ai/index.html") == ({ai}, {"ai-v2"})
+    assert (tmp_path / "cache/ai-v1.html").read_text() == "ai-v1"
     assert inode(second / "s/a/web/index.html") == page and inode(second / "s/a/web/fraud/index.html") == fraud
     assert not list(second.rglob("*.relink"))
     # and the site records the file each shared name has now
@@ -83,7 +89,21 @@ def test_a_changed_page_beside_shared_copies_rewrites_its_subtree_with_the_curre
     publish.place(trees(tmp_path, "ai-v1"), first)
     assert publish.place(trees(tmp_path, "ai-v2", page="new list"), second, first) == 2  # s/a and s/b, not the kit
     assert (second / "s/b/web/index.html").read_text() == "new list s/b/web/"
-    assert inode(second / "s/b/web/ai/index.html") == inode(tmp_path / "cache/ai-v2.html")
+    assert len(copies_of(second, "ai/index.html")[0]) == 1  # the written copies are links of the moved ones' file
+    assert copies_of(second, "ai/index.html")[1] == {"ai-v2"}
+
+
+def test_copies_from_a_site_without_files_of_its_own_are_linked_to_the_new_sites(tmp_path):
+    # GIVEN a previous site whose copies are no file of its own (built before there were any)
+    first, second = tmp_path / "site1", tmp_path / "site2"
+    publish.place(trees(tmp_path, "ai-v1"), first)
+    import shutil
+    shutil.rmtree(first / publish.SHARED)
+    # WHEN placed from it THEN nothing is written, and every copy is one file of the new site's own, not the cache's
+    assert publish.place(trees(tmp_path, "ai-v1"), second, first) == 0
+    (ai,), texts = copies_of(second, "ai/index.html")
+    assert texts == {"ai-v1"} and ai == inode(second / publish.SHARED / "ai__index.html")
+    assert ai != inode(tmp_path / "cache/ai-v1.html")
 
 
 def test_a_failure_after_relinking_leaves_no_copy_the_record_misdescribes(tmp_path, monkeypatch):
@@ -130,6 +150,7 @@ def step(original, kind):
 
 publish.os.rename = step(os.rename, "rename")
 publish.os.replace = step(os.replace, "relink")
+publish._rewrite = step(publish._rewrite, "rewrite")
 publish._write = step(publish._write, "write")
 publish._exchange = step(publish._exchange, "exchange")
 tmp, site = Path(sys.argv[1]), Path(sys.argv[1]) / "site"
@@ -140,33 +161,40 @@ publish.publish(trees(tmp, "ai-v2"), stage, site)
 
 
 def test_a_publish_killed_at_each_step_leaves_the_site_old_or_new(tmp_path):
-    site = tmp_path / "site"
-
-    def publish_version(ai: str) -> dict[str, str]:
+    def publish_version(base: Path, ai: str) -> dict[str, str]:
+        site = base / "site"
         stage = publish.prepare(site)
         stage.mkdir()
-        publish.publish(trees(tmp_path, ai), stage, site)
+        publish.publish(trees(base, ai), stage, site)
         return files_of(site)
 
-    new = publish_version("ai-v2")
-    publish_version("ai-v1")
-    old = publish_version("ai-v1")  # site.prev now holds the first version's folders to move
     root = str(Path(__file__).resolve().parents[2])
     outcomes = []
     for n in range(1, 100):
-        result = subprocess.run([sys.executable, "-c", KILLED, str(tmp_path), str(n), root], capture_output=True,
+        # GIVEN a site whose replaced site (site.prev) holds the first version's folders to move
+        base = tmp_path / f"run-{n}"
+        base.mkdir()
+        new = publish_version(base, "ai-v2")
+        publish_version(base, "ai-v1")
+        old = publish_version(base, "ai-v1")
+        # WHEN a publish of the new version is killed before its n-th step THEN the site is the old or the new one
+        result = subprocess.run([sys.executable, "-c", KILLED, str(base), str(n), root], capture_output=True,
                                 text=True)
-        now = files_of(site)
+        now = files_of(base / "site")
         assert now in (old, new), f"killed before step {n}: the site is neither the old one nor the new one"
         outcomes.append((result.stderr.strip(), "old" if now == old else "new"))
         if result.returncode != -signal.SIGKILL:
             assert result.returncode == 0, result.stderr
             break
+        # and the next publish of the new version publishes exactly it
+        assert publish_version(base, "ai-v2") == new, f"after a kill before step {n}"
     else:
         raise AssertionError("the publish never finished")
-    # It was killed while relinking copies and the live site stayed the old one; the last publish made it the new one
-    assert ("relink", "old") in outcomes and ("exchange", "old") in outcomes, outcomes
+    # It was killed while rewriting the changed form and the live site stayed the old one; the last publish made it
+    # the new one
+    assert ("rewrite", "old") in outcomes and ("exchange", "old") in outcomes, outcomes
     assert outcomes[-1] == ("", "new"), outcomes
-    # The copies of the published site are its current files
-    assert all(inode(site / link / "ai/index.html") == inode(tmp_path / "cache/ai-v2.html") for link in LINKS)
+    # The copies of the published site are one file with the current bytes
+    site = base / "site"
+    assert copies_of(site, "ai/index.html")[1] == {"ai-v2"} and len(copies_of(site, "ai/index.html")[0]) == 1
     assert os.path.isdir(site.with_name("site.prev"))
