@@ -162,9 +162,9 @@ class _Forms(NamedTuple):
     version: str
     page_scripts: dict[str, tuple[str, str]]  # name -> (text, version)
 
-    def writer(self, sl: SponsorList, mine: Mapping) -> pages.PageWriter:
+    def writer(self, sl: SponsorList, mine: Mapping, mine_keys: Mapping[str, str] | None = None) -> pages.PageWriter:
         return pages.PageWriter(sl, dict(mine), self.survey, self.version, self.rules,
-                                {name: version for name, (_, version) in self.page_scripts.items()})
+                                {name: version for name, (_, version) in self.page_scripts.items()}, mine_keys)
 
     def publish(self, extra: dict[str, str]) -> None:
         """The scripts, and what the server checks by: the questionnaires and the rules, exactly as the forms ask."""
@@ -224,7 +224,6 @@ def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None, previ
     assets.draw_missing(plan.jobs, progress, workers)
     papers, unprinted = documents.plan(sl, store)
     documents.print_missing(unprinted, workers)
-    present = store.listing()
     out = Output(sl, drawn=len(plan.jobs), cache=str(cache_dir))
     # Subtrees of the previous result (same cache: same paths) that hold what they held are taken as they were.
     base = previous if previous is not None and previous.cache == out.cache else None
@@ -233,7 +232,7 @@ def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None, previ
     for sponsor in sl.sponsors:
         part = plan.part_of[sponsor.slug]
         # A reused part keeps its kit: the kit's contents follow from the same inputs as the part.
-        if part.kit is None or part.kit.path not in present:
+        if part.kit is None or not os.path.exists(part.kit.path):
             members = [a for a in part.assets if a.uri not in (part.mine.mark, part.mine.mark_png)] + papers[sponsor.slug]
             part.kit = assets.pack_kit(sponsor, members, pages.kit_texts(sl, sponsor, part.mine), store,
                                        sl.campaign.documents.issued)
@@ -244,7 +243,8 @@ def generate(sl: SponsorList, cache_dir: Path, workers: int | None = None, previ
             reused[kit] = base.trees[kit]._replace(entries=None)
             files = [a for a in files if not a.uri.startswith(kit + "/")]
         out.files += files
-    writer = f.writer(sl, {slug: part.mine for slug, part in plan.part_of.items()})
+    writer = f.writer(sl, {slug: part.mine for slug, part in plan.part_of.items()},
+                      {slug: plan_keys[id(part)] for slug, part in plan.part_of.items()})
     shared = writer.shared_forms()
     # A sponsor's pages that are reused come with its entry folder if every link holds the same shared names.
     same_links = base is not None and sorted(base.shared) == sorted(shared)

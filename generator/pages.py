@@ -11,6 +11,7 @@ import functools
 import json
 import posixpath
 from collections import defaultdict
+from collections.abc import Mapping
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -186,11 +187,14 @@ def _method(survey: Survey) -> dict[str, object]:
 
 class PageWriter:
     def __init__(self, sl: SponsorList, assets: dict[str, SponsorAssets], survey: Survey, script_version: str,
-                 rules: Rules, script_versions: dict[str, str] | None = None) -> None:
+                 rules: Rules, script_versions: dict[str, str] | None = None,
+                 asset_keys: Mapping[str, str] | None = None) -> None:
         self.rules = rules  # the validity rules, published as a page from the same data the server judges by
         self.sl = sl
         self.c = sl.campaign
         self.assets = assets
+        # slug -> a key its assets follow from (the plan's part key): cheaper to key pages by than the assets
+        self.asset_keys = asset_keys or {}
         self.env = _env(self.c)
         self.survey = survey
         self.forms = forms.bodies(self.env, survey)
@@ -237,7 +241,7 @@ class PageWriter:
         parent = self.sl.get(s.nominated_by) if s.nominated_by else None
         numbers = [_document(self.sl, s, name)["number"] for name in documents_of(s)]  # by place in the list
         return key("pages", repr(s), repr(parent), repr(self.sl.supporters_of(s.slug)), self.campaign_key,
-                   repr(self.assets[s.slug]), numbers)
+                   self.asset_keys.get(s.slug) or repr(self.assets[s.slug]), numbers)
 
     def hubs(self) -> list[Page]:
         """The campaign's own pages: home, the two directories, slogans, materials, progress, rules and method."""

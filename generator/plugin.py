@@ -7,6 +7,7 @@ good site untouched.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import shutil
@@ -70,7 +71,11 @@ class SponsorPagesPlugin(BasePlugin[PluginConfig]):
         final_dir = Path(config.site_dir)
         building = self.command == "build"
         published = pages.read_published(final_dir) if building else set()
-        # All the fallible work happens here, before MkDocs empties the output folder.
+        # All the fallible work happens here, before MkDocs empties the output folder. The collector of reference
+        # cycles is held meanwhile: loading a remembered result makes hundreds of thousands of objects, none garbage,
+        # and they live until the build ends, so it never looks at them again (gc.freeze).
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             self.output = build.run(self.sponsors_path, base / self.config.cache_dir, published,
                                     os.environ.get("SURVEY_SITE_URL"), self.config.workers,
@@ -78,6 +83,10 @@ class SponsorPagesPlugin(BasePlugin[PluginConfig]):
                                     publish.kept(final_dir) if building else None)
         except (SponsorsError, FontMissing, QuestionnaireError) as exc:
             raise PluginError(str(exc)) from exc
+        finally:
+            gc.freeze()
+            if collecting:
+                gc.enable()
         self.sl = self.output.sponsors
         config.site_url = self.sl.campaign.site_url
         # The theme's header and footer name the campaign and its organisers from the same settings as every page.
