@@ -35,6 +35,7 @@ RULES = SURVEY / "rules.yaml"  # the validity rules: a page of the site, and the
 KEEP_OUTPUTS = 3  # remembered results kept in the cache: the current one and a few to go back to
 PARTS = "parts"  # folder of the cache where remembered results keep their per-sponsor parts
 TREES = "trees"  # and the contents of their subtrees, by stamp
+PAGES = "pages"  # and each sponsor's pages that MkDocs builds, by the key of its part
 
 
 @dataclass
@@ -419,8 +420,9 @@ class _Parts(Mapping):
 
 
 class _Stored(NamedTuple):
-    """A result as remembered: what MkDocs builds inline, its subtrees by stamp (their contents in files of their
-    own under TREES), and the keys of its per-sponsor parts (files under PARTS) for the next incremental build."""
+    """A result as remembered: the campaign's own pages inline, each sponsor's pages that MkDocs builds in a file
+    under PAGES, its subtrees by stamp (their contents in files under TREES), and the keys of its per-sponsor parts
+    (files under PARTS) for the next incremental build."""
 
     output: Output  # without the subtrees' entries and the parts
     plan_keys: list[str]
@@ -438,6 +440,9 @@ def _load(memo: Path) -> Output | None:
         out = stored.output
         folder = _parts_dir(memo)
         out.plan_parts, out.page_parts = _Parts(folder, stored.plan_keys), _Parts(folder, stored.page_keys)
+        pages_dir = memo.parent.parent / PAGES
+        for k in out.part_pages:
+            out.pages += pickle.loads((pages_dir / f"{k}.pickle").read_bytes())
         out.shared  # noqa: B018 (made by older code without it: fails here)
         if not isinstance(out.trees, dict) or not out.cache:
             return None
@@ -498,6 +503,13 @@ def _remember(memo: Path, out: Output) -> None:
             # A part taken from the previous result has its file (read only if lost: then it is rendered again)
             if not path.exists() and (part := parts.get(k)) is not None:
                 write_atomic(path, pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL))
+    own, by_uri = set(out.own), None
+    for k, (uris, _) in out.part_pages.items():
+        file = f"{PAGES}/{k}.pickle"
+        refs.append(file)
+        if not (cache / file).exists():
+            by_uri = by_uri or {p.uri: p for p in out.pages}
+            write_atomic(cache / file, pickle.dumps(tuple(by_uri[u] for u in uris), protocol=pickle.HIGHEST_PROTOCOL))
     stored_trees = {}
     for name, tree in out.trees.items():
         file = f"{TREES}/{_tree_key(tree.stamp, out.cache)}.pickle"
@@ -507,7 +519,9 @@ def _remember(memo: Path, out: Output) -> None:
             write_atomic(cache / file, pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL))
         stored_trees[name] = tree._replace(entries=None)
     write_atomic(memo.with_suffix(".refs"), "\n".join(refs).encode())
-    rest = dataclasses.replace(out, trees=stored_trees, plan_parts={}, page_parts={})
+    # The sponsors' pages are in files of their own, shared by the results kept: only the campaign's are inline.
+    rest = dataclasses.replace(out, pages=[p for p in out.pages if p.uri in own], trees=stored_trees, plan_parts={},
+                               page_parts={})
     write_atomic(memo, pickle.dumps(_Stored(rest, list(out.plan_parts), list(out.page_parts)),
                                     protocol=pickle.HIGHEST_PROTOCOL))
     results = sorted(memo.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
@@ -520,7 +534,7 @@ def _remember(memo: Path, out: Output) -> None:
             used.update(result.with_suffix(".refs").read_text().split("\n"))
         except OSError:
             result.unlink(missing_ok=True)  # a result without its list of parts could lose them: forget it
-    for sub in (PARTS, TREES):
+    for sub in (PARTS, TREES, PAGES):
         for stored in (cache / sub).glob("*.pickle"):
             if f"{sub}/{stored.name}" not in used:
                 stored.unlink(missing_ok=True)
