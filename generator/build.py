@@ -397,11 +397,11 @@ class _Parts(Mapping):
     """Remembered per-sponsor parts by key, each read from its file when asked for."""
 
     def __init__(self, folder: Path, keys: list[str]) -> None:
-        self.folder, self.keys, self.loaded = folder, keys, {}
+        self.folder, self.keys, self.known, self.loaded = folder, keys, set(keys), {}
 
     def __getitem__(self, k: str) -> Any:
         if k not in self.loaded:
-            if k not in self.keys:
+            if k not in self.known:
                 raise KeyError(k)
             self.loaded[k] = pickle.loads((self.folder / f"{k}.pickle").read_bytes())
         return self.loaded[k]
