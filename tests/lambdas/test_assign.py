@@ -26,7 +26,7 @@ from lambdas.survey import layout, questionnaire
 from lambdas.survey.store import Store
 from tests.conftest import ROOT
 from tests.lambdas.conftest import SHARDS, TABLE, event
-from tests.lambdas.answers import valid_answers
+from tests.lambdas.answers import form_fields, valid_answers
 
 OPENAPI = json.loads((ROOT / "lambdas" / "openapi.json").read_text(encoding="utf-8"))
 MODULES = questionnaire.SOURCE.with_name("questionnaires-2025.yaml")
@@ -190,7 +190,7 @@ def test_a_no_script_post_to_a_links_form_reaches_the_submit_function_with_its_p
         form = survey_2025.forms["public.ai"]
         answers = valid_answers(form, random.Random(3))
         fields = [("questionnaire", "public.ai"), ("id", ""), ("device", ""), ("proof_challenge", ""),
-                  ("proof_nonce", ""), ("homepage", "")] + form_fields(form, answers)
+                  ("proof_nonce", ""), ("homepage", "")] + form_fields(answers, form)
         path = "s/zhejiang-cyberspace/wechat/ai/submit"
         status, headers, _ = fetch(served.url + path, urlencode(fields).encode(),
                                    {"Content-Type": "application/x-www-form-urlencoded"})
@@ -215,19 +215,3 @@ def test_the_site_takes_no_posts_and_its_pages_stay_files(served):
     assert status == 200 and body.startswith(b"<!doctype html>")
 
 
-def form_fields(form: questionnaire.Questionnaire, answers: dict[str, Any]) -> list[tuple[str, str]]:
-    """Answers as a plain form post carries them (the names `Questionnaire.from_form` reads)."""
-    fields: list[tuple[str, str]] = []
-    for q in form.questions:
-        value = answers.get(q.id)
-        if value is None:
-            continue
-        if q.type == "multi":
-            fields += [(q.id, v) for v in value]
-        elif q.type == "matrix":
-            fields += [(f"{q.id}.{r}", str(v)) for r, v in value.items()]
-        elif q.type == "region":
-            fields += [(f"{q.id}.province", value["province"]), (f"{q.id}.city", value["city"])]
-        else:
-            fields.append((q.id, str(value)))
-    return fields

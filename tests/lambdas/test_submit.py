@@ -15,6 +15,7 @@ from lambdas.submit import app, proof
 from lambdas.survey.catalog import BEIJING, UNATTRIBUTED
 from lambdas.survey.store import Store
 from lambdas.sweep.app import sweep
+from tests.lambdas.answers import form_fields
 from tests.lambdas.conftest import (
     CHANNEL, SPONSOR, call, counters, event, items, make_intake, payload, request, submissions,
 )
@@ -273,21 +274,9 @@ def test_unknown_or_stale_attribution_is_stored_never_rejected(intake, ddb, spon
 
 
 def _form_fields(body: dict[str, Any], questionnaire) -> list[tuple[str, str]]:
-    fields = [("questionnaire", body["questionnaire"]), ("sponsor", body["sponsor"]), ("channel", body["channel"]),
-              ("id", ""), ("device", ""), ("proof_challenge", ""), ("proof_nonce", ""), ("homepage", "")]
-    for q in questionnaire.questions:
-        value = body["answers"].get(q.id)
-        if value is None:
-            continue
-        if q.type == "multi":
-            fields += [(q.id, v) for v in value]
-        elif q.type == "matrix":
-            fields += [(f"{q.id}.{r}", str(v)) for r, v in value.items()]
-        elif q.type == "region":
-            fields += [(f"{q.id}.province", value["province"]), (f"{q.id}.city", value["city"])]
-        else:
-            fields.append((q.id, str(value)))
-    return fields
+    return [("questionnaire", body["questionnaire"]), ("sponsor", body["sponsor"]), ("channel", body["channel"]),
+            ("id", ""), ("device", ""), ("proof_challenge", ""), ("proof_nonce", ""), ("homepage", ""),
+            *form_fields(body["answers"], questionnaire)]
 
 
 def test_a_plain_form_post_is_stored_and_redirected_to_the_thank_you_page(intake, ddb):
