@@ -10,6 +10,7 @@ Printing takes about 40 ms of CPU a document; a full campaign's few hundred are 
 
 from __future__ import annotations
 
+import atexit
 import base64
 import hashlib
 import os
@@ -140,7 +141,15 @@ def _printer_fonts() -> FontConfiguration:
         _fonts.clear()
         _rules.clear()
         _fonts[pid] = FontConfiguration()
+        # Released while the interpreter is whole: left to its shutdown, its finaliser runs after the modules it
+        # calls are gone and prints a TypeError.
+        atexit.register(_release_fonts)
     return _fonts[pid]
+
+
+def _release_fonts() -> None:
+    _rules.clear()
+    _fonts.clear()
 
 
 def _subset_from_prepared_faces() -> None:
