@@ -47,7 +47,8 @@ def _phone(browser: Any, stack: dict, javascript: bool = True) -> Any:
     return page
 
 
-def _answer_everything(page: Any, skip_conditional: bool = False) -> None:
+def _answer_everything(page: Any, skip_conditional: bool = False,
+                       region: tuple[str, str] = ("浙江省", "杭州市")) -> None:
     """Answer every visible question in page order, as a respondent would (earlier answers may reveal later ones)."""
     for q in page.locator("[data-q]").all():
         if not q.is_visible() or (skip_conditional and q.get_attribute("data-show")):
@@ -61,8 +62,8 @@ def _answer_everything(page: Any, skip_conditional: bool = False) -> None:
             for row in q.locator(".row").all():
                 row.locator("label").nth(4).click()
         elif kind == "region":
-            q.locator("select").nth(0).select_option("浙江省")
-            q.locator("select").nth(1).select_option("杭州市")
+            q.locator("select").nth(0).select_option(region[0])
+            q.locator("select").nth(1).select_option(region[1])
         else:
             q.locator("input, textarea").fill("希望加强个人信息保护")
 

@@ -20,6 +20,7 @@ import pytest
 
 from lambdas.survey import questionnaire
 from lambdas.survey.counts import FRESH_SECONDS
+from tests.e2e.test_form import _answer_everything, _phone, _submissions
 from tests.e2e.waiting import until
 from tests.helpers import (CAMPAIGN, ROOT, SMALL_SPONSORS, beijing_midnight, mkdocs_build, rehearsal, serving,
                            write_project)
@@ -30,6 +31,7 @@ pytestmark = pytest.mark.e2e
 FILE_2025 = ROOT / "lambdas" / "survey" / "questionnaires-2025.yaml"
 SURVEY = questionnaire.load(FILE_2025)
 PUBLIC_TOPICS = [t.id for t in SURVEY.questionnaires["public"].modules.topics]
+GUANGZHOU = ("广东省", "广州市")
 PRO_TOPICS = [t.id for t in SURVEY.questionnaires["pro"].modules.topics]
 
 
@@ -40,47 +42,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Any:
         yield s
 
 
-def _submissions(client: Any) -> list[dict[str, Any]]:
-    items = client.scan(TableName="survey-local")["Items"]
-    return [{k: next(iter(v.values())) for k, v in i.items()} for i in items if i["pk"]["S"].startswith("S#")]
-
-
-def _phone(browser: Any, stack_url: str, javascript: bool = True) -> Any:
-    context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True,
-                                  has_touch=True, locale="zh-CN", java_script_enabled=javascript)
-    page = context.new_page()
-    outside: list[str] = []
-    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((stack_url, "data:")) else None)
-    page.outside = outside  # type: ignore[attr-defined]
-    return page
-
-
-def _answer_everything(page: Any) -> None:
-    """Answer every visible question in page order, as a respondent would (earlier answers may reveal later ones)."""
-    for q in page.locator("[data-q]").all():
-        if not q.is_visible():
-            continue
-        kind = q.get_attribute("data-type")
-        if kind in ("single", "multi"):
-            q.locator("label").nth(0).click()
-        elif kind == "rating":
-            q.locator("label").nth(3).click()
-        elif kind == "matrix":
-            for row in q.locator(".row").all():
-                row.locator("label").nth(4).click()
-        elif kind == "region":
-            q.locator("select").nth(0).select_option("广东省")
-            q.locator("select").nth(1).select_option("广州市")
-        else:
-            q.locator("input, textarea").fill("希望加强网络安全宣传")
-
-
 def _fits_a_phone(page: Any) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def test_pick_an_offered_topic_answer_core_and_topic_and_land_once(browser, stack):
-    page = _phone(browser, stack["url"])
+    page = _phone(browser, stack)
     before = len(_submissions(stack["db"]))
     page.goto(stack["url"] + "s/guangdong-cyber/poster/")
     # The server offers the least-filled topics (assign_choice: three of the ten)
@@ -97,7 +64,7 @@ def test_pick_an_offered_topic_answer_core_and_topic_and_land_once(browser, stac
     core = {q.id for s in SURVEY.questionnaires["public"].sections for q in s.questions}
     shown = set(page.locator("[data-q]").evaluate_all("els => els.map(e => e.dataset.q)"))
     assert shown == {q.id for q in form.questions} and core < shown  # the core, then this topic's questions
-    _answer_everything(page)
+    _answer_everything(page, region=GUANGZHOU)
     assert _fits_a_phone(page)
     until(page, "(JSON.parse(localStorage.getItem('survey-draft:public') || '{}').proof || {}).nonce", timeout=60)
     page.locator("#submit").click()
@@ -113,7 +80,7 @@ def test_pick_an_offered_topic_answer_core_and_topic_and_land_once(browser, stac
 
 
 def test_core_answers_are_kept_when_the_respondent_changes_topic(browser, stack):
-    page = _phone(browser, stack["url"])
+    page = _phone(browser, stack)
     first, second = PUBLIC_TOPICS[0], PUBLIC_TOPICS[1]
     page.goto(stack["url"] + f"s/beijing-ccs/website/{first}/")
     page.locator("#f-region-p").select_option("北京市")
@@ -127,7 +94,7 @@ def test_core_answers_are_kept_when_the_respondent_changes_topic(browser, stack)
 
 
 def test_without_javascript_core_and_topic_post_to_the_link_itself(browser, stack):
-    page = _phone(browser, stack["url"], javascript=False)
+    page = _phone(browser, stack, javascript=False)
     before = len(_submissions(stack["db"]))
     page.goto(stack["url"] + "s/shenzhen-media/app/pro/")
     links = page.locator("#topics a")
@@ -136,7 +103,7 @@ def test_without_javascript_core_and_topic_post_to_the_link_itself(browser, stac
     page.locator(f"#topics [data-topic={topic}] a").click()
     page.wait_for_url(f"**/s/shenzhen-media/app/pro/{topic}/")
     assert page.locator("#survey").get_attribute("action") == "submit"
-    _answer_everything(page)  # without script every question shows; the server keeps those that apply
+    _answer_everything(page, region=GUANGZHOU)  # every question shows; the server keeps those that apply
     page.locator("#submit").click()
     page.wait_for_url("**/thanks/")
     subs = _submissions(stack["db"])
@@ -194,7 +161,7 @@ def test_where_topics_are_assigned_the_link_goes_to_the_assigned_one(browser, tm
     assert result.returncode == 0, result.stderr
     assigned = PUBLIC_TOPICS[4]
     with serving(project / "site") as url:
-        page = _phone(browser, url)
+        page = _phone(browser, {"url": url})
         asked: list[str] = []
 
         def answer(route: Any) -> None:
@@ -208,7 +175,7 @@ def test_where_topics_are_assigned_the_link_goes_to_the_assigned_one(browser, tm
         assert asked and asked[0].endswith("assign?questionnaire=public")
         assert page.locator("#survey").is_visible()
         # If the server cannot be asked, the whole list stays for the respondent to choose from
-        page2 = _phone(browser, url)
+        page2 = _phone(browser, {"url": url})
         page2.route("**/api/assign*", lambda route: route.fulfill(status=503, body="{}"))
         page2.goto(url + "s/beijing-ccs/website/")
         until(page2, "document.getElementById('topics-status').textContent.includes('请选择')")
