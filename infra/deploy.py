@@ -317,7 +317,7 @@ def sync(s3: Any, bucket: str, site: Path, plan: Plan) -> None:
     plan.copied += [w.key for w in copies]
     plan.bytes_uploaded += sum(w.size for w in sent)
     plan.changed += ["/" + w.key for w in writes if w.key in present]
-    stale = len(set(present) - {k for k, _ in files(site)})
+    stale = len(present) - plan.kept - sum(1 for w in writes if w.key in present)  # present, but built no more
     plan.say(f"site: {len(writes)} object(s) to write: {len(sent)} uploaded ({plan.bytes_uploaded:,} bytes), "
              f"{len(copies)} copied server-side; {plan.kept} unchanged, {stale} no longer built (kept)")
     if plan.dry_run:
