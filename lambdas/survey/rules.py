@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from . import layout
+from .questionnaire import base_of
 
 SOURCE = Path(__file__).with_name("rules.yaml")
 # The order a verdict lists its reasons in, and every code the judgement can produce: the file must describe each.
@@ -254,7 +255,7 @@ def _min_seconds(raw: object, problems: list[str], questionnaires: tuple[str, ..
             problems.append(f"limits.min_seconds.{qid}: a whole number of seconds (0–3600), the fastest believable completion")
             continue
         out[str(qid)] = seconds
-        base = str(qid).split(".", 1)[0]
+        base = base_of(str(qid))
         if questionnaires is not None and "." in str(qid) and base not in questionnaires:
             problems.append(f"limits.min_seconds.{qid}: a topic's form id names its questionnaire first "
                             f"(<questionnaire>.<topic>), and there is no questionnaire '{base}'")
