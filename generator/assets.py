@@ -19,7 +19,9 @@ from typing import Callable, NamedTuple
 from lambdas.files import zip_bytes
 
 from . import artwork, draw, images, links, typeset
-from .cache import Asset, FileDigests, Store, key, write_atomic
+from lambdas.files import write_atomic
+
+from .cache import Asset, FileDigests, Store, key
 from .records import Job, Plan, SponsorPlan
 from .fonts import typeface
 from .model import Campaign, EntrySize, Sponsor, SponsorList

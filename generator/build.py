@@ -22,7 +22,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
 from . import artwork, fonts, links, pages, publish
-from .cache import Asset, FileDigests, Store, key, write_atomic
+from lambdas.files import write_atomic
+
+from .cache import Asset, FileDigests, Store, key
 from .fonts import font_files, typeface
 from .model import Problem, SponsorList, SponsorsError
 

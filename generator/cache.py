@@ -13,10 +13,6 @@ import os
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from lambdas.files import write_atomic
-
-__all__ = ["Asset", "FileDigests", "Store", "canonical", "key", "write_atomic"]
-
 
 class Asset(NamedTuple):
     """A cached file and the site path it is published at (plain strings: thousands are remembered per build)."""

@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from . import fonts, images, pages
-from .cache import Asset, Store, key, write_atomic
+from lambdas.files import write_atomic
+
+from .cache import Asset, Store, key
 from .model import SponsorList
 
 if TYPE_CHECKING:

@@ -52,13 +52,8 @@ def apply(path: Path, kind: str, sponsor: str, fields: dict[str, Any], slug: str
     before = path.read_bytes()
     text, summary = edit(before.decode("utf-8"), kind, sponsor, fields, slug)
     _validate(path, text)
-    write_atomically(path, text.encode("utf-8"))
+    write_atomic(path, text.encode("utf-8"), durable=True)
     return Applied(path, before, summary)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` at once: a reader (a build, an editor) sees the old file or the new, never half."""
-    write_atomic(path, data, durable=True)
 
 
 def _validate(path: Path, text: str) -> None:

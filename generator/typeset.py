@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, Sequence
 
+from lambdas.files import write_atomic
+
 from . import fonts
-from .cache import write_atomic
 
 if TYPE_CHECKING:
     from jieba import Tokenizer

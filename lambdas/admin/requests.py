@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
+from lambdas.files import write_atomic
 from lambdas.portal import token as tokens
 from lambdas.survey import catalog as catalogs
 from lambdas.survey import counts, keys
@@ -142,7 +143,7 @@ def approve(reqs: Requests, sponsor: str, request_id: str, path: Path, slug: str
         written = path.read_bytes()
     if not reqs.decide(sponsor, request_id, "approved", note):
         if applied is not None and path.read_bytes() == written:
-            requests_apply.write_atomically(path, applied.before)
+            write_atomic(path, applied.before, durable=True)
         now = reqs.get(sponsor, request_id)
         print(f"admin: request {request_id} was {now.status if now else 'removed'} meanwhile; "
               f"{path.name if applied else 'nothing'} was left as it was", file=sys.stderr)
